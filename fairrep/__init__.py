@@ -1,0 +1,21 @@
+"""fairrep: invariant and fair representation learning as scikit-learn estimators.
+
+Each method learns a representation of ``X`` that keeps what predicts ``y`` and forgets a
+sensitive or nuisance attribute ``s``, passed to ``fit`` as ``fit(X, y, s=s)``.
+"""
+
+__version__ = "0.1.0.dev0"
+
+from .exceptions import TrainingDivergedError
+from .methods import ForgettingClassifier, ForgettingTransformer, available_methods
+from .unified import InvariantClassifier, InvariantTransformer
+
+__all__ = [
+    "ForgettingClassifier",
+    "ForgettingTransformer",
+    "InvariantClassifier",
+    "InvariantTransformer",
+    "TrainingDivergedError",
+    "__version__",
+    "available_methods",
+]

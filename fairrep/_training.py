@@ -1,0 +1,241 @@
+"""The one skorch net subclass every fairrep estimator trains with.
+
+It adds to skorch's :class:`~skorch.NeuralNet`:
+
+- a batched data path: the training tensors live on the device for the whole fit and each batch
+  is a slice of them (skorch's default per-sample ``Dataset`` + ``collate`` costs several times
+  a plain torch loop on small tabular networks);
+- ``s`` travelling with its rows batch by batch;
+- an optional adversary optimizer updated ``adversary_steps`` times per model update;
+- every loss term recorded per epoch in ``history`` (``train_<term>``);
+- a guard that stops training with :class:`TrainingDivergedError` naming the first non-finite
+  loss term.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+import numpy as np
+import torch
+from skorch import NeuralNet
+from skorch.callbacks import Callback
+
+from .exceptions import TrainingDivergedError
+
+DIVERGED = (
+    "training diverged at epoch {epoch}: the {term!r} loss is {value}. Lower lr "
+    "(now {lr}), scale the inputs, or reduce the weight of that term."
+)
+
+
+class TensorBatches:
+    """Training tensors (X, y, s) kept on one device and served as slices.
+
+    Parameters
+    ----------
+    X : Tensor of shape (n, ...)
+    y, s : LongTensor of shape (n, k) or None
+    """
+
+    def __init__(self, X, y=None, s=None):
+        self.X, self.y, self.s = X, y, s
+
+    def __len__(self):
+        return self.X.shape[0]
+
+    def batch(self, index):
+        return (self.X[index],
+                None if self.y is None else self.y[index],
+                None if self.s is None else self.s[index])
+
+
+class BatchIterator:
+    """Shuffled mini-batches of a :class:`TensorBatches`, one permutation per epoch."""
+
+    def __init__(self, data, batch_size, shuffle=True, generator=None):
+        self.data, self.batch_size, self.shuffle, self.generator = (
+            data, batch_size, shuffle, generator)
+
+    def __len__(self):
+        return math.ceil(len(self.data) / self.batch_size)
+
+    def __iter__(self):
+        n = len(self.data)
+        device = self.data.X.device
+        if self.shuffle:
+            order = torch.randperm(n, generator=self.generator, device=device)
+        else:
+            order = torch.arange(n, device=device)
+        for start in range(0, n, self.batch_size):
+            yield self.data.batch(order[start:start + self.batch_size])
+
+
+class EpochProgressBar(Callback):
+    """A tqdm progress bar over epochs showing the last epoch's loss terms."""
+
+    def __init__(self, desc=None):
+        self.desc = desc
+
+    def on_train_begin(self, net, **kwargs):
+        from tqdm.auto import tqdm
+
+        self.bar_ = tqdm(total=net.max_epochs, desc=self.desc, unit="epoch", leave=True)
+
+    def on_epoch_end(self, net, **kwargs):
+        row = net.history[-1]
+        self.bar_.set_postfix({k[6:]: f"{v:.3g}" for k, v in row.items()
+                               if k.startswith("train_") and isinstance(v, float)
+                               and k != "train_batch_count"}, refresh=False)
+        self.bar_.update(1)
+
+    def on_train_end(self, net, **kwargs):
+        self.bar_.close()
+        del self.bar_
+
+
+class InvariantNet(NeuralNet):
+    """skorch net over an :class:`fairrep.nn.InvariantModule`.
+
+    Parameters (beyond skorch's)
+    ----------------------------
+    adversary_steps : int
+        Adversary updates per model update (k of the adversarial methods).
+    seed : int
+        Seed of the parameter initialisation, the batch order and every random draw in training.
+    """
+
+    def __init__(self, *args, adversary_steps=0, seed=0, **kwargs):
+        kwargs.setdefault("criterion", None)
+        kwargs.setdefault("train_split", None)
+        super().__init__(*args, **kwargs)
+        self.adversary_steps = adversary_steps
+        self.seed = seed
+
+    # -- components ----------------------------------------------------------------------
+    def initialize_module(self):
+        # Parameter initialisation draws from the global RNG inside nn.Linear; fork it so the
+        # seed never leaks into (or depends on) the user's global state.
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.seed)
+            super().initialize_module()
+        return self
+
+    def initialize_criterion(self):
+        # Each method's loss lives in its module (``loss_terms``); there is no criterion.
+        self.criterion_ = None
+        return self
+
+    def initialize_optimizer(self, triggered_directly=None):
+        kwargs = self.get_params_for("optimizer")
+        kwargs.setdefault("lr", self.lr)
+        self.optimizer_ = self.optimizer(self.module_.model_parameters(), **kwargs)
+        adversary = list(self.module_.adversary_parameters())
+        if adversary:
+            self.adversary_optimizer_ = self.optimizer(adversary, **kwargs)
+        return self
+
+    def get_all_learnable_params(self):
+        yield from self.module_.named_parameters()
+
+    def _set_training(self, training=True):
+        self.module_.train(training)
+
+    # -- data path -----------------------------------------------------------------------
+    def get_dataset(self, X, y=None):
+        if isinstance(X, TensorBatches):
+            return X
+        raise TypeError("InvariantNet trains on a TensorBatches object built by the estimator")
+
+    def get_iterator(self, dataset, training=False):
+        return BatchIterator(dataset, self.batch_size, shuffle=training,
+                             generator=self.generator_)
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        device = torch.device(self.device)
+        self.generator_ = torch.Generator(device=device)
+        self.generator_.manual_seed(self.seed + 1)
+
+    def on_train_end(self, net, X=None, y=None, **kwargs):
+        # torch.Generator does not pickle; it is only needed while training.
+        del self.generator_
+
+    # -- training ------------------------------------------------------------------------
+    def _check_finite(self, names, values):
+        for name, value in zip(names, values):
+            if not math.isfinite(value):
+                raise TrainingDivergedError(DIVERGED.format(
+                    epoch=len(self.history), term=name, value=value, lr=self.lr))
+
+    def train_step(self, batch, **fit_params):
+        X, y, s = batch
+        module = self.module_
+        module.train()
+        terms = {}
+        if self.adversary_steps and s is not None and hasattr(self, "adversary_optimizer_"):
+            with torch.no_grad():
+                inputs = module.adversary_inputs(X)
+            for _ in range(self.adversary_steps):
+                self.adversary_optimizer_.zero_grad(set_to_none=True)
+                adversary_terms = module.adversary_loss_terms(inputs, s)
+                adversary_terms["loss"].backward()
+                self.adversary_optimizer_.step()
+            terms.update((k, v) for k, v in adversary_terms.items() if k != "loss")
+        self.optimizer_.zero_grad(set_to_none=True)
+        model_terms = module.loss_terms(X, y, s, generator=self.generator_)
+        model_terms["loss"].backward()
+        self.optimizer_.step()
+        terms.update(model_terms)
+        return terms
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        if iterator is None:
+            return
+        sums = defaultdict(float)
+        n_seen = 0
+        batch_count = 0
+        for batch in iterator:
+            self.notify("on_batch_begin", batch=batch, training=training)
+            terms = step_fn(batch)
+            names = list(terms)
+            # one device->host transfer per batch for all terms
+            values = torch.stack([terms[k].detach().float() for k in names]).tolist()
+            self._check_finite(names, values)
+            size = batch[0].shape[0]
+            n_seen += size
+            for name, value in zip(names, values):
+                sums[name] += value * size
+            self.history.record_batch(prefix + "_loss", values[names.index("loss")])
+            self.history.record_batch(prefix + "_batch_size", size)
+            self.notify("on_batch_end", batch=batch, training=training)
+            batch_count += 1
+        for name, total in sums.items():
+            if name != "loss":
+                self.history.record(f"{prefix}_{name}", total / n_seen)
+        self.history.record(prefix + "_batch_count", batch_count)
+
+    # -- inference -----------------------------------------------------------------------
+    def apply_batches(self, X, fn, batch_size=None):
+        """``fn(module, X_batch)`` over ``X`` (numpy) in eval mode, concatenated as numpy.
+
+        ``fn`` may return a tensor or a list of tensors (then a list of arrays is returned).
+        """
+        module = self.module_
+        module.eval()
+        batch_size = batch_size or max(self.batch_size, 1024)
+        outputs = []
+        with torch.inference_mode():
+            for start in range(0, X.shape[0], batch_size):
+                Xb = to_tensor(X[start:start + batch_size], torch.float32, self.device)
+                outputs.append(fn(module, Xb))
+        if isinstance(outputs[0], (list, tuple)):
+            return [torch.cat(parts).cpu().numpy() for parts in zip(*outputs)]
+        return torch.cat(outputs).cpu().numpy()
+
+
+def to_tensor(array, dtype, device):
+    """A tensor copy of a numpy array on ``device`` (None stays None)."""
+    if array is None:
+        return None
+    return torch.tensor(np.asarray(array), dtype=dtype, device=device)

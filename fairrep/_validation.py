@@ -1,0 +1,233 @@
+"""Checks of the sensitive attribute ``s`` and of training options.
+
+Every error message is a module constant so tests (and users) can match it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+S_REQUIRED = (
+    "{estimator} needs the sensitive attribute: call fit(X, y, s=s) with one value of s "
+    "per row of X."
+)
+S_LENGTH = (
+    "s has {n_s} rows but X has {n_x}; pass one value of s per row of X "
+    "(s may be 1-D, a pandas Series, or 2-D with one column per sensitive attribute)."
+)
+S_SINGLE_GROUP = (
+    "s column {column!r} has a single group ({value!r}); an invariance term needs at least two "
+    "groups. Drop that column, or fit with s=None for no invariance term."
+)
+S_MISSING = (
+    "s column {column!r} contains missing values (NaN/None); impute them or drop those rows "
+    "before fitting."
+)
+S_NDIM = "s must be 1-D or 2-D, got an array with {ndim} dimensions."
+S_EMPTY_COLUMNS = "s has no columns; pass at least one sensitive attribute."
+S_UNSEEN = (
+    "s column {column!r} has values not seen during fit: {values}. Known values: {known}."
+)
+S_COLUMNS_MISMATCH = (
+    "s has {n_cols} columns but the estimator was fitted with {n_fit}; pass the same "
+    "sensitive attributes as in fit."
+)
+S_CONTINUOUS = (
+    "s column {column!r} looks continuous ({n_unique} distinct float values); {estimator} "
+    "treats s as categorical. Bin it first (e.g. pd.qcut(s, 4)), or use a method that "
+    "supports continuous s."
+)
+DEVICE_UNAVAILABLE = (
+    "device={device!r} was requested but CUDA is not available on this machine; "
+    "use device='cpu'."
+)
+DEVICE_INVALID = "device must be 'cpu', 'cuda' or 'cuda:N', got {device!r}."
+POSITIVE_INT = "{name} must be a positive integer, got {value!r}."
+NON_NEGATIVE = "{name} must be a non-negative finite number, got {value!r}."
+POSITIVE = "{name} must be a positive finite number, got {value!r}."
+HIDDEN_SIZES = (
+    "hidden_layer_sizes must be a tuple of positive integers such as (50,), got {value!r}."
+)
+
+#: More distinct float values than this in an s column means "continuous".
+MAX_CATEGORICAL_FLOAT_LEVELS = 20
+
+
+@dataclass(frozen=True)
+class SensitiveEncoding:
+    """Integer codes of a categorical ``s`` and the values they stand for.
+
+    Attributes
+    ----------
+    codes : ndarray of shape (n_samples, n_columns), dtype int64
+    classes : list of ndarray
+        Sorted distinct values of each column; ``codes[:, j]`` indexes ``classes[j]``.
+    names : list of str
+        Column names (pandas names where given, else ``"s0"``, ``"s1"``, ...).
+    was_1d : bool
+        Whether ``s`` was given as a single column.
+    """
+
+    codes: np.ndarray
+    classes: list
+    names: list
+    was_1d: bool
+
+    @property
+    def cardinalities(self):
+        return [len(c) for c in self.classes]
+
+
+def _as_columns(s):
+    """Split ``s`` into a list of 1-D object/number arrays and column names."""
+    if isinstance(s, pd.DataFrame):
+        return [s.iloc[:, j] for j in range(s.shape[1])], [str(c) for c in s.columns], False
+    if isinstance(s, pd.Series):
+        return [s], [str(s.name) if s.name is not None else "s0"], True
+    arr = np.asarray(s)
+    if arr.ndim == 0:
+        arr = arr.reshape(1)
+    if arr.ndim == 1:
+        return [arr], ["s0"], True
+    if arr.ndim == 2:
+        return [arr[:, j] for j in range(arr.shape[1])], [f"s{j}" for j in range(arr.shape[1])], (
+            arr.shape[1] == 1
+        )
+    raise ValueError(S_NDIM.format(ndim=arr.ndim))
+
+
+def _distinct(column):
+    """Sorted distinct values of one column and the integer code of each row."""
+    if isinstance(column, pd.Series) and isinstance(column.dtype, pd.CategoricalDtype):
+        if column.isna().any():
+            raise ValueError(S_MISSING.format(column=column.name))
+        classes = np.asarray(column.cat.categories[column.cat.categories.isin(column.unique())])
+        codes = pd.Categorical(column, categories=classes).codes.astype(np.int64)
+        return classes, codes
+    values = pd.Series(np.asarray(column, dtype=object) if not isinstance(column, pd.Series)
+                       else column)
+    if values.isna().any():
+        raise ValueError(S_MISSING.format(column=getattr(column, "name", None)))
+    raw = np.asarray(column)
+    try:
+        classes, codes = np.unique(raw, return_inverse=True)
+    except TypeError:  # mixed types that do not sort: sort by their string form
+        uniq = list(dict.fromkeys(raw.tolist()))
+        uniq.sort(key=str)
+        lookup = {v: i for i, v in enumerate(uniq)}
+        classes = np.asarray(uniq, dtype=object)
+        codes = np.asarray([lookup[v] for v in raw.tolist()])
+    return classes, codes.astype(np.int64).reshape(-1)
+
+
+def encode_sensitive(s, n_samples, *, estimator="This estimator", required=True,
+                     allow_continuous=False):
+    """Validate ``s`` at fit time and encode each column as integer codes.
+
+    Parameters
+    ----------
+    s : array-like of shape (n_samples,) or (n_samples, n_columns), or None
+    n_samples : int
+        Number of rows of ``X``.
+    estimator : str
+        Name used in error messages.
+    required : bool
+        Whether ``s=None`` is an error.
+    allow_continuous : bool
+        If False, float columns with many distinct values raise a ``ValueError``.
+
+    Returns
+    -------
+    SensitiveEncoding or None
+    """
+    if s is None:
+        if required:
+            raise ValueError(S_REQUIRED.format(estimator=estimator))
+        return None
+    columns, names, was_1d = _as_columns(s)
+    if not columns:
+        raise ValueError(S_EMPTY_COLUMNS)
+    if len(columns[0]) != n_samples:
+        raise ValueError(S_LENGTH.format(n_s=len(columns[0]), n_x=n_samples))
+    classes, codes = [], []
+    for column, name in zip(columns, names):
+        col_classes, col_codes = _distinct(column)
+        if len(col_classes) < 2:
+            value = col_classes[0] if len(col_classes) else None
+            raise ValueError(S_SINGLE_GROUP.format(column=name, value=value))
+        if (not allow_continuous and np.asarray(col_classes).dtype.kind == "f"
+                and len(col_classes) > MAX_CATEGORICAL_FLOAT_LEVELS):
+            raise ValueError(S_CONTINUOUS.format(column=name, n_unique=len(col_classes),
+                                                 estimator=estimator))
+        classes.append(col_classes)
+        codes.append(col_codes)
+    return SensitiveEncoding(np.stack(codes, axis=1), classes, names, was_1d)
+
+
+def encode_sensitive_like(s, classes):
+    """Encode ``s`` with the classes seen in fit; unseen values are a ``ValueError``."""
+    columns, names, _ = _as_columns(s)
+    if len(columns) != len(classes):
+        raise ValueError(S_COLUMNS_MISMATCH.format(n_cols=len(columns), n_fit=len(classes)))
+    codes = []
+    for column, name, known in zip(columns, names, classes):
+        raw = np.asarray(column, dtype=object)
+        lookup = {v: i for i, v in enumerate(np.asarray(known).tolist())}
+        unseen = sorted({v for v in raw.tolist() if v not in lookup}, key=str)
+        if unseen:
+            raise ValueError(S_UNSEEN.format(column=name, values=unseen[:10],
+                                             known=list(lookup)))
+        codes.append(np.asarray([lookup[v] for v in raw.tolist()], dtype=np.int64))
+    return np.stack(codes, axis=1)
+
+
+def check_device(device):
+    """Return ``device`` if it is usable here, else raise a ``ValueError``."""
+    import torch
+
+    if not isinstance(device, str) and not isinstance(device, torch.device):
+        raise ValueError(DEVICE_INVALID.format(device=device))
+    name = str(device)
+    if name == "cpu":
+        return name
+    if name == "cuda" or name.startswith("cuda:"):
+        if not torch.cuda.is_available():
+            raise ValueError(DEVICE_UNAVAILABLE.format(device=name))
+        return name
+    raise ValueError(DEVICE_INVALID.format(device=device))
+
+
+def check_positive_int(value, name):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(POSITIVE_INT.format(name=name, value=value))
+    return int(value)
+
+
+def check_non_negative(value, name):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not (
+        np.isfinite(value) and value >= 0
+    ):
+        raise ValueError(NON_NEGATIVE.format(name=name, value=value))
+    return float(value)
+
+
+def check_positive(value, name):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not (
+        np.isfinite(value) and value > 0
+    ):
+        raise ValueError(POSITIVE.format(name=name, value=value))
+    return float(value)
+
+
+def check_hidden_layer_sizes(value):
+    sizes = (value,) if isinstance(value, (int, np.integer)) else value
+    try:
+        sizes = tuple(sizes)
+    except TypeError:
+        raise ValueError(HIDDEN_SIZES.format(value=value)) from None
+    if any(isinstance(h, bool) or not isinstance(h, (int, np.integer)) or h < 1 for h in sizes):
+        raise ValueError(HIDDEN_SIZES.format(value=value))
+    return tuple(int(h) for h in sizes)

@@ -1,0 +1,206 @@
+"""Adversarial Forgetting estimators (Jaiswal et al., AAAI 2020)."""
+
+from __future__ import annotations
+
+from sklearn.base import ClassifierMixin, TransformerMixin
+
+from .. import _validation as V
+from ..base import BaseInvariantEstimator, InvariantClassifierMixin
+from ..nn.forgetting import AdversarialForgettingNetwork
+
+_PARAMS_DOC = """
+    Parameters
+    ----------
+    n_components : int, default=8
+        Dimension d of the code z and of the invariant code z~ (8 on Adult in the reference
+        re-implementation).
+    hidden_layer_sizes : tuple of int, default=(50,)
+        Hidden widths of the encoder E, forget-gate F, predictor P and discriminator D; the
+        decoder R uses them reversed.
+    reconstruction_weight : float, default=0.01
+        rho in eq. (1): weight of the reconstruction loss L_x (squared error summed over the
+        features of x, averaged over rows) of x from the *unmasked* z.
+    adversary_weight : float, default=1.0
+        delta in eq. (1): weight of the discriminator's cross-entropy against random s targets.
+        The invariance strength; ``InvariantTransformer(invariance=...)`` maps onto it.
+    mask_weight : float, default=0.01
+        lambda in eq. (1): weight of the mask regulariser m^T (1 - m), which pushes every
+        mask component towards 0 or 1.
+    adversary_steps : int, default=10
+        k: discriminator updates per model update (the paper's k : 1 schedule). Each batch
+        first gets k discriminator steps on its z~ (computed once), then one model step.
+    max_epochs : int, default=100
+        Passes over the training data.
+    batch_size : int, default=128
+    lr : float, default=1e-3
+        Adam learning rate of both optimizers (the paper uses 1e-4 with several hundred
+        epochs).
+    weight_decay : float, default=1e-4
+        Adam weight decay of both optimizers.
+    device : str, default='cpu'
+        'cpu', 'cuda' or 'cuda:N'. A model fitted on a GPU pickles and loads on a CPU machine.
+    random_state : int, RandomState instance or None, default=None
+        Seeds parameter initialisation, batch order and the random s targets. With an int,
+        CPU results are bit-identical from run to run.
+    verbose : int, default=0
+        0 is silent, 1 shows a progress bar over epochs, 2 also prints skorch's epoch table.
+"""
+
+_ATTRIBUTES_DOC = """
+    Attributes
+    ----------
+    net_ : fairrep._training.InvariantNet
+        The fitted skorch net; ``net_.module_`` is the
+        :class:`fairrep.nn.AdversarialForgettingNetwork`.
+    history_ : skorch.History
+        Per epoch: ``train_task`` (L_y), ``train_reconstruction`` (L_x),
+        ``train_adversary`` (L_s of the model step, against random s), ``train_mask``
+        (m^T (1 - m)), ``train_discriminator`` (D's cross-entropy on the true s) and
+        ``train_loss`` (the weighted total of the model step).
+    s_classes_ : ndarray or list of ndarray or None
+        Groups of ``s`` seen in fit (a list with one array per column for 2-D ``s``).
+    n_tasks_ : int
+        Number of target columns T (multi-task extension of section 3).
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Only when ``X`` was a DataFrame with string column names.
+    n_epochs_ : int
+"""
+
+
+class _ForgettingBase(BaseInvariantEstimator):
+    _module_class = AdversarialForgettingNetwork
+
+    def __init__(self, n_components=8, hidden_layer_sizes=(50,), reconstruction_weight=1e-2,
+                 adversary_weight=1.0, mask_weight=1e-2, adversary_steps=10, max_epochs=100,
+                 batch_size=128, lr=1e-3, weight_decay=1e-4, device="cpu", random_state=None,
+                 verbose=0):
+        self.n_components = n_components
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.reconstruction_weight = reconstruction_weight
+        self.adversary_weight = adversary_weight
+        self.mask_weight = mask_weight
+        self.adversary_steps = adversary_steps
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _adversary_steps(self):
+        return V.check_positive_int(self.adversary_steps, "adversary_steps")
+
+    def _module_params(self, n_features, n_classes, s_enc):
+        if s_enc is None:
+            cards, columns = None, None
+        else:
+            n_s = s_enc.codes.shape[1]
+            n_tasks = len(n_classes)
+            if n_tasks == 1:
+                columns = [list(range(n_s))]
+            elif n_s == n_tasks:
+                columns = [[j] for j in range(n_tasks)]
+            elif n_s == 1:
+                columns = [[0] for _ in range(n_tasks)]
+            else:
+                raise ValueError(
+                    f"y has {n_tasks} columns (tasks) but s has {n_s}; for the multi-task "
+                    "extension pass one s column per task, or a single s column shared by all "
+                    "tasks.")
+            cards = s_enc.cardinalities
+        return dict(
+            n_features=n_features,
+            n_components=self.n_components,
+            n_classes=n_classes,
+            s_cardinalities=cards,
+            s_columns=columns,
+            hidden_layer_sizes=V.check_hidden_layer_sizes(self.hidden_layer_sizes),
+            reconstruction_weight=V.check_non_negative(self.reconstruction_weight,
+                                                       "reconstruction_weight"),
+            adversary_weight=V.check_non_negative(self.adversary_weight, "adversary_weight"),
+            mask_weight=V.check_non_negative(self.mask_weight, "mask_weight"),
+        )
+
+    def forget_mask(self, X):
+        """The forget mask m = F(x), each component in (0, 1).
+
+        Returns
+        -------
+        m : ndarray of shape (n_samples, n_components), or (n_samples, n_tasks,
+            n_components) with several tasks.
+        """
+        m = self._apply(X, lambda module, Xb: module.masks(Xb))
+        return m[:, 0] if m.shape[1] == 1 else m
+
+    def encode(self, X):
+        """The unmasked code z = E(x), which also encodes s.
+
+        Returns
+        -------
+        z : ndarray of shape (n_samples, n_components)
+        """
+        return self._apply(X, lambda module, Xb: module.code(Xb))
+
+
+class ForgettingTransformer(TransformerMixin, _ForgettingBase):
+    __doc__ = """Invariant representation by Adversarial Forgetting.
+
+    An encoder E maps x to a code z that keeps everything about x (it is trained to
+    reconstruct x through a decoder R); a forget-gate F computes a mask m from x, and the
+    invariant code is z~ = z * m. A predictor P infers y from z~ while a discriminator D,
+    whose gradient reaches only the forget-gate, tries to infer s from z~; the model is
+    updated to make D's output look like a random draw of s (Jaiswal et al., "Invariant
+    Representations through Adversarial Forgetting", AAAI 2020, eq. (1) and section 3).
+
+    ``transform`` returns z~ (with T target columns, the T codes z~_j side by side, shape
+    (n_samples, T * n_components)). ``s`` is categorical (one or several columns); without
+    ``s`` the model trains with no invariance term.
+    """ + _PARAMS_DOC + _ATTRIBUTES_DOC + """
+    See Also
+    --------
+    ForgettingClassifier : the same model, predicting y with P.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fairrep import ForgettingTransformer
+    >>> rng = np.random.RandomState(0)
+    >>> s = rng.randint(0, 2, 200)
+    >>> X = np.c_[rng.normal(size=(200, 3)), s + 0.1 * rng.normal(size=200)]
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> Z = ForgettingTransformer(max_epochs=5, random_state=0).fit(X, y, s=s).transform(X)
+    >>> Z.shape
+    (200, 8)
+    """
+
+
+class ForgettingClassifier(ClassifierMixin, TransformerMixin, InvariantClassifierMixin,
+                           _ForgettingBase):
+    __doc__ = """Classifier trained by Adversarial Forgetting, predicting y from z~.
+
+    The model of :class:`ForgettingTransformer` (Jaiswal et al., AAAI 2020, eq. (1)); ``predict``
+    and ``predict_proba`` use the jointly trained predictor P on the invariant code
+    z~ = E(x) * F(x), and ``transform`` returns z~. With T target columns (multi-task
+    extension, section 3) ``predict`` returns (n_samples, T) labels and ``predict_proba`` a
+    list of T arrays.
+    """ + _PARAMS_DOC + _ATTRIBUTES_DOC + """
+    classes_ : ndarray or list of ndarray
+        Labels of y (a list with one array per task for several tasks).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fairrep import ForgettingClassifier
+    >>> rng = np.random.RandomState(0)
+    >>> s = rng.choice(["a", "b"], 200)
+    >>> X = np.c_[rng.normal(size=(200, 3)), (s == "a") + 0.1 * rng.normal(size=200)]
+    >>> y = np.where(X[:, 0] > 0, "yes", "no")
+    >>> clf = ForgettingClassifier(max_epochs=20, random_state=0).fit(X, y, s=s)
+    >>> clf.predict(X[:3]).tolist()
+    ['yes', 'no', 'yes']
+    >>> clf.forget_mask(X).shape
+    (200, 8)
+    """
+

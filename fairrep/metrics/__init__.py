@@ -1,0 +1,22 @@
+"""Evaluation metrics: post-hoc probes and group-fairness gaps.
+
+- :func:`probe_accuracy` / :func:`probe_report`: how well a freshly trained
+  MLP recovers the sensitive/nuisance labels from a frozen representation
+  (the ``A_s`` probe of Adversarial Forgetting), versus
+  :func:`majority_share`, the chance level.
+- :func:`demographic_parity_difference` and
+  :func:`equalized_odds_difference`: fairness gaps of a downstream
+  classifier's predictions, with ``s`` as a keyword argument so they can be
+  wrapped with ``make_scorer(...).set_score_request(s=True)``.
+"""
+
+from ._fairness import demographic_parity_difference, equalized_odds_difference
+from ._probe import majority_share, probe_accuracy, probe_report
+
+__all__ = [
+    "demographic_parity_difference",
+    "equalized_odds_difference",
+    "majority_share",
+    "probe_accuracy",
+    "probe_report",
+]

@@ -1,0 +1,15 @@
+"""Pure PyTorch building blocks of fairrep's methods.
+
+Nothing in this package imports scikit-learn or skorch: the modules here are the networks and
+losses of each method, and the estimators in :mod:`fairrep.methods` wrap them.
+"""
+
+from ._base import InvariantModule, make_mlp, multi_head_cross_entropy
+from .forgetting import AdversarialForgettingNetwork
+
+__all__ = [
+    "AdversarialForgettingNetwork",
+    "InvariantModule",
+    "make_mlp",
+    "multi_head_cross_entropy",
+]

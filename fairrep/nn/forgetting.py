@@ -1,0 +1,138 @@
+"""Adversarial Forgetting (Jaiswal et al., AAAI 2020), as a pure PyTorch module.
+
+Notation of the paper (eq. 1)::
+
+    min_{E,F,P,R} max_D  L_y(y, P(z~)) + rho L_x(x, R(z)) + delta L_s(s, D(z~)) + lambda m^T(1 - m)
+
+with z = E(x), m = F(x) in (0, 1)^d, z~ = z * m.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from ._base import InvariantModule, make_mlp, multi_head_cross_entropy, shuffled
+
+
+class AdversarialForgettingNetwork(InvariantModule):
+    """Encoder E, decoder R, forget-gates F_j, predictors P_j and discriminators D_j.
+
+    One encoder is shared by ``len(n_classes)`` tasks (the multi-task extension of section 3):
+    task j has its own forget-gate, predictor and discriminator.
+
+    Parameters
+    ----------
+    n_features : int
+        Dimension of x.
+    n_components : int
+        Dimension d of z and of each z~_j.
+    n_classes : sequence of int
+        Number of classes of each task y_j.
+    s_cardinalities : sequence of int or None
+        Number of groups of each column of s; None builds no discriminator.
+    s_columns : sequence of sequence of int or None
+        For each task, the columns of s its discriminator D_j predicts.
+    hidden_layer_sizes : tuple of int
+        Hidden widths of E, F, P, D (R uses them reversed).
+    reconstruction_weight, adversary_weight, mask_weight : float
+        rho, delta and lambda of eq. (1).
+    """
+
+    def __init__(self, n_features, n_components, n_classes, s_cardinalities=None,
+                 s_columns=None, hidden_layer_sizes=(50,), reconstruction_weight=1e-2,
+                 adversary_weight=1.0, mask_weight=1e-2):
+        super().__init__()
+        hidden = list(hidden_layer_sizes)
+        self.n_components = n_components
+        self.n_classes = list(n_classes)
+        self.reconstruction_weight = reconstruction_weight
+        self.adversary_weight = adversary_weight
+        self.mask_weight = mask_weight
+        self.encoder = make_mlp([n_features, *hidden, n_components])
+        self.decoder = make_mlp([n_components, *hidden[::-1], n_features])
+        self.forget_gates = nn.ModuleList(
+            make_mlp([n_features, *hidden, n_components], out_activation=nn.Sigmoid())
+            for _ in self.n_classes
+        )
+        self.predictors = nn.ModuleList(
+            make_mlp([n_components, *hidden, k]) for k in self.n_classes
+        )
+        self.s_cardinalities = None if s_cardinalities is None else list(s_cardinalities)
+        if self.s_cardinalities is None:
+            self.s_columns = None
+            self.discriminators = nn.ModuleList()
+        else:
+            self.s_columns = [list(cols) for cols in s_columns]
+            self.discriminators = nn.ModuleList(
+                make_mlp([n_components, *hidden,
+                          sum(self.s_cardinalities[c] for c in cols)])
+                for cols in self.s_columns
+            )
+
+    # -- the representation -------------------------------------------------------------
+    def code(self, X):
+        """The unmasked code z = E(x)."""
+        return self.encoder(X)
+
+    def masks(self, X):
+        """Forget masks m_j = F_j(x), stacked to shape (n, n_tasks, d)."""
+        return torch.stack([gate(X) for gate in self.forget_gates], dim=1)
+
+    def forward(self, X):
+        """The invariant codes z~_j = z * m_j, concatenated over tasks: shape (n, n_tasks*d)."""
+        z = self.code(X)
+        return (z.unsqueeze(1) * self.masks(X)).flatten(1)
+
+    def predict_logits(self, X):
+        """Logits of each task's predictor P_j(z~_j), a list of (n, n_classes_j) tensors."""
+        z_tilde = self.forward(X).unflatten(1, (len(self.n_classes), self.n_components))
+        return [p(z_tilde[:, j]) for j, p in enumerate(self.predictors)]
+
+    # -- training --------------------------------------------------------------------------
+    def adversary_parameters(self):
+        return list(self.discriminators.parameters())
+
+    def _head_cards(self, j):
+        return [self.s_cardinalities[c] for c in self.s_columns[j]]
+
+    def loss_terms(self, X, y, s, generator=None):
+        """Model-step terms of eq. (1); the discriminators' targets are random draws of s.
+
+        The discriminator sees z.detach() * m_j, so its gradient reaches only the forget-gates.
+        """
+        z = self.encoder(X)
+        m = self.masks(X)  # (n, T, d)
+        z_tilde = z.unsqueeze(1) * m
+        task = sum(F.cross_entropy(p(z_tilde[:, j]), y[:, j])
+                   for j, p in enumerate(self.predictors))
+        reconstruction = (self.decoder(z) - X).pow(2).sum(dim=1).mean()
+        mask = (m * (1 - m)).sum(dim=(1, 2)).mean()
+        loss = task + self.reconstruction_weight * reconstruction + self.mask_weight * mask
+        terms = {"task": task, "reconstruction": reconstruction, "mask": mask}
+        if s is not None and self.s_cardinalities is not None:
+            s_random = shuffled(s, generator)
+            z_gated = z.detach().unsqueeze(1) * m
+            adversary = sum(
+                multi_head_cross_entropy(d(z_gated[:, j]), s_random[:, self.s_columns[j]],
+                                         self._head_cards(j))
+                for j, d in enumerate(self.discriminators)
+            )
+            loss = loss + self.adversary_weight * adversary
+            terms["adversary"] = adversary
+        terms["loss"] = loss
+        return terms
+
+    def adversary_inputs(self, X):
+        """The discriminators' inputs z~_j, without gradient to the model: shape (n, T, d)."""
+        return self.encoder(X).unsqueeze(1) * self.masks(X)
+
+    def adversary_loss_terms(self, inputs, s):
+        """Discriminator step: predict the true s from z~."""
+        loss = sum(
+            multi_head_cross_entropy(d(inputs[:, j]), s[:, self.s_columns[j]],
+                                     self._head_cards(j))
+            for j, d in enumerate(self.discriminators)
+        )
+        return {"discriminator": loss, "loss": loss}

@@ -1,0 +1,191 @@
+"""One entry point for every method: ``InvariantTransformer`` and ``InvariantClassifier``."""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from .methods import get_method
+
+#: Parameters of the unified estimators passed on to the method's estimator when it has them.
+_SHARED = ("n_components", "max_epochs", "batch_size", "lr", "device", "random_state",
+           "verbose")
+
+_DOC_PARAMS = """
+    Parameters
+    ----------
+    method : str, default='forgetting'
+        Registered method name; ``fairrep.methods.available_methods()`` lists them.
+    n_components : int, default=8
+        Size of the representation (per task).
+    invariance : float, default=1.0
+        Invariance strength, mapped onto the method's own weight (``adversary_weight``, delta,
+        for ``'forgetting'``). 0 trains without the invariance term.
+    max_epochs : int, default=100
+    batch_size : int, default=128
+    lr : float, default=1e-3
+    device : str, default='cpu'
+    random_state : int, RandomState instance or None, default=None
+    verbose : int, default=0
+    method_params : dict or None, default=None
+        Further parameters of the method's estimator (e.g. ``{'adversary_steps': 5}``).
+
+    Attributes
+    ----------
+    estimator_ : estimator
+        The fitted estimator of the chosen method.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Only when ``X`` was a DataFrame with string column names.
+"""
+
+
+class _UnifiedBase(BaseEstimator):
+    _role = "transformer"
+
+    def __init__(self, method="forgetting", n_components=8, invariance=1.0, max_epochs=100,
+                 batch_size=128, lr=1e-3, device="cpu", random_state=None, verbose=0,
+                 method_params=None):
+        self.method = method
+        self.n_components = n_components
+        self.invariance = invariance
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.method_params = method_params
+
+    def _estimator_class(self):
+        spec = get_method(self.method)
+        cls = getattr(spec, self._role)
+        if cls is None:
+            raise ValueError(f"method={self.method!r} has no {self._role}; use "
+                             "InvariantTransformer for its representation.")
+        return spec, cls
+
+    def _build(self):
+        spec, cls = self._estimator_class()
+        accepted = set(inspect.signature(cls.__init__).parameters) - {"self"}
+        params = {name: getattr(self, name) for name in _SHARED if name in accepted}
+        params[spec.strength_param] = self.invariance
+        extra = dict(self.method_params or {})
+        for key in extra:
+            if key not in accepted:
+                close = difflib.get_close_matches(key, accepted, n=1)
+                hint = f" Did you mean {close[0]!r}?" if close else ""
+                raise ValueError(f"method_params has {key!r}, which {cls.__name__} does not "
+                                 f"take.{hint} Its parameters: {', '.join(sorted(accepted))}.")
+        params.update(extra)
+        return cls(**params)
+
+    def fit(self, X, y=None, s=None):
+        """Fit the chosen method's estimator on ``X``, ``y`` and sensitive attribute ``s``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_tasks), default=None
+        s : array-like of shape (n_samples,) or (n_samples, n_attributes), default=None
+
+        Returns
+        -------
+        self : object
+        """
+        estimator = self._build().fit(X, y, s=s)
+        self.estimator_ = estimator
+        self.n_features_in_ = estimator.n_features_in_
+        if hasattr(estimator, "feature_names_in_"):
+            self.feature_names_in_ = estimator.feature_names_in_
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        return self
+
+    def transform(self, X):
+        """The invariant representation of ``X`` (see the method's ``transform``)."""
+        check_is_fitted(self)
+        return self.estimator_.transform(X)
+
+    @property
+    def history_(self):
+        """Training history of the fitted estimator."""
+        check_is_fitted(self)
+        return self.estimator_.history_
+
+    def __sklearn_tags__(self):
+        try:
+            _, cls = self._estimator_class()
+            inner = cls().__sklearn_tags__()
+        except ValueError:  # unknown method: reported by fit, not here
+            return super().__sklearn_tags__()
+        tags = super().__sklearn_tags__()
+        tags.target_tags = inner.target_tags
+        tags.input_tags = inner.input_tags
+        if tags.transformer_tags is not None and inner.transformer_tags is not None:
+            tags.transformer_tags = inner.transformer_tags
+        tags.non_deterministic = inner.non_deterministic
+        return tags
+
+
+class InvariantTransformer(TransformerMixin, _UnifiedBase):
+    __doc__ = """Invariant representation with any registered method, chosen by name.
+
+    A single parameter grid can sweep methods and invariance strengths::
+
+        {"rep__method": ["forgetting", ...], "rep__invariance": [0.1, 1, 10]}
+    """ + _DOC_PARAMS + """
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fairrep import InvariantTransformer
+    >>> rng = np.random.RandomState(0)
+    >>> s = rng.randint(0, 2, 100)
+    >>> X = np.c_[rng.normal(size=(100, 3)), s]
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> rep = InvariantTransformer(method="forgetting", max_epochs=3, random_state=0)
+    >>> rep.fit(X, y, s=s).transform(X).shape
+    (100, 8)
+    """
+
+
+class InvariantClassifier(ClassifierMixin, TransformerMixin, _UnifiedBase):
+    __doc__ = """Classifier of any registered method, chosen by name.
+    """ + _DOC_PARAMS + """
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fairrep import InvariantClassifier
+    >>> rng = np.random.RandomState(0)
+    >>> s = rng.randint(0, 2, 100)
+    >>> X = np.c_[rng.normal(size=(100, 3)), s]
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> clf = InvariantClassifier(max_epochs=3, random_state=0).fit(X, y, s=s)
+    >>> clf.predict(X).shape
+    (100,)
+    """
+
+    _role = "classifier"
+
+    @property
+    def classes_(self):
+        check_is_fitted(self)
+        return self.estimator_.classes_
+
+    def predict(self, X):
+        """Predicted labels (see the method's ``predict``)."""
+        check_is_fitted(self)
+        return self.estimator_.predict(X)
+
+    def predict_proba(self, X):
+        """Class probabilities (see the method's ``predict_proba``)."""
+        check_is_fitted(self)
+        return self.estimator_.predict_proba(X)
+
+    def score(self, X, y, sample_weight=None):
+        """Accuracy of the method's classifier (see its ``score``)."""
+        check_is_fitted(self)
+        return self.estimator_.score(X, y, sample_weight=sample_weight)

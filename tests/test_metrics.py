@@ -1,0 +1,401 @@
+"""Tests for fairrep.metrics: fairness gaps and post-hoc probes."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import sklearn
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import make_scorer
+from sklearn.model_selection import cross_validate
+
+from fairrep.metrics import (
+    demographic_parity_difference,
+    equalized_odds_difference,
+    majority_share,
+    probe_accuracy,
+    probe_report,
+)
+import fairrep.metrics as metrics_module
+
+
+def test_all_exports():
+    assert sorted(metrics_module.__all__) == [
+        "demographic_parity_difference",
+        "equalized_odds_difference",
+        "majority_share",
+        "probe_accuracy",
+        "probe_report",
+    ]
+
+
+# --------------------------------------------------------------------------
+# Reference implementation (straight from the definitions) for cross-checks
+# --------------------------------------------------------------------------
+
+def _reference(y_true, y_pred, groups, pos):
+    df = pd.DataFrame({"t": np.asarray(y_true) == pos, "p": np.asarray(y_pred) == pos,
+                       "g": groups})
+    sel = df.groupby("g")["p"].mean()
+    tpr = df[df.t].groupby("g")["p"].mean()
+    fpr = df[~df.t].groupby("g")["p"].mean()
+
+    def gap(r):
+        return float(r.max() - r.min()) if len(r) >= 2 else 0.0
+
+    return gap(sel), max(gap(tpr), gap(fpr))
+
+
+# --------------------------------------------------------------------------
+# demographic_parity_difference
+# --------------------------------------------------------------------------
+
+def test_dp_binary_hand_computed():
+    y_pred = [1, 1, 0, 0, 1, 0, 0, 0]
+    s = ["a", "a", "a", "a", "b", "b", "b", "b"]
+    # selection rates 2/4 and 1/4
+    assert demographic_parity_difference(y_pred, y_pred, s=s) == pytest.approx(0.25)
+    # y_true is ignored apart from its length
+    assert demographic_parity_difference(None, y_pred, s=s) == pytest.approx(0.25)
+    assert demographic_parity_difference([0] * 8, y_pred, s=s) == pytest.approx(0.25)
+
+
+def test_dp_three_groups_hand_computed():
+    y_pred = [1, 1, 1, 0, 0, 0, 0, 0, 1]
+    s = [0, 0, 1, 1, 1, 2, 2, 2, 2]
+    # rates: group 0 -> 1, group 1 -> 1/3, group 2 -> 1/4
+    out = demographic_parity_difference(None, y_pred, s=s)
+    assert isinstance(out, float)
+    assert out == pytest.approx(0.75)
+
+
+def test_dp_parity_is_zero():
+    y_pred = [1, 0, 1, 0]
+    assert demographic_parity_difference(None, y_pred, s=[0, 0, 1, 1]) == 0.0
+
+
+def test_dp_two_d_s_uses_intersections():
+    y_pred = np.array([1, 1, 1, 0, 0, 0, 1, 0])
+    sex = np.array(["f", "f", "f", "f", "m", "m", "m", "m"])
+    race = np.array([0, 0, 1, 1, 0, 0, 1, 1])
+    # marginals: sex gap 3/4 - 1/4 = 0.5; race gap 2/4 - 2/4 = 0
+    assert demographic_parity_difference(None, y_pred, s=sex) == pytest.approx(0.5)
+    assert demographic_parity_difference(None, y_pred, s=race) == pytest.approx(0.0)
+    # intersections (f,0)=1, (f,1)=1/2, (m,0)=0, (m,1)=1/2 -> gap 1
+    s2 = np.column_stack([sex, race.astype(str)])
+    assert demographic_parity_difference(None, y_pred, s=s2) == pytest.approx(1.0)
+    df = pd.DataFrame({"sex": pd.Categorical(sex), "race": race})
+    assert demographic_parity_difference(None, y_pred, s=df) == pytest.approx(1.0)
+    # a single-column 2-D s is the same as 1-D
+    assert demographic_parity_difference(
+        None, y_pred, s=sex.reshape(-1, 1)) == pytest.approx(0.5)
+
+
+def test_dp_string_labels_with_pos_label():
+    y_pred = ["hire", "hire", "reject", "reject", "hire", "reject", "reject", "reject"]
+    s = [0, 0, 0, 0, 1, 1, 1, 1]
+    assert demographic_parity_difference(
+        y_pred, y_pred, s=s, pos_label="hire") == pytest.approx(0.25)
+    assert demographic_parity_difference(
+        y_pred, y_pred, s=s, pos_label="reject") == pytest.approx(0.25)
+
+
+@pytest.mark.parametrize(
+    "labels, expected_pos",
+    [((0, 1), 1), ((False, True), True), ((-1, 1), 1), ((0.0, 1.0), 1.0)],
+)
+def test_default_pos_label_binary_conventions(labels, expected_pos):
+    neg, pos = labels
+    y_pred = np.array([pos, pos, neg, neg, pos, neg, neg, neg])
+    s = [0, 0, 0, 0, 1, 1, 1, 1]
+    assert demographic_parity_difference(y_pred, y_pred, s=s) == pytest.approx(
+        demographic_parity_difference(y_pred, y_pred, s=s, pos_label=expected_pos))
+    assert demographic_parity_difference(y_pred, y_pred, s=s) == pytest.approx(0.25)
+
+
+def test_pandas_inputs_are_not_index_aligned():
+    idx = [7, 3, 5, 1, 0, 2, 4, 6]
+    y_pred = pd.Series([1, 1, 0, 0, 1, 0, 0, 0], index=idx)
+    s = pd.Series(pd.Categorical(list("aaaabbbb")), index=idx[::-1])
+    assert demographic_parity_difference(y_pred, y_pred, s=s) == pytest.approx(0.25)
+    assert equalized_odds_difference(y_pred, y_pred, s=s) == pytest.approx(0.0)
+
+
+def test_bool_s():
+    y_pred = [1, 1, 0, 0, 1, 0, 0, 0]
+    s = np.array([True] * 4 + [False] * 4)
+    assert demographic_parity_difference(None, y_pred, s=s) == pytest.approx(0.25)
+
+
+# --------------------------------------------------------------------------
+# equalized_odds_difference
+# --------------------------------------------------------------------------
+
+def test_eo_binary_hand_computed():
+    y_true = [1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 0, 0]
+    y_pred = [1, 1, 1, 0, 1, 0, 0, 0, 1, 0, 1, 1]
+    s = [0] * 8 + [1] * 4
+    # group 0: TPR 3/4, FPR 1/4; group 1: TPR 1/2, FPR 1
+    # TPR gap 1/4, FPR gap 3/4 -> 3/4
+    out = equalized_odds_difference(y_true, y_pred, s=s)
+    assert isinstance(out, float)
+    assert out == pytest.approx(0.75)
+
+
+def test_eo_tpr_gap_dominates():
+    y_true = [1, 1, 0, 0, 1, 1, 0, 0]
+    y_pred = [1, 1, 0, 0, 0, 0, 0, 1]
+    s = [0, 0, 0, 0, 1, 1, 1, 1]
+    # TPR 1 vs 0 -> 1; FPR 0 vs 1/2 -> 1/2
+    assert equalized_odds_difference(y_true, y_pred, s=s) == pytest.approx(1.0)
+
+
+def test_eo_three_groups_skips_group_without_positives():
+    y_true = [1, 1, 0, 0, 1, 1, 0, 0, 0, 0]
+    y_pred = [1, 1, 0, 0, 1, 0, 0, 0, 0, 1]
+    s = ["a", "a", "a", "a", "b", "b", "b", "b", "c", "c"]
+    # TPR: a 1, b 1/2, c skipped (no positives) -> 1/2
+    # FPR: a 0, b 0, c 1/2 -> 1/2
+    assert equalized_odds_difference(y_true, y_pred, s=s) == pytest.approx(0.5)
+    # if c predicts no positives, the FPR gap vanishes and TPR gap remains
+    y_pred2 = y_pred[:-1] + [0]
+    assert equalized_odds_difference(y_true, y_pred2, s=s) == pytest.approx(0.5)
+    y_pred3 = [1, 1, 0, 0, 1, 1, 0, 0, 0, 1]
+    assert equalized_odds_difference(y_true, y_pred3, s=s) == pytest.approx(0.5)
+    y_pred4 = [1, 1, 0, 0, 1, 1, 0, 0, 0, 0]
+    assert equalized_odds_difference(y_true, y_pred4, s=s) == 0.0
+
+
+def test_eo_two_d_s_and_string_labels():
+    y_true = np.array(["y", "y", "n", "n", "y", "y", "n", "n"])
+    y_pred = np.array(["y", "y", "n", "n", "y", "n", "n", "n"])
+    s = pd.DataFrame({"a": [0, 0, 0, 0, 1, 1, 1, 1], "b": list("xyxyxyxy")})
+    # groups (0,x): t=[y,n] p=[y,n]; (0,y): t=[y,n] p=[y,n]
+    #        (1,x): t=[y,n] p=[y,n]; (1,y): t=[y,n] p=[n,n]
+    # TPR: 1,1,1,0 -> 1; FPR all 0
+    assert equalized_odds_difference(y_true, y_pred, s=s, pos_label="y") == pytest.approx(1.0)
+    # with "n" as the positive label: TPR(n) all 1; FPR(n) = P(pred n | true y): 0,0,0,1
+    assert equalized_odds_difference(y_true, y_pred, s=s, pos_label="n") == pytest.approx(1.0)
+    # marginal on column "a" only: TPR 1 vs 1/2
+    assert equalized_odds_difference(
+        y_true, y_pred, s=s["a"], pos_label="y") == pytest.approx(0.5)
+
+
+def test_gaps_match_reference_on_random_data():
+    rng = np.random.RandomState(0)
+    n = 500
+    s = np.column_stack([rng.randint(0, 3, n), rng.choice(["u", "v"], n)])
+    y_true = rng.randint(0, 2, n)
+    y_pred = (rng.rand(n) < 0.3 + 0.2 * (s[:, 0] == "1")).astype(int)
+    groups = pd.Series([f"{a}|{b}" for a, b in s]).to_numpy()
+    dp_ref, eo_ref = _reference(y_true, y_pred, groups, 1)
+    dp = demographic_parity_difference(y_true, y_pred, s=s)
+    eo = equalized_odds_difference(y_true, y_pred, s=s)
+    assert dp == pytest.approx(dp_ref)
+    assert eo == pytest.approx(eo_ref)
+    assert 0.0 <= dp <= 1.0 and 0.0 <= eo <= 1.0
+
+
+# --------------------------------------------------------------------------
+# validation
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("metric", [demographic_parity_difference, equalized_odds_difference])
+def test_s_length_mismatch(metric):
+    with pytest.raises(ValueError, match=r"^s has 3 rows but y has 4"):
+        metric([0, 1, 0, 1], [0, 1, 1, 1], s=[0, 1, 0])
+
+
+@pytest.mark.parametrize("metric", [demographic_parity_difference, equalized_odds_difference])
+def test_y_length_mismatch(metric):
+    with pytest.raises(ValueError, match="y_true has 3 rows but y_pred has 4"):
+        metric([0, 1, 0], [0, 1, 1, 1], s=[0, 1, 0, 1])
+
+
+@pytest.mark.parametrize("metric", [demographic_parity_difference, equalized_odds_difference])
+def test_single_group(metric):
+    with pytest.raises(ValueError, match="s has a single group"):
+        metric([0, 1, 0, 1], [0, 1, 1, 1], s=["a"] * 4)
+    with pytest.raises(ValueError, match="s has a single group"):
+        metric([0, 1, 0, 1], [0, 1, 1, 1], s=np.array([["a", 1]] * 4, dtype=object))
+
+
+@pytest.mark.parametrize("metric", [demographic_parity_difference, equalized_odds_difference])
+def test_missing_pos_label_with_string_labels(metric):
+    y = ["hire", "reject", "hire", "reject"]
+    with pytest.raises(ValueError, match="pos_label"):
+        metric(y, y, s=[0, 0, 1, 1])
+    # multiclass numeric labels are ambiguous too
+    with pytest.raises(ValueError, match="pos_label"):
+        metric([0, 1, 2, 1], [0, 1, 2, 2], s=[0, 0, 1, 1])
+
+
+@pytest.mark.parametrize("metric", [demographic_parity_difference, equalized_odds_difference])
+def test_unknown_pos_label(metric):
+    with pytest.raises(ValueError, match="pos_label='yes' is not among"):
+        metric([0, 1, 0, 1], [0, 1, 1, 1], s=[0, 0, 1, 1], pos_label="yes")
+
+
+def test_s_is_keyword_only_and_required():
+    with pytest.raises(TypeError):
+        demographic_parity_difference([0, 1], [0, 1], [0, 1])
+    with pytest.raises(TypeError):
+        equalized_odds_difference([0, 1], [0, 1])
+    with pytest.raises(ValueError, match="s is required"):
+        demographic_parity_difference([0, 1], [0, 1], s=None)
+
+
+def test_other_bad_inputs():
+    with pytest.raises(ValueError, match="y_true is required"):
+        equalized_odds_difference(None, [0, 1], s=[0, 1])
+    with pytest.raises(ValueError, match="s contains missing values"):
+        demographic_parity_difference(None, [0, 1, 1], s=["a", None, "b"])
+    with pytest.raises(ValueError, match="s must be 1-D or 2-D"):
+        demographic_parity_difference(None, [0, 1], s=np.zeros((2, 1, 1)))
+    with pytest.raises(ValueError, match="y_pred must be 1-D"):
+        demographic_parity_difference(None, np.zeros((2, 2)), s=[0, 1])
+
+
+# --------------------------------------------------------------------------
+# scorer + metadata routing
+# --------------------------------------------------------------------------
+
+def test_scorer_with_metadata_routing():
+    rng = np.random.RandomState(0)
+    n = 300
+    s = rng.randint(0, 2, n)
+    X = np.column_stack([rng.normal(size=n) + s, rng.normal(size=n)])
+    y = (X[:, 0] + 0.5 * rng.normal(size=n) > 0.5).astype(int)
+    with sklearn.config_context(enable_metadata_routing=True):
+        # set_score_request itself needs metadata routing enabled
+        dp = make_scorer(demographic_parity_difference,
+                         greater_is_better=False).set_score_request(s=True)
+        eo = make_scorer(equalized_odds_difference,
+                         greater_is_better=False).set_score_request(s=True)
+        res = cross_validate(LogisticRegression(), X, y, cv=3,
+                             scoring={"dp": dp, "eo": eo, "acc": "accuracy"},
+                             params={"s": s})
+    for key in ("test_dp", "test_eo"):
+        scores = res[key]
+        assert scores.shape == (3,)
+        assert np.all(np.isfinite(scores))
+        assert np.all((scores <= 0) & (scores >= -1))  # negated gaps
+    # s shifts X[:, 0], so the classifier's selection rates differ by group
+    assert res["test_dp"].mean() < -0.1
+
+
+# --------------------------------------------------------------------------
+# majority_share
+# --------------------------------------------------------------------------
+
+def test_majority_share():
+    assert majority_share([0, 1, 1, 1]) == 0.75
+    assert majority_share(np.array(["a", "b", "b", "c", "c"])) == 0.4
+    assert majority_share([True, False, False]) == pytest.approx(2 / 3)
+    cat = pd.Series(pd.Categorical(["x", "y", "y"], categories=["x", "y", "z"]))
+    assert majority_share(cat) == pytest.approx(2 / 3)
+    assert majority_share(np.array([1.0, np.nan, np.nan])) == pytest.approx(2 / 3)
+    assert isinstance(majority_share([1]), float)
+    with pytest.raises(ValueError, match="s is empty"):
+        majority_share([])
+    with pytest.raises(ValueError, match="1-D"):
+        majority_share(np.zeros((3, 2)))
+
+
+# --------------------------------------------------------------------------
+# probe_accuracy / probe_report
+# --------------------------------------------------------------------------
+
+def test_probe_near_chance_on_independent_noise():
+    rng = np.random.RandomState(0)
+    Z_train = rng.normal(size=(600, 4))
+    s_train = rng.randint(0, 2, 600)
+    Z_test = rng.normal(size=(3000, 4))
+    s_test = rng.randint(0, 2, 3000)
+    acc = probe_accuracy(Z_train, s_train, Z_test, s_test, random_state=0)
+    assert isinstance(acc, float)
+    assert abs(acc - majority_share(s_test)) <= 0.05
+
+
+def test_probe_internal_split_noise_does_not_beat_chance():
+    rng = np.random.RandomState(1)
+    Z = rng.normal(size=(600, 4))
+    s = rng.choice(["a", "b", "c"], size=600, p=[0.5, 0.3, 0.2])
+    report = probe_report(Z, s, random_state=0)
+    assert report["excess"] <= 0.05
+
+
+def test_probe_near_one_when_s_is_linear_in_z():
+    rng = np.random.RandomState(0)
+    Z = rng.normal(size=(600, 3))
+    s = (Z @ np.array([1.0, -2.0, 0.5]) > 0).astype(int)
+    acc = probe_accuracy(Z, s, random_state=0)
+    assert acc >= 0.9
+
+
+def test_probe_report_keys_and_string_labels():
+    rng = np.random.RandomState(0)
+    Z = rng.normal(size=(600, 2))
+    s = np.where(Z[:, 0] > 0.3, "female", "male")
+    report = probe_report(Z, s, random_state=0, hidden_layer_sizes=(16,))
+    assert set(report) == {"accuracy", "majority_share", "excess"}
+    assert all(isinstance(v, float) for v in report.values())
+    assert report["excess"] == pytest.approx(report["accuracy"] - report["majority_share"])
+    assert report["accuracy"] >= 0.9
+    # majority share is that of the held-out 30% (stratified, so close to overall)
+    assert report["majority_share"] == pytest.approx(majority_share(s), abs=0.02)
+    # explicit test set: majority share of s_test
+    rep2 = probe_report(Z[:400], s[:400], Z[400:], pd.Series(s[400:], dtype="category"),
+                        random_state=0, hidden_layer_sizes=(16,))
+    assert rep2["majority_share"] == majority_share(s[400:])
+
+
+def test_probe_silences_convergence_warning():
+    # filterwarnings=error in setup.cfg: an unconverged MLP must not raise
+    rng = np.random.RandomState(0)
+    Z = rng.normal(size=(100, 2))
+    s = (Z[:, 0] > 0).astype(int)
+    acc = probe_accuracy(Z, s, max_iter=2, hidden_layer_sizes=(4,), random_state=0)
+    assert 0.0 <= acc <= 1.0
+
+
+def test_probe_is_reproducible():
+    rng = np.random.RandomState(0)
+    Z = rng.normal(size=(200, 2))
+    s = (Z[:, 0] + rng.normal(size=200) > 0).astype(int)
+    kw = dict(hidden_layer_sizes=(8,), max_iter=50, random_state=3)
+    assert probe_accuracy(Z, s, **kw) == probe_accuracy(Z, s, **kw)
+
+
+def test_probe_validation():
+    Z = np.zeros((12, 2))
+    with pytest.raises(ValueError, match="s_train has 10 rows but Z_train has 12; "
+                                         "pass one label per row of Z_train"):
+        probe_accuracy(Z, np.arange(10) % 2)
+    with pytest.raises(ValueError, match="s_test has 3 rows but Z_test has 4"):
+        probe_accuracy(Z, np.arange(12) % 2, np.zeros((4, 2)), [0, 1, 0])
+    Z_nan = Z.copy()
+    Z_nan[0, 0] = np.nan
+    with pytest.raises(ValueError, match="Z_train"):
+        probe_accuracy(Z_nan, np.arange(12) % 2)
+    with pytest.raises(ValueError, match="Z_train"):
+        probe_accuracy(np.zeros(12), np.arange(12) % 2)
+    with pytest.raises(ValueError, match="Z_test"):
+        probe_accuracy(Z, np.arange(12) % 2, np.array([["a", "b"]]), [0])
+    with pytest.raises(ValueError, match="both Z_test and s_test"):
+        probe_accuracy(Z, np.arange(12) % 2, Z_test=Z)
+    with pytest.raises(ValueError, match="Z_test has 3 columns but Z_train has 2"):
+        probe_accuracy(Z, np.arange(12) % 2, np.zeros((4, 3)), [0, 1, 0, 1])
+    with pytest.raises(ValueError, match="single class"):
+        probe_accuracy(Z, np.zeros(12))
+    with pytest.raises(ValueError, match="s_train must be 1-D"):
+        probe_accuracy(Z, np.zeros((12, 2)))
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        probe_report(Z, np.arange(12) % 2, hidden_sizes=(3,))
+
+
+def test_probe_rare_class_falls_back_to_unstratified_split():
+    rng = np.random.RandomState(0)
+    Z = rng.normal(size=(60, 2))
+    s = np.array(["a"] * 30 + ["b"] * 29 + ["c"])  # "c" has one row
+    acc = probe_accuracy(Z, s, hidden_layer_sizes=(4,), max_iter=20, random_state=0)
+    assert 0.0 <= acc <= 1.0
