@@ -225,9 +225,10 @@ class InvariantNet(NeuralNet):
         module.eval()
         batch_size = batch_size or max(self.batch_size, 1024)
         outputs = []
+        dtype = next(module.parameters()).dtype
         with torch.inference_mode():
             for start in range(0, X.shape[0], batch_size):
-                Xb = to_tensor(X[start:start + batch_size], torch.float32, self.device)
+                Xb = to_tensor(X[start:start + batch_size], dtype, self.device)
                 outputs.append(fn(module, Xb))
         if isinstance(outputs[0], (list, tuple)):
             return [torch.cat(parts).cpu().numpy() for parts in zip(*outputs)]

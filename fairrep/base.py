@@ -23,6 +23,10 @@ Y_SINGLE_CLASS = (
     "y has a single class ({value!r}); {estimator} needs at least two classes in every "
     "target column."
 )
+X_FLOAT32_RANGE = (
+    "X has values beyond the float32 range (|x| > 3.4e38) and fairrep trains in float32; "
+    "rescale X (e.g. with StandardScaler)."
+)
 Y_REQUIRED = (
     "{estimator} is supervised and requires y to be passed, but the target y is None."
 )
@@ -93,6 +97,8 @@ class BaseInvariantEstimator(BaseEstimator):
                                  ensure_min_samples=2, multi_output=True,
                                  y_numeric=False)
             y_codes, classes = self._encode_targets(y)
+        if X.size and np.abs(X).max() > np.finfo(np.float32).max:
+            raise ValueError(X_FLOAT32_RANGE)
         s_enc = V.encode_sensitive(s, X.shape[0], estimator=name, required=self._requires_s,
                                    allow_continuous=self._continuous_s)
         for param, check in _COMMON_CHECKS.items():
@@ -124,6 +130,11 @@ class BaseInvariantEstimator(BaseEstimator):
             None if s_enc is None else to_tensor(s_enc.codes, torch.long, device),
         )
         net.fit(data)
+        if torch.device(device).type == "cpu":
+            # Inference in float64 on CPU: float32 kernels give results that depend (in the
+            # last bit) on a row's position in the batch; float64 makes predictions invariant
+            # to sample order and subsets. The float32 weights convert exactly.
+            net.module_.double()
 
         # commit the fitted state only now that training succeeded
         self.net_ = net
