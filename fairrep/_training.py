@@ -175,7 +175,7 @@ class InvariantNet(NeuralNet):
         terms = {}
         if self.adversary_steps and s is not None and hasattr(self, "adversary_optimizer_"):
             with torch.no_grad():
-                inputs = module.adversary_inputs(X)
+                inputs = module.adversary_inputs(X, generator=self.generator_)
             for _ in range(self.adversary_steps):
                 self.adversary_optimizer_.zero_grad(set_to_none=True)
                 adversary_terms = module.adversary_loss_terms(inputs, s)

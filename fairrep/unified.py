@@ -21,9 +21,10 @@ _DOC_PARAMS = """
         Registered method name; ``fairrep.methods.available_methods()`` lists them.
     n_components : int, default=8
         Size of the representation (per task).
-    invariance : float, default=1.0
+    invariance : float or None, default=None
         Invariance strength, mapped onto the method's own weight (``adversary_weight``, delta,
-        for ``'forgetting'``). 0 trains without the invariance term.
+        for ``'forgetting'``). None keeps the method's default; 0 switches the invariance term
+        off.
     max_epochs : int, default=100
     batch_size : int, default=128
     lr : float, default=1e-3
@@ -46,7 +47,7 @@ _DOC_PARAMS = """
 class _UnifiedBase(BaseEstimator):
     _role = "transformer"
 
-    def __init__(self, method="forgetting", n_components=8, invariance=1.0, max_epochs=100,
+    def __init__(self, method="forgetting", n_components=8, invariance=None, max_epochs=100,
                  batch_size=128, lr=1e-3, device="cpu", random_state=None, verbose=0,
                  method_params=None):
         self.method = method
@@ -72,7 +73,8 @@ class _UnifiedBase(BaseEstimator):
         spec, cls = self._estimator_class()
         accepted = set(inspect.signature(cls.__init__).parameters) - {"self"}
         params = {name: getattr(self, name) for name in _SHARED if name in accepted}
-        params[spec.strength_param] = self.invariance
+        if self.invariance is not None:
+            params[spec.strength_param] = self.invariance
         extra = dict(self.method_params or {})
         for key in extra:
             if key not in accepted:

@@ -57,7 +57,7 @@ def run_demo(*, max_epochs=30, random_state=0, verbose=1, device="cpu", print_fn
     rows = {}
     for name, s in [("plain network (no invariance term)", None),
                     ("ForgettingClassifier", train.sensitive)]:
-        clf = ForgettingClassifier(max_epochs=max_epochs, batch_size=256, adversary_weight=1.0,
+        clf = ForgettingClassifier(max_epochs=max_epochs, batch_size=256,
                                    random_state=random_state, verbose=verbose, device=device)
         start = time.perf_counter()
         clf.fit(train.data, train.target, s=s)

@@ -17,15 +17,24 @@ _PARAMS_DOC = """
     hidden_layer_sizes : tuple of int, default=(50,)
         Hidden widths of the encoder E, forget-gate F, predictor P and discriminator D; the
         decoder R uses them reversed.
-    reconstruction_weight : float, default=0.01
+    reconstruction_weight : float, default=0.1
         rho in eq. (1): weight of the reconstruction loss L_x (squared error summed over the
         features of x, averaged over rows) of x from the *unmasked* z.
-    adversary_weight : float, default=1.0
+    adversary_weight : float, default=30.0
         delta in eq. (1): weight of the discriminator's cross-entropy against random s targets.
-        The invariance strength; ``InvariantTransformer(invariance=...)`` maps onto it.
-    mask_weight : float, default=0.01
+        The invariance strength; ``InvariantTransformer(invariance=...)`` maps onto it. 0
+        switches the adversary off (the forget-gate then acts as a plain bottleneck).
+    mask_weight : float, default=0.1
         lambda in eq. (1): weight of the mask regulariser m^T (1 - m), which pushes every
         mask component towards 0 or 1.
+    precision : float, default=1.0
+        q, the precision at which z~ = z * m is represented. Section 4.2 of the paper relies on
+        the imprecision of computation to lose the information of components with a small but
+        non-zero mask (scaling by m_i > 0 is otherwise invertible, and a probe recovers
+        everything). fairrep makes that precision explicit: training adds uniform noise on
+        [-q/2, q/2) to z~ (the epsilon of section 4.1), ``transform`` rounds z~ to multiples of
+        q. ``precision=0`` is the exact product z * m. The defaults (rho = lambda = 0.1,
+        delta = 30, q = 1) come from a grid in the paper's spirit on Adult; see the README.
     adversary_steps : int, default=10
         k: discriminator updates per model update (the paper's k : 1 schedule). Each batch
         first gets k discriminator steps on its z~ (computed once), then one model step.
@@ -71,15 +80,16 @@ _ATTRIBUTES_DOC = """
 class _ForgettingBase(BaseInvariantEstimator):
     _module_class = AdversarialForgettingNetwork
 
-    def __init__(self, n_components=8, hidden_layer_sizes=(50,), reconstruction_weight=1e-2,
-                 adversary_weight=1.0, mask_weight=1e-2, adversary_steps=10, max_epochs=100,
-                 batch_size=128, lr=1e-3, weight_decay=1e-4, device="cpu", random_state=None,
-                 verbose=0):
+    def __init__(self, n_components=8, hidden_layer_sizes=(50,), reconstruction_weight=0.1,
+                 adversary_weight=30.0, mask_weight=0.1, precision=1.0, adversary_steps=10,
+                 max_epochs=100, batch_size=128, lr=1e-3, weight_decay=1e-4, device="cpu",
+                 random_state=None, verbose=0):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
         self.reconstruction_weight = reconstruction_weight
         self.adversary_weight = adversary_weight
         self.mask_weight = mask_weight
+        self.precision = precision
         self.adversary_steps = adversary_steps
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -121,6 +131,7 @@ class _ForgettingBase(BaseInvariantEstimator):
                                                        "reconstruction_weight"),
             adversary_weight=V.check_non_negative(self.adversary_weight, "adversary_weight"),
             mask_weight=V.check_non_negative(self.mask_weight, "mask_weight"),
+            precision=V.check_non_negative(self.precision, "precision"),
         )
 
     def forget_mask(self, X):

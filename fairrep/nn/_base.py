@@ -60,7 +60,7 @@ class InvariantModule(nn.Module):
       term); ``generator`` is the ``torch.Generator`` to draw any randomness from;
     - ``adversary_parameters()`` lists the parameters updated by the adversary optimizer
       (empty for methods without an adversary); every other parameter belongs to the model;
-    - ``adversary_inputs(X)`` and ``adversary_loss_terms(inputs, s)`` define the adversary's
+    - ``adversary_inputs(X, generator)`` and ``adversary_loss_terms(inputs, s)`` define the adversary's
       own update, run ``adversary_steps`` times per model update on the same batch with the
       inputs computed once (they carry no gradient to the model).
     """
@@ -78,7 +78,7 @@ class InvariantModule(nn.Module):
     def loss_terms(self, X, y, s, generator=None):  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def adversary_inputs(self, X):
+    def adversary_inputs(self, X, generator=None):
         raise NotImplementedError(f"{type(self).__name__} has no adversary")
 
     def adversary_loss_terms(self, inputs, s):

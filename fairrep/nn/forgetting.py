@@ -38,11 +38,13 @@ class AdversarialForgettingNetwork(InvariantModule):
         Hidden widths of E, F, P, D (R uses them reversed).
     reconstruction_weight, adversary_weight, mask_weight : float
         rho, delta and lambda of eq. (1).
+    precision : float
+        q, the precision at which z~ is represented (see :meth:`forget`); 0 is exact.
     """
 
     def __init__(self, n_features, n_components, n_classes, s_cardinalities=None,
                  s_columns=None, hidden_layer_sizes=(50,), reconstruction_weight=1e-2,
-                 adversary_weight=1.0, mask_weight=1e-2):
+                 adversary_weight=1.0, mask_weight=1e-2, precision=0.0):
         super().__init__()
         hidden = list(hidden_layer_sizes)
         self.n_components = n_components
@@ -50,6 +52,7 @@ class AdversarialForgettingNetwork(InvariantModule):
         self.reconstruction_weight = reconstruction_weight
         self.adversary_weight = adversary_weight
         self.mask_weight = mask_weight
+        self.precision = precision
         self.encoder = make_mlp([n_features, *hidden, n_components])
         self.decoder = make_mlp([n_components, *hidden[::-1], n_features])
         self.forget_gates = nn.ModuleList(
@@ -80,10 +83,25 @@ class AdversarialForgettingNetwork(InvariantModule):
         """Forget masks m_j = F_j(x), stacked to shape (n, n_tasks, d)."""
         return torch.stack([gate(X) for gate in self.forget_gates], dim=1)
 
+    def forget(self, gated, generator=None):
+        """z * m at finite precision q (section 4.2): information below q is lost.
+
+        In training, uniform noise on [-q/2, q/2) (the paper's epsilon, and the differentiable
+        stand-in for rounding); in eval mode, rounding to multiples of q. q = 0 is exact.
+        """
+        q = self.precision
+        if not q:
+            return gated
+        if self.training:
+            noise = torch.rand(gated.shape, generator=generator, device=gated.device,
+                               dtype=gated.dtype)
+            return gated + (noise - 0.5) * q
+        return torch.round(gated / q) * q
+
     def forward(self, X):
         """The invariant codes z~_j = z * m_j, concatenated over tasks: shape (n, n_tasks*d)."""
         z = self.code(X)
-        return (z.unsqueeze(1) * self.masks(X)).flatten(1)
+        return self.forget(z.unsqueeze(1) * self.masks(X)).flatten(1)
 
     def predict_logits(self, X):
         """Logits of each task's predictor P_j(z~_j), a list of (n, n_classes_j) tensors."""
@@ -104,7 +122,7 @@ class AdversarialForgettingNetwork(InvariantModule):
         """
         z = self.encoder(X)
         m = self.masks(X)  # (n, T, d)
-        z_tilde = z.unsqueeze(1) * m
+        z_tilde = self.forget(z.unsqueeze(1) * m, generator)
         task = sum(F.cross_entropy(p(z_tilde[:, j]), y[:, j])
                    for j, p in enumerate(self.predictors))
         reconstruction = (self.decoder(z) - X).pow(2).sum(dim=1).mean()
@@ -113,7 +131,7 @@ class AdversarialForgettingNetwork(InvariantModule):
         terms = {"task": task, "reconstruction": reconstruction, "mask": mask}
         if s is not None and self.s_cardinalities is not None:
             s_random = shuffled(s, generator)
-            z_gated = z.detach().unsqueeze(1) * m
+            z_gated = self.forget(z.detach().unsqueeze(1) * m, generator)
             adversary = sum(
                 multi_head_cross_entropy(d(z_gated[:, j]), s_random[:, self.s_columns[j]],
                                          self._head_cards(j))
@@ -124,9 +142,9 @@ class AdversarialForgettingNetwork(InvariantModule):
         terms["loss"] = loss
         return terms
 
-    def adversary_inputs(self, X):
+    def adversary_inputs(self, X, generator=None):
         """The discriminators' inputs z~_j, without gradient to the model: shape (n, T, d)."""
-        return self.encoder(X).unsqueeze(1) * self.masks(X)
+        return self.forget(self.encoder(X).unsqueeze(1) * self.masks(X), generator)
 
     def adversary_loss_terms(self, inputs, s):
         """Discriminator step: predict the true s from z~."""

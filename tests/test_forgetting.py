@@ -1,0 +1,100 @@
+"""Adversarial Forgetting: behaviour measured with a post-hoc probe on held-out data."""
+
+import numpy as np
+import pytest
+import torch
+
+from fairrep import ForgettingClassifier, ForgettingTransformer
+from fairrep.metrics import majority_share, probe_accuracy
+from fairrep.nn import AdversarialForgettingNetwork
+
+from conftest import make_biased
+
+#: The settings under which the mechanism removes s on the synthetic task (see docs).
+STRONG = dict(max_epochs=60, batch_size=64, adversary_weight=10.0, precision=1.0,
+              mask_weight=0.1, reconstruction_weight=0.1, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def split():
+    X, y, s = make_biased(n=1500, seed=1)
+    return (X[:1000], y[:1000], s[:1000]), (X[1000:], y[1000:], s[1000:])
+
+
+def _probe(clf, train, test):
+    (X_tr, _, s_tr), (X_te, _, s_te) = train, test
+    return probe_accuracy(clf.transform(X_tr), s_tr, clf.transform(X_te), s_te,
+                          random_state=0)
+
+
+@pytest.fixture(scope="module")
+def fitted(split):
+    train, test = split
+    X, y, s = train
+    on = ForgettingClassifier(**STRONG).fit(X, y, s=s)
+    off = ForgettingClassifier(**{**STRONG, "adversary_weight": 0.0}).fit(X, y, s=s)
+    return on, off
+
+
+@pytest.mark.slow
+def test_forgetting_removes_s_and_keeps_y(split, fitted):
+    train, test = split
+    on, off = fitted
+    X_te, y_te, s_te = test
+    chance = majority_share(s_te)
+    assert _probe(on, train, test) <= chance + 0.08
+    assert on.score(X_te, y_te) >= 0.9
+
+
+@pytest.mark.slow
+def test_without_the_adversary_s_stays_predictable(split, fitted):
+    # the same model with delta = 0: the invariance mechanism switched off
+    train, test = split
+    on, off = fitted
+    # The forget-gate with finite precision is an information bottleneck on its own, so s is
+    # partly lost even without the adversary; the adversary is what takes A_s to chance.
+    off_probe = _probe(off, train, test)
+    assert off_probe >= majority_share(test[2]) + 0.12
+    assert off_probe >= _probe(on, train, test) + 0.06
+
+
+def test_discriminator_gradient_reaches_only_the_forget_gate():
+    torch.manual_seed(0)
+    net = AdversarialForgettingNetwork(5, 4, [2], s_cardinalities=[2], s_columns=[[0]],
+                                       reconstruction_weight=0.0, mask_weight=0.0)
+    X = torch.randn(16, 5)
+    y = torch.zeros(16, 1, dtype=torch.long)
+    s = torch.randint(0, 2, (16, 1))
+    terms = net.loss_terms(X, y, s)
+    terms["adversary"].backward()
+    assert all(p.grad is None or not p.grad.any() for p in net.encoder.parameters())
+    assert all(p.grad is None or not p.grad.any() for p in net.predictors.parameters())
+    assert any(p.grad is not None and p.grad.any() for p in net.forget_gates.parameters())
+
+
+def test_model_step_uses_random_s_targets():
+    """On model steps D's targets are a shuffle of the batch's s (no gradient reversal)."""
+    torch.manual_seed(0)
+    net = AdversarialForgettingNetwork(3, 2, [2], s_cardinalities=[2], s_columns=[[0]])
+    X = torch.randn(64, 3)
+    y = torch.zeros(64, 1, dtype=torch.long)
+    s = torch.cat([torch.zeros(32, 1), torch.ones(32, 1)]).long()
+    g1, g2 = torch.Generator().manual_seed(1), torch.Generator().manual_seed(2)
+    a1 = net.loss_terms(X, y, s, generator=g1)["adversary"]
+    a2 = net.loss_terms(X, y, s, generator=g2)["adversary"]
+    assert not torch.isclose(a1, a2)  # depends on the random draw of targets
+
+
+def test_mask_in_unit_interval_and_transform_is_code_times_mask(split):
+    (X, y, s), _ = split
+    rep = ForgettingTransformer(max_epochs=2, random_state=0).fit(X, y, s=s)
+    m = rep.forget_mask(X)
+    assert m.shape == (len(X), 8) and np.all((m > 0) & (m < 1))
+    np.testing.assert_allclose(rep.transform(X), rep.encode(X) * m, rtol=1e-6, atol=1e-6)
+
+
+def test_precision_rounds_the_code(split):
+    (X, y, s), _ = split
+    rep = ForgettingTransformer(max_epochs=2, precision=0.5, random_state=0).fit(X, y, s=s)
+    Z = rep.transform(X)
+    np.testing.assert_allclose(Z / 0.5, np.round(Z / 0.5), atol=1e-9)
