@@ -87,7 +87,7 @@ def test_model_step_uses_random_s_targets():
 
 def test_mask_in_unit_interval_and_transform_is_code_times_mask(split):
     (X, y, s), _ = split
-    rep = ForgettingTransformer(max_epochs=2, random_state=0).fit(X, y, s=s)
+    rep = ForgettingTransformer(max_epochs=2, precision=0.0, random_state=0).fit(X, y, s=s)
     m = rep.forget_mask(X)
     assert m.shape == (len(X), 8) and np.all((m > 0) & (m < 1))
     np.testing.assert_allclose(rep.transform(X), rep.encode(X) * m, rtol=1e-6, atol=1e-6)
