@@ -49,7 +49,8 @@ class BaseInvariantEstimator(BaseEstimator):
 
     - ``_requires_s``: ``fit`` raises a ``ValueError`` when ``s`` is None;
     - ``_requires_y``: ``fit`` raises a ``ValueError`` when ``y`` is None;
-    - ``_continuous_s``: ``s`` may be continuous.
+    - ``_continuous_s``: ``s`` may be continuous (see the ``_encode_s`` / ``_s_tensor`` /
+      ``_s_classes`` hooks).
     """
 
     _requires_s = False
@@ -99,8 +100,7 @@ class BaseInvariantEstimator(BaseEstimator):
             y_codes, classes = self._encode_targets(y)
         if X.size and np.abs(X).max() > np.finfo(np.float32).max:
             raise ValueError(X_FLOAT32_RANGE)
-        s_enc = V.encode_sensitive(s, X.shape[0], estimator=name, required=self._requires_s,
-                                   allow_continuous=self._continuous_s)
+        s_enc = self._encode_s(s, X.shape[0])
         for param, check in _COMMON_CHECKS.items():
             if hasattr(self, param):
                 check(getattr(self, param), param)
@@ -127,7 +127,7 @@ class BaseInvariantEstimator(BaseEstimator):
         data = TensorBatches(
             to_tensor(X, torch.float32, device),
             to_tensor(y_codes, torch.long, device),
-            None if s_enc is None else to_tensor(s_enc.codes, torch.long, device),
+            None if s_enc is None else self._s_tensor(s_enc, device),
         )
         net.fit(data)
         if torch.device(device).type == "cpu":
@@ -139,12 +139,28 @@ class BaseInvariantEstimator(BaseEstimator):
         # commit the fitted state only now that training succeeded
         self.net_ = net
         self._set_target_attributes(classes, y)
-        self.s_classes_ = None if s_enc is None else (
-            s_enc.classes[0] if s_enc.was_1d else s_enc.classes)
+        self.s_classes_ = self._s_classes(s_enc)
         self.n_epochs_ = len(net.history)
 
     def _adversary_steps(self):
         return 0
+
+    # -- hooks for how s is encoded (a method with continuous s overrides all three) --------
+    def _encode_s(self, s, n_samples):
+        """Validate ``s`` and encode it; the default treats every column as categorical."""
+        return V.encode_sensitive(s, n_samples, estimator=type(self).__name__,
+                                  required=self._requires_s,
+                                  allow_continuous=self._continuous_s)
+
+    def _s_tensor(self, s_enc, device):
+        """The training tensor of ``s``: integer codes of shape (n, n_columns)."""
+        return to_tensor(s_enc.codes, torch.long, device)
+
+    def _s_classes(self, s_enc):
+        """What ``s_classes_`` stores: the groups of a 1-D ``s``, a list for 2-D ``s``."""
+        if s_enc is None:
+            return None
+        return s_enc.classes[0] if s_enc.was_1d else s_enc.classes
 
     def _encode_targets(self, y):
         """Encode each target column; return codes (n, T) and the classes of each column."""
