@@ -33,7 +33,10 @@ def main():
     parser.add_argument("--max-epochs", type=int, default=30)
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                        help="a ForgettingClassifier parameter (float), repeatable")
     args = parser.parse_args()
+    params = {k: float(v) for k, v in (p.split("=", 1) for p in args.param)}
     torch.set_num_threads(args.threads)
 
     load = LOADERS[args.dataset]
@@ -42,7 +45,7 @@ def main():
     rows = []
     for seed in args.seeds:
         clf = ForgettingClassifier(max_epochs=args.max_epochs, batch_size=args.batch_size,
-                                   random_state=seed)
+                                   random_state=seed, **params)
         start = time.perf_counter()
         clf.fit(train.data, train.target, s=train.sensitive)
         row = {"seed": seed, "fit_seconds": time.perf_counter() - start}
@@ -54,7 +57,8 @@ def main():
     table["A_s - majority"] = table["A_s"] - table["majority_s"]
     summary = table.drop(columns="seed").agg(["mean", "std"]).round(4)
     print(f"\n{args.dataset}, s = {args.sensitive}, {len(args.seeds)} seed(s), "
-          f"{args.max_epochs} epochs, batch {args.batch_size}, ForgettingClassifier defaults")
+          f"{args.max_epochs} epochs, batch {args.batch_size}, ForgettingClassifier "
+          f"{params or 'defaults'}")
     print(summary.to_string())
 
 
