@@ -26,15 +26,19 @@ def evaluate_classifier(clf, train, test, *, random_state=0):
     dict
         ``A_y`` (test accuracy of the classifier), ``A_s`` (test accuracy of a post-hoc
         two-layer MLP probe of s trained on the training representation), ``majority_s`` (the
-        majority share of s on the test split, the level A_s should reach) and ``DP_gap``
-        (demographic parity difference of the test predictions across s).
+        majority share of s on the test split, the level A_s should reach), ``A_s_bal`` (the
+        balanced accuracy of a class-weighted probe, chance 1 / n_groups: an imbalanced s can
+        leave A_s at the majority share while Z still carries s) and ``DP_gap`` (demographic
+        parity difference of the test predictions across s).
     """
     y_pred = clf.predict(test.data)
+    Z_train, Z_test = clf.transform(train.data), clf.transform(test.data)
     return {
         "A_y": float(np.mean(y_pred == test.target)),
-        "A_s": probe_accuracy(clf.transform(train.data), train.sensitive,
-                              clf.transform(test.data), test.sensitive,
+        "A_s": probe_accuracy(Z_train, train.sensitive, Z_test, test.sensitive,
                               random_state=random_state),
+        "A_s_bal": probe_accuracy(Z_train, train.sensitive, Z_test, test.sensitive,
+                                  random_state=random_state, balanced=True),
         "majority_s": majority_share(test.sensitive),
         "DP_gap": demographic_parity_difference(test.target, y_pred, s=test.sensitive),
     }
@@ -75,6 +79,7 @@ def run_demo(*, max_epochs=30, random_state=0, verbose=1, device="cpu", print_fn
     with pd.option_context("display.float_format", "{:.3f}".format, "display.width", 120):
         print_fn(table.to_string())
     print_fn("A_y: test accuracy; A_s: test accuracy of a post-hoc MLP probe predicting s from "
-             "the representation (invariance means A_s close to majority_s); DP_gap: "
-             "demographic parity difference of the predictions.")
+             "the representation (invariance means A_s close to majority_s); A_s_bal: "
+             "balanced accuracy of a class-weighted probe (chance 0.5 for two groups); "
+             "DP_gap: demographic parity difference of the predictions.")
     return table

@@ -5,6 +5,7 @@ import warnings
 import numpy as np
 import pandas as pd
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import balanced_accuracy_score
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
@@ -81,7 +82,7 @@ def _check_s(s, Z, s_name, Z_name):
 
 
 def _fit_probe(Z_train, s_train, Z_test, s_test, *, hidden_layer_sizes, test_size,
-               max_iter, random_state):
+               max_iter, random_state, balanced=False):
     """Validate, split if needed, fit the probe; return (accuracy, s_eval)."""
     Z_train = _check_Z(Z_train, "Z_train")
     s_train = _check_s(s_train, Z_train, "s_train", "Z_train")
@@ -131,14 +132,20 @@ def _fit_probe(Z_train, s_train, Z_test, s_test, *, hidden_layer_sizes, test_siz
     # slow training down by an order of magnitude on a busy machine).
     with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
         warnings.simplefilter("ignore", category=ConvergenceWarning)
-        probe.fit(Z_train, s_train)
-    accuracy = float(np.mean(probe.predict(Z_test) == s_test))
-    return accuracy, s_test
+        weights = None
+        if balanced:
+            codes, uniques = pd.factorize(np.asarray(s_train, dtype=object))
+            weights = len(codes) / (len(uniques) * np.bincount(codes)[codes])
+        probe.fit(Z_train, s_train, mlpclassifier__sample_weight=weights)
+    s_pred = probe.predict(Z_test)
+    if balanced:
+        return float(balanced_accuracy_score(s_test, s_pred)), s_test
+    return float(np.mean(s_pred == s_test)), s_test
 
 
 def probe_accuracy(Z_train, s_train, Z_test=None, s_test=None, *,
                    hidden_layer_sizes=(64, 64), test_size=0.3, max_iter=300,
-                   random_state=None):
+                   random_state=None, balanced=False):
     """Accuracy of a post-hoc MLP probe predicting ``s`` from a frozen ``Z``.
 
     This is the adversarial probe ``A_s`` of Jaiswal et al., "Invariant
@@ -175,11 +182,17 @@ def probe_accuracy(Z_train, s_train, Z_test=None, s_test=None, *,
         Maximum number of epochs of the MLP.
     random_state : int, RandomState instance or None, default=None
         Seeds the split and the MLP.
+    balanced : bool, default=False
+        If True, train the probe with class weights inversely proportional to the class
+        frequencies and return its balanced accuracy (chance level ``1 / n_classes``). With
+        an imbalanced ``s`` a plain probe can sit at the majority share while the
+        representation still carries ``s`` (every region of Z keeps the majority class the
+        most likely one); the balanced probe sees that.
 
     Returns
     -------
     accuracy : float
-        Accuracy of the probe on the evaluation samples.
+        Accuracy (or balanced accuracy) of the probe on the evaluation samples.
 
     Raises
     ------
@@ -207,6 +220,7 @@ def probe_accuracy(Z_train, s_train, Z_test=None, s_test=None, *,
     accuracy, _ = _fit_probe(
         Z_train, s_train, Z_test, s_test, hidden_layer_sizes=hidden_layer_sizes,
         test_size=test_size, max_iter=max_iter, random_state=random_state,
+        balanced=balanced,
     )
     return accuracy
 
