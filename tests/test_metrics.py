@@ -399,3 +399,22 @@ def test_probe_rare_class_falls_back_to_unstratified_split():
     s = np.array(["a"] * 30 + ["b"] * 29 + ["c"])  # "c" has one row
     acc = probe_accuracy(Z, s, hidden_layer_sizes=(4,), max_iter=20, random_state=0)
     assert 0.0 <= acc <= 1.0
+
+
+def test_balanced_probe_sees_information_hidden_by_imbalance():
+    """With s imbalanced 85/15 and only a weak signal, the plain probe sits at the majority
+    share while the balanced probe's balanced accuracy is clearly above 0.5."""
+    import numpy as np
+
+    from fairrep.metrics import majority_share, probe_accuracy
+
+    rng = np.random.RandomState(0)
+    n = 3000
+    s = (rng.uniform(size=n) < 0.15).astype(int)
+    Z = (s + rng.normal(scale=1.0, size=n)).reshape(-1, 1)
+    Z_tr, Z_te, s_tr, s_te = Z[:2000], Z[2000:], s[:2000], s[2000:]
+    plain = probe_accuracy(Z_tr, s_tr, Z_te, s_te, hidden_layer_sizes=(8,), random_state=0)
+    balanced = probe_accuracy(Z_tr, s_tr, Z_te, s_te, hidden_layer_sizes=(8,),
+                              random_state=0, balanced=True)
+    assert plain <= majority_share(s_te) + 0.02
+    assert balanced >= 0.62
