@@ -109,7 +109,9 @@ class BaseInvariantEstimator(BaseEstimator):
 
         n_classes = None if classes is None else [len(c) for c in classes]
         module_params = self._module_params(X.shape[1], n_classes, s_enc)
-        callbacks = [("progress", EpochProgressBar(desc=name))] if self.verbose else []
+        callbacks = self._callbacks()
+        if self.verbose:
+            callbacks.append(("progress", EpochProgressBar(desc=name)))
         net = InvariantNet(
             module=self._module_class,
             **{f"module__{k}": v for k, v in module_params.items()},
@@ -144,6 +146,10 @@ class BaseInvariantEstimator(BaseEstimator):
 
     def _adversary_steps(self):
         return 0
+
+    def _callbacks(self):
+        """Method-specific skorch callbacks, as a list of ``(name, callback)``."""
+        return []
 
     # -- hooks for how s is encoded (a method with continuous s overrides all three) --------
     def _encode_s(self, s, n_samples):

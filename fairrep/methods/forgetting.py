@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sklearn.base import ClassifierMixin, TransformerMixin
+from skorch.callbacks import Callback
 
 from .. import _validation as V
 from ..base import BaseInvariantEstimator, InvariantClassifierMixin
@@ -38,6 +39,12 @@ _PARAMS_DOC = """
     adversary_steps : int, default=10
         k: discriminator updates per model update (the paper's k : 1 schedule). Each batch
         first gets k discriminator steps on its z~ (computed once), then one model step.
+    warmup_epochs : int, default=5
+        delta and q grow linearly from 0 to their values over the first ``warmup_epochs``
+        epochs, so the encoder and predictor learn y before the bottleneck and the adversary
+        bite (without it, some seeds collapse to a constant prediction on Adult: the
+        forget-gate closes every component before z has grown above the precision q). Not in
+        the paper; 0 switches it off.
     max_epochs : int, default=100
         Passes over the training data.
     batch_size : int, default=128
@@ -77,13 +84,31 @@ _ATTRIBUTES_DOC = """
 """
 
 
+class _WarmUp(Callback):
+    """Ramp delta and q linearly from 0 to their values over the first ``epochs`` epochs."""
+
+    def __init__(self, epochs, adversary_weight, precision):
+        self.epochs, self.adversary_weight, self.precision = epochs, adversary_weight, precision
+
+    def on_epoch_begin(self, net, **kwargs):
+        done = len(net.history) - 1  # history already holds the row of this epoch
+        scale = min(1.0, done / self.epochs) if self.epochs else 1.0
+        net.module_.adversary_weight = scale * self.adversary_weight
+        net.module_.precision = scale * self.precision
+
+    def on_train_end(self, net, **kwargs):
+        # the fitted model (transform's rounding) uses the full values
+        net.module_.adversary_weight = self.adversary_weight
+        net.module_.precision = self.precision
+
+
 class _ForgettingBase(BaseInvariantEstimator):
     _module_class = AdversarialForgettingNetwork
 
     def __init__(self, n_components=8, hidden_layer_sizes=(50,), reconstruction_weight=0.1,
                  adversary_weight=30.0, mask_weight=0.1, precision=1.0, adversary_steps=10,
-                 max_epochs=100, batch_size=128, lr=1e-3, weight_decay=1e-4, device="cpu",
-                 random_state=None, verbose=0):
+                 warmup_epochs=5, max_epochs=100, batch_size=128, lr=1e-3, weight_decay=1e-4,
+                 device="cpu", random_state=None, verbose=0):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
         self.reconstruction_weight = reconstruction_weight
@@ -91,6 +116,7 @@ class _ForgettingBase(BaseInvariantEstimator):
         self.mask_weight = mask_weight
         self.precision = precision
         self.adversary_steps = adversary_steps
+        self.warmup_epochs = warmup_epochs
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -101,6 +127,12 @@ class _ForgettingBase(BaseInvariantEstimator):
 
     def _adversary_steps(self):
         return V.check_positive_int(self.adversary_steps, "adversary_steps")
+
+    def _callbacks(self):
+        epochs = self.warmup_epochs
+        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
+            raise ValueError(f"warmup_epochs must be a non-negative integer, got {epochs!r}.")
+        return [("warmup", _WarmUp(epochs, self.adversary_weight, self.precision))]
 
     def _module_params(self, n_features, n_classes, s_enc):
         if s_enc is None:
