@@ -8,13 +8,21 @@ __version__ = "0.1.0.dev0"
 
 from .exceptions import TrainingDivergedError
 from .methods import ForgettingClassifier, ForgettingTransformer, available_methods
+from .methods import (InformationDropoutAutoencoder, InformationDropoutClassifier,
+                      InformationDropoutTransformer)
+from .methods import SlicedInfominClassifier, SlicedInfominTransformer
 from .unified import InvariantClassifier, InvariantTransformer
 
 __all__ = [
     "ForgettingClassifier",
     "ForgettingTransformer",
+    "InformationDropoutAutoencoder",
+    "InformationDropoutClassifier",
+    "InformationDropoutTransformer",
     "InvariantClassifier",
     "InvariantTransformer",
+    "SlicedInfominClassifier",
+    "SlicedInfominTransformer",
     "TrainingDivergedError",
     "__version__",
     "available_methods",

@@ -184,6 +184,69 @@ def encode_sensitive_like(s, classes):
     return np.stack(codes, axis=1)
 
 
+S_CONSTANT = (
+    "s column {column!r} is constant (every value is {value!r}); a dependence term between "
+    "the representation and s needs s to vary. Drop that column, or fit with s=None for no "
+    "invariance term."
+)
+
+
+@dataclass(frozen=True)
+class NumericSensitive:
+    """``s`` as real-valued columns T, for methods that measure dependence on s directly.
+
+    Attributes
+    ----------
+    values : ndarray of shape (n_samples, n_encoded), dtype float64
+        Categorical columns one-hot encoded, continuous columns standardised, side by side.
+    classes : list of (ndarray or None)
+        Groups of each categorical column; None for a continuous column.
+    names : list of str
+    was_1d : bool
+    """
+
+    values: np.ndarray
+    classes: list
+    names: list
+    was_1d: bool
+
+
+def encode_sensitive_numeric(s, n_samples, *, estimator="This estimator", required=True):
+    """Validate ``s`` and encode it as real columns T (categorical or continuous).
+
+    A numeric column with more than ``MAX_CATEGORICAL_FLOAT_LEVELS`` distinct values is
+    continuous (standardised); any other column is categorical (one-hot). A constant column
+    is a ``ValueError`` (``S_CONSTANT``).
+
+    Returns
+    -------
+    NumericSensitive or None
+    """
+    if s is None:
+        if required:
+            raise ValueError(S_REQUIRED.format(estimator=estimator))
+        return None
+    columns, names, was_1d = _as_columns(s)
+    if not columns:
+        raise ValueError(S_EMPTY_COLUMNS)
+    if len(columns[0]) != n_samples:
+        raise ValueError(S_LENGTH.format(n_s=len(columns[0]), n_x=n_samples))
+    blocks, classes = [], []
+    for column, name in zip(columns, names):
+        col_classes, codes = _distinct(column)
+        if len(col_classes) < 2:
+            raise ValueError(S_CONSTANT.format(column=name, value=col_classes[0]))
+        kind = np.asarray(col_classes).dtype.kind
+        if kind in "iuf" and len(col_classes) > MAX_CATEGORICAL_FLOAT_LEVELS:
+            x = np.asarray(column, dtype=np.float64)
+            blocks.append(((x - x.mean()) / x.std()).reshape(-1, 1))
+            classes.append(None)
+        else:
+            blocks.append(np.eye(len(col_classes))[codes])
+            classes.append(col_classes)
+    return NumericSensitive(np.hstack(blocks), classes, names, was_1d)
+
+
 def check_device(device):
     """Return ``device`` if it is usable here, else raise a ``ValueError``."""
     import torch

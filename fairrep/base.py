@@ -45,7 +45,7 @@ class BaseInvariantEstimator(BaseEstimator):
     """Template for fairrep estimators (not public).
 
     Subclasses define ``__init__`` (storing parameters), ``_module_class`` and
-    ``_module_params(n_features, n_classes, s_encoding)``, and may set:
+    ``_module_params(n_features, n_classes, s_encoding, n_samples)``, and may set:
 
     - ``_requires_s``: ``fit`` raises a ``ValueError`` when ``s`` is None;
     - ``_requires_y``: ``fit`` raises a ``ValueError`` when ``y`` is None;
@@ -108,7 +108,7 @@ class BaseInvariantEstimator(BaseEstimator):
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
 
         n_classes = None if classes is None else [len(c) for c in classes]
-        module_params = self._module_params(X.shape[1], n_classes, s_enc)
+        module_params = self._module_params(X.shape[1], n_classes, s_enc, X.shape[0])
         callbacks = self._callbacks()
         if self.verbose:
             callbacks.append(("progress", EpochProgressBar(desc=name)))

@@ -292,3 +292,16 @@ def test_cuda_fit_then_load_on_cpu(tmp_path, data):
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "cpu"
+
+
+def test_torch_modules_never_import_sklearn_or_skorch():
+    import ast
+    from pathlib import Path
+
+    import fairrep.nn
+
+    for path in Path(fairrep.nn.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            assert not any(n.split(".")[0] in {"sklearn", "skorch"} for n in names), path

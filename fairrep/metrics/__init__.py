@@ -8,15 +8,24 @@
   :func:`equalized_odds_difference`: fairness gaps of a downstream
   classifier's predictions, with ``s`` as a keyword argument so they can be
   wrapped with ``make_scorer(...).set_score_request(s=True)``.
+- :func:`max_correlation` (rho*, neural HGR on held-out data) and
+  :func:`sliced_mutual_information` (the sliced MI proxy of Scalable Infomin).
+- :func:`total_correlation`: Gaussian total correlation of a representation (Information
+  Dropout, eq. 4).
 """
 
+from ._dependence import max_correlation, sliced_mutual_information
 from ._fairness import demographic_parity_difference, equalized_odds_difference
+from ._information import total_correlation
 from ._probe import majority_share, probe_accuracy, probe_report
 
 __all__ = [
     "demographic_parity_difference",
     "equalized_odds_difference",
     "majority_share",
+    "max_correlation",
     "probe_accuracy",
     "probe_report",
+    "sliced_mutual_information",
+    "total_correlation",
 ]

@@ -6,10 +6,20 @@ losses of each method, and the estimators in :mod:`fairrep.methods` wrap them.
 
 from ._base import InvariantModule, make_mlp, multi_head_cross_entropy
 from .forgetting import AdversarialForgettingNetwork
+from .information_dropout import (InformationDropout, InformationDropoutAutoencoder,
+                                  InformationDropoutNetwork)
+from .sliced import HGRNetwork, SlicedInfominNetwork, fit_slices, sliced_information
 
 __all__ = [
     "AdversarialForgettingNetwork",
+    "HGRNetwork",
+    "InformationDropout",
+    "InformationDropoutAutoencoder",
+    "InformationDropoutNetwork",
     "InvariantModule",
+    "SlicedInfominNetwork",
+    "fit_slices",
     "make_mlp",
     "multi_head_cross_entropy",
+    "sliced_information",
 ]

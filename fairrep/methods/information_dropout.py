@@ -1,0 +1,369 @@
+"""Information Dropout estimators (Achille & Soatto, TPAMI 2018)."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from sklearn.base import ClassifierMixin, TransformerMixin
+from sklearn.utils import check_random_state
+
+from .. import _validation as V
+from ..base import BaseInvariantEstimator, InvariantClassifierMixin
+from ..nn.information_dropout import (
+    ACTIVATIONS,
+    InformationDropoutAutoencoder as _AutoencoderNetwork,
+    InformationDropoutNetwork,
+)
+
+ACTIVATION_INVALID = "activation must be 'relu' or 'softplus', got {value!r}."
+MAX_ALPHA_INVALID = "max_alpha must be a finite number in (0, 10], got {value!r}."
+DECODER_STD_INVALID = (
+    "decoder_std must be None (learned) or a positive finite number, got {value!r}."
+)
+
+_TRAINING_DOC = """
+    max_epochs : int, default=100
+        Passes over the training data.
+    batch_size : int, default=128
+    lr : float, default=1e-3
+        Adam learning rate.
+    weight_decay : float, default=0.0
+        Adam weight decay.
+    device : str, default='cpu'
+        'cpu', 'cuda' or 'cuda:N'. A model fitted on a GPU pickles and loads on a CPU machine.
+    random_state : int, RandomState instance or None, default=None
+        Seeds parameter initialisation, batch order and the noise eps. With an int, CPU results
+        are bit-identical from run to run.
+    verbose : int, default=0
+        0 is silent, 1 shows a progress bar over epochs, 2 also prints skorch's epoch table.
+"""
+
+_PARAMS_DOC = """
+    Parameters
+    ----------
+    n_components : int, default=64
+        Number of units of the last Information Dropout layer: the size of the representation
+        z that ``transform`` returns.
+    hidden_layer_sizes : tuple of int, default=()
+        Widths of earlier Information Dropout layers (each a linear layer, the activation f and
+        multiplicative noise), before the last one. ``()`` gives a single dropout layer.
+    beta : float, default=1.0
+        beta in eq. (3): weight of the KL term, which the loss adds as
+        beta * KL / N_train (KL summed over units and layers, averaged over the batch, divided
+        by the number of training samples, as in section 8). The invariance strength;
+        ``InvariantTransformer(invariance=...)`` maps onto it. 0 leaves the noise scale free
+        (it shrinks to its minimum, and the network is a plain MLP).
+    activation : {'relu', 'softplus'}, default='relu'
+        f. 'relu' uses the log-uniform prior and the KL of eq. (5),
+        KL = -log(alpha / (max_alpha + 0.001)) per unit (zero at the largest alpha);
+        'softplus' a factorized log-normal prior with learnable mu, sigma and the KL of
+        eq. (6).
+    max_alpha : float, default=0.7
+        alpha(x) = 0.001 + max_alpha * sigmoid(W_alpha x + b_alpha) (section 8: the noise
+        variance then stays near that of binary dropout with p = 0.5).
+""" + _TRAINING_DOC
+
+_ATTRIBUTES_DOC = """
+    Attributes
+    ----------
+    net_ : fairrep._training.InvariantNet
+        The fitted skorch net; ``net_.module_`` is the
+        :class:`fairrep.nn.information_dropout.InformationDropoutNetwork`.
+    history_ : skorch.History
+        Per epoch: ``train_task`` (cross-entropy of y), ``train_kl`` (KL summed over units and
+        layers, per sample, not yet divided by N_train) and ``train_loss``
+        (task + beta * kl / N_train).
+    s_classes_ : None
+        Information Dropout does not use ``s``.
+    n_tasks_ : int
+        Number of target columns (one linear head each).
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Only when ``X`` was a DataFrame with string column names.
+    n_epochs_ : int
+"""
+
+
+class _InformationBase(BaseInvariantEstimator):
+    """Shared fit and inference of the Information Dropout estimators.
+
+    ``s`` is accepted for the uniform ``fit(X, y, s=s)`` API, checked to have one value per
+    row of ``X``, and otherwise ignored: Information Dropout needs no nuisance labels, it
+    discards what is not needed for the task.
+    """
+
+    def _encode_s(self, s, n_samples):
+        # s is not used in training; only its length is checked
+        if s is not None:
+            n_s = s.shape[0] if hasattr(s, "shape") and len(s.shape) else len(np.atleast_1d(s))
+            if n_s != n_samples:
+                raise ValueError(V.S_LENGTH.format(n_s=n_s, n_x=n_samples))
+        return None
+
+    def _check_max_alpha(self):
+        value = self.max_alpha
+        if (isinstance(value, bool) or not isinstance(value, (int, float, np.number))
+                or not (np.isfinite(value) and 0 < value <= 10)):
+            raise ValueError(MAX_ALPHA_INVALID.format(value=value))
+        return float(value)
+
+    def _generator(self, random_state):
+        generator = torch.Generator(device=torch.device(self.net_.device))
+        seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+        generator.manual_seed(seed)
+        return generator
+
+    def information(self, X):
+        """KL(p(z|x) || q(z)) of each unit, averaged over ``X`` (nats; paper Fig. 2, 6).
+
+        How much information about x each unit transmits (up to the prior's constant for
+        ReLU: 0 means the largest noise, alpha = max_alpha + 0.001).
+
+        Returns
+        -------
+        info : ndarray of shape (n_units,)
+            Units of every Information Dropout layer, first layer first (computed on the
+            deterministic path, noise off).
+        """
+        info = self._apply(X, lambda module, Xb: module.unit_information(Xb))
+        return info.mean(axis=0)
+
+
+class _ClassifierBase(_InformationBase):
+    _module_class = InformationDropoutNetwork
+
+    def __init__(self, n_components=64, hidden_layer_sizes=(), beta=1.0, activation="relu",
+                 max_alpha=0.7, max_epochs=100, batch_size=128, lr=1e-3, weight_decay=0.0,
+                 device="cpu", random_state=None, verbose=0):
+        self.n_components = n_components
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.beta = beta
+        self.activation = activation
+        self.max_alpha = max_alpha
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _module_params(self, n_features, n_classes, s_enc, n_samples):
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(ACTIVATION_INVALID.format(value=self.activation))
+        hidden = V.check_hidden_layer_sizes(self.hidden_layer_sizes)
+        return dict(
+            n_features=n_features,
+            n_classes=n_classes,
+            layer_sizes=(*hidden, self.n_components),
+            activation=self.activation,
+            max_alpha=self._check_max_alpha(),
+            beta=V.check_non_negative(self.beta, "beta"),
+            n_train=n_samples,
+        )
+
+
+    def sample_representation(self, X, random_state=None):
+        """A noisy representation z = f(h) * eps (the paper's "N" in Fig. 4).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        random_state : int, RandomState instance or None, default=None
+            Seeds the noise draw.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_components)
+        """
+        generator = self._generator(random_state)
+        return self._apply(X, lambda module, Xb: module(Xb, generator, noisy=True))
+
+
+class InformationDropoutTransformer(TransformerMixin, _ClassifierBase):
+    __doc__ = """Representation learned by Information Dropout (Achille & Soatto, TPAMI 2018).
+
+    Each layer multiplies its activations f(h) by log-normal noise eps ~ logN(0, alpha(x)^2)
+    whose scale alpha(x) the network computes from the layer input; the network is trained on
+    y with the Information Bottleneck Lagrangian, eq. (3)/(7): cross-entropy plus beta times
+    the KL between p(z|x) and a factorized prior, which rewards noise, i.e. transmitting less
+    information about x. For larger beta the representation keeps what is needed for y and
+    drops the rest, nuisances included (section 8, Fig. 4) -- without being told what the
+    nuisance is: ``s`` is not used in training (it is accepted, and ignored, for the uniform
+    ``fit(X, y, s=s)`` API).
+
+    ``transform`` returns the deterministic representation f(h) of the last dropout layer
+    (noise off, the paper's "D"); :meth:`sample_representation` draws a noisy one ("N").
+    """ + _PARAMS_DOC + _ATTRIBUTES_DOC + """
+    See Also
+    --------
+    InformationDropoutClassifier : the same model, predicting y with its linear head.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fairrep import InformationDropoutTransformer
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(200, 4))
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> rep = InformationDropoutTransformer(n_components=8, max_epochs=5, random_state=0)
+    >>> rep.fit(X, y).transform(X).shape
+    (200, 8)
+    >>> rep.information(X).shape
+    (8,)
+    """
+
+
+class InformationDropoutClassifier(ClassifierMixin, TransformerMixin, InvariantClassifierMixin,
+                                   _ClassifierBase):
+    __doc__ = """Classifier trained with Information Dropout, predicting y from z.
+
+    The model of :class:`InformationDropoutTransformer` (Achille & Soatto, TPAMI 2018,
+    eq. (3), (5)-(7)); ``predict`` and ``predict_proba`` use its linear head on the
+    deterministic representation (noise off), ``transform`` returns that representation.
+    ``s`` is not used in training. With T target columns, one head per task: ``predict``
+    returns (n_samples, T) labels and ``predict_proba`` a list of T arrays.
+    """ + _PARAMS_DOC + _ATTRIBUTES_DOC + """
+    classes_ : ndarray or list of ndarray
+        Labels of y (a list with one array per task for several tasks).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fairrep import InformationDropoutClassifier
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(200, 4))
+    >>> y = np.where(X[:, 0] > 0, "yes", "no")
+    >>> clf = InformationDropoutClassifier(n_components=16, beta=1.0, max_epochs=30, lr=0.01,
+    ...                                    random_state=0).fit(X, y)
+    >>> clf.score(X, y) > 0.9
+    True
+    >>> clf.information(X).shape
+    (16,)
+    """
+
+
+class InformationDropoutAutoencoder(TransformerMixin, _InformationBase):
+    """Variational autoencoder built from an Information Dropout layer (section 7).
+
+    With the task "reconstruct x" (y = x), Softplus activations and a factorized log-normal
+    prior, the Information Dropout loss, eq. (9), is beta times the KL plus the reconstruction
+    term; at beta = 1 it is exactly the negative evidence lower bound (ELBO) of a VAE whose
+    latent u = log z = log softplus(h) + alpha(x) * n, n ~ N(0, 1), has the Gaussian posterior
+    N(log f(h), alpha^2) and the prior N(mu_i, sigma_i^2) with learnable mu_i, sigma_i.
+
+    The decoder is Gaussian, p(x|u) = N(x; g(u), diag(sigma_x^2)), with sigma_x learned per
+    feature (bounded below by 0.001) or fixed by ``decoder_std``; the log-likelihood is that of
+    a density, so its value depends on the scale of x (scale x the same way to compare
+    models). Unlike the classifier, the KL is *not* divided by N_train: the loss is per sample.
+    ``y`` and ``s`` are ignored.
+
+    Parameters
+    ----------
+    n_components : int, default=16
+        Number of latent units (size of z).
+    hidden_layer_sizes : tuple of int, default=(64,)
+        Hidden widths of the encoder (Softplus); the decoder uses them reversed (ReLU).
+    beta : float, default=1.0
+        beta in eq. (9). 1 gives the VAE's negative ELBO; larger values compress more.
+    max_alpha : float, default=0.7
+        Upper bound of the posterior standard deviation alpha(x) (minus 0.001).
+    decoder_std : float or None, default=None
+        Fixed standard deviation sigma_x of the decoder, or None to learn one per feature.
+""" + _TRAINING_DOC + """
+    Attributes
+    ----------
+    net_ : fairrep._training.InvariantNet
+        ``net_.module_`` is the network,
+        :class:`fairrep.nn.information_dropout.InformationDropoutAutoencoder`.
+    history_ : skorch.History
+        Per epoch: ``train_reconstruction`` (-log p(x|u), one draw of u), ``train_kl`` and
+        ``train_loss`` (reconstruction + beta * kl), per sample.
+    n_features_in_ : int
+    n_epochs_ : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fairrep import InformationDropoutAutoencoder
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(200, 3)) @ rng.normal(size=(3, 6))
+    >>> vae = InformationDropoutAutoencoder(n_components=4, max_epochs=20, random_state=0)
+    >>> vae.fit(X).transform(X).shape
+    (200, 4)
+    >>> bool(np.isfinite(vae.score(X)))
+    True
+    """
+
+    _module_class = _AutoencoderNetwork
+    _requires_y = False
+
+    def __init__(self, n_components=16, hidden_layer_sizes=(64,), beta=1.0, max_alpha=0.7,
+                 decoder_std=None, max_epochs=100, batch_size=128, lr=1e-3, weight_decay=0.0,
+                 device="cpu", random_state=None, verbose=0):
+        self.n_components = n_components
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.beta = beta
+        self.max_alpha = max_alpha
+        self.decoder_std = decoder_std
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def fit(self, X, y=None, s=None):
+        """Fit the autoencoder on ``X`` (``y`` and ``s`` are ignored).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y, s : ignored
+
+        Returns
+        -------
+        self : object
+        """
+        return super().fit(X, None, s)
+
+    def _module_params(self, n_features, n_classes, s_enc, n_samples):
+        std = self.decoder_std
+        if std is not None and (isinstance(std, bool)
+                                or not isinstance(std, (int, float, np.number))
+                                or not (np.isfinite(std) and std > 0)):
+            raise ValueError(DECODER_STD_INVALID.format(value=std))
+        return dict(
+            n_features=n_features,
+            n_components=self.n_components,
+            hidden_layer_sizes=V.check_hidden_layer_sizes(self.hidden_layer_sizes),
+            max_alpha=self._check_max_alpha(),
+            beta=V.check_non_negative(self.beta, "beta"),
+            decoder_std=None if std is None else float(std),
+        )
+
+    def elbo(self, X, n_draws=10, random_state=0):
+        """Mean evidence lower bound per sample, E_q[log p(x|u)] - KL(q(u|x) || p(u)), in nats.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        n_draws : int, default=10
+            Monte-Carlo draws of u per sample for the reconstruction term (the KL is exact).
+        random_state : int, RandomState instance or None, default=0
+            Seeds the draws (a fixed default makes ``score`` deterministic).
+
+        Returns
+        -------
+        elbo : float
+            A lower bound of the mean log-likelihood log p(x) (a density in x's units).
+        """
+        n_draws = V.check_positive_int(n_draws, "n_draws")
+        generator = self._generator(random_state)
+        values = self._apply(X, lambda module, Xb: module.elbo(Xb, generator, n_draws))
+        return float(np.mean(values))
+
+    def score(self, X, y=None):
+        """The mean ELBO of ``X`` (:meth:`elbo` with its defaults); higher is better."""
+        return self.elbo(X)

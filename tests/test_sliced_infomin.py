@@ -1,0 +1,191 @@
+"""Scalable (sliced) infomin: the SI estimator, rho*, and the behaviour of the estimators."""
+
+import numpy as np
+import pytest
+import torch
+
+from fairrep import InvariantTransformer, SlicedInfominClassifier, SlicedInfominTransformer
+from fairrep._validation import S_CONSTANT
+from fairrep.metrics import max_correlation, probe_accuracy, sliced_mutual_information
+from fairrep.nn.sliced import SlicedInfominNetwork, fit_slices, sliced_information
+
+from conftest import make_biased
+
+#: max_correlation settings for the tests: fewer iterations than the default 1000.
+FAST_RHO = dict(n_iter=300, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def gaussian():
+    rng = np.random.RandomState(0)
+    Z = rng.normal(size=(2000, 3))
+    noise = rng.normal(size=2000)
+    return Z, noise
+
+
+# -- the estimators of dependence ------------------------------------------------------------
+def test_si_near_zero_when_independent_and_rises_with_dependence(gaussian):
+    Z, noise = gaussian
+    values = [sliced_mutual_information(Z, noise, random_state=0)]
+    values += [sliced_mutual_information(Z, Z[:, 0] + scale * noise, random_state=0)
+               for scale in (3.0, 1.0, 0.3)]
+    assert values[0] < 0.15
+    assert all(a < b for a, b in zip(values, values[1:])), values
+    assert values[-1] > 0.8
+
+
+def test_si_sees_a_nonlinear_dependence(gaussian):
+    # T = Z_0^2 is uncorrelated with every linear function of Z, yet fully dependent
+    Z, noise = gaussian
+    t = Z[:, 0] ** 2 + 0.1 * noise
+    assert abs(np.corrcoef(Z[:, 0], t)[0, 1]) < 0.1
+    assert sliced_mutual_information(Z, t, random_state=0) > 0.6
+
+
+def test_max_correlation_independent_linear_nonlinear(gaussian):
+    Z, noise = gaussian
+    independent = max_correlation(Z, noise, **FAST_RHO)
+    weak = max_correlation(Z, Z[:, 0] + noise, **FAST_RHO)  # rho* = 1/sqrt(2)
+    square = max_correlation(Z, Z[:, 0] ** 2 + 0.1 * noise, **FAST_RHO)
+    assert independent < 0.12
+    assert 0.55 < weak < 0.85
+    assert square > 0.9
+
+
+def test_max_correlation_categorical_t(gaussian):
+    Z, _ = gaussian
+    groups = np.where(Z[:, 1] > 0, "a", "b")
+    assert max_correlation(Z, groups, **FAST_RHO) > 0.9
+
+
+def test_min_step_gradient_reaches_z_but_slices_are_constants():
+    gen = torch.Generator().manual_seed(0)
+    z = torch.randn(200, 4, generator=gen)
+    t = z[:, :1] + 0.5 * torch.randn(200, 1, generator=gen)
+    solution = fit_slices(z.requires_grad_(True), t, n_slices=20, degree=3,
+                          generator=torch.Generator().manual_seed(1))
+    for const in (solution.theta, solution.phi, solution.w_z, solution.w_t):
+        assert not const.requires_grad and const.grad_fn is None
+    assert solution.theta.shape == (20, 4) and solution.w_z.shape == (20, 3)
+    torch.testing.assert_close(solution.theta.norm(dim=1), torch.ones(20))
+    si = sliced_information(z, t, solution, degree=3)
+    si.backward()
+    assert z.grad is not None and z.grad.abs().sum() > 0
+    assert 0.0 <= float(si.detach()) <= 1.0
+
+
+def test_module_redraws_slices_every_max_step_every_batches():
+    net = SlicedInfominNetwork(5, 4, [2], dim_t=1, n_slices=10, max_step_every=3)
+    X, y, s = torch.randn(64, 5), torch.randint(0, 2, (64, 1)), torch.randn(64, 1)
+    gen = torch.Generator().manual_seed(0)
+    seen = []
+    for _ in range(7):
+        net.loss_terms(X, y, s, generator=gen)
+        seen.append(net.solution_.theta)
+    assert [a is b for a, b in zip(seen, seen[1:])] == [True, True, False, True, True, False]
+
+
+# -- the estimators ------------------------------------------------------------------------
+def test_constant_s_column_is_an_error():
+    X, y, s = make_biased(n=100)
+    with pytest.raises(ValueError, match="is constant"):
+        SlicedInfominClassifier(max_epochs=1).fit(X, y, s=np.c_[s, np.full(100, 3.5)])
+    assert "is constant" in S_CONSTANT
+
+
+def test_continuous_and_multi_column_s():
+    rng = np.random.RandomState(0)
+    X, y, s = make_biased(n=300)
+    age = rng.uniform(18, 80, 300)
+    rep = SlicedInfominTransformer(max_epochs=2, random_state=0).fit(X, y, s=age)
+    assert rep.s_classes_ is None and "train_si" in rep.history_[-1]
+    rep = SlicedInfominTransformer(max_epochs=2, random_state=0).fit(X, y, s=np.c_[s, age])
+    assert len(rep.s_classes_) == 2 and rep.s_classes_[1] is None
+    assert rep.net_.module_.dim_t == 3  # one-hot of two groups + one standardised column
+
+
+def test_unsupervised_mode_reconstructs_x():
+    X, _, s = make_biased(n=200)
+    rep = SlicedInfominTransformer(max_epochs=2, random_state=0).fit(X, s=s)
+    assert "train_reconstruction" in rep.history_[-1]
+    assert rep.transform(X).shape == (200, 8)
+
+
+def test_renyi_baseline_trains_an_adversary():
+    X, y, s = make_biased(n=200)
+    clf = SlicedInfominClassifier(estimator="renyi", adversary_steps=2, max_epochs=2,
+                                  random_state=0).fit(X, y, s=s)
+    row = clf.history_[-1]
+    assert "train_hgr" in row and "train_adversary_hgr" in row
+    with pytest.raises(ValueError, match="'slice' or 'renyi'"):
+        SlicedInfominClassifier(estimator="neural", max_epochs=1).fit(X, y, s=s)
+
+
+def test_reproducible_with_random_state():
+    X, y, s = make_biased(n=300)
+    Z = [SlicedInfominTransformer(max_epochs=3, random_state=7).fit(X, y, s=s).transform(X)
+         for _ in range(2)]
+    np.testing.assert_array_equal(Z[0], Z[1])
+    other = SlicedInfominTransformer(max_epochs=3, random_state=8).fit(X, y, s=s).transform(X)
+    assert not np.allclose(Z[0], other)
+
+
+def test_registered_in_the_unified_transformer():
+    X, y, s = make_biased(n=200)
+    rep = InvariantTransformer(method="sliced_infomin", invariance=2.0, max_epochs=2,
+                               random_state=0).fit(X, y, s=s)
+    assert rep.estimator_.beta == 2.0
+
+
+# -- behaviour: the mechanism removes s and keeps y -------------------------------------------
+#: Settings under which the slice term removes s on the synthetic task (calibrated by running).
+BEHAVIOUR = dict(max_epochs=30, batch_size=256, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def split():
+    X, y, s = make_biased(n=1500, seed=1)
+    return (X[:1000], y[:1000], s[:1000]), (X[1000:], y[1000:], s[1000:])
+
+
+@pytest.fixture(scope="module")
+def fitted(split):
+    (X, y, s), _ = split
+    off = SlicedInfominClassifier(beta=0.0, **BEHAVIOUR).fit(X, y, s=s)
+    on = SlicedInfominClassifier(beta=5.0, **BEHAVIOUR).fit(X, y, s=s)
+    return off, on
+
+
+@pytest.mark.slow
+def test_beta_removes_s_from_the_representation(split, fitted):
+    (X_tr, _, s_tr), (X_te, y_te, s_te) = split
+    off, on = fitted
+    rho_off = max_correlation(off.transform(X_te), s_te, **FAST_RHO)
+    rho_on = max_correlation(on.transform(X_te), s_te, **FAST_RHO)
+    probe_off = probe_accuracy(off.transform(X_tr), s_tr, off.transform(X_te), s_te,
+                               random_state=0)
+    probe_on = probe_accuracy(on.transform(X_tr), s_tr, on.transform(X_te), s_te,
+                              random_state=0)
+    assert rho_off > 0.8
+    assert rho_on < rho_off - 0.3
+    assert probe_on < probe_off - 0.15
+    # y stays predictable
+    assert off.score(X_te, y_te) > 0.95 and on.score(X_te, y_te) > 0.93
+
+
+@pytest.mark.slow
+def test_beta_continuous_s():
+    # s continuous: a noisy copy of s enters X; beta > 0 lowers rho*(Z; s) clearly
+    rng = np.random.RandomState(0)
+    n = 1200
+    s = rng.uniform(-2, 2, n)
+    noise = rng.normal(size=(n, 3))
+    X = np.c_[noise, s + 0.2 * rng.normal(size=n), np.sin(s) + 0.2 * rng.normal(size=n)]
+    y = (noise[:, 0] + 0.5 * noise[:, 1] > 0).astype(int)
+    tr, te = slice(0, 800), slice(800, None)
+    rho = {}
+    for beta in (0.0, 5.0):
+        rep = SlicedInfominTransformer(beta=beta, **BEHAVIOUR).fit(X[tr], y[tr], s=s[tr])
+        rho[beta] = max_correlation(rep.transform(X[te]), s[te], **FAST_RHO)
+    assert rho[0.0] > 0.8
+    assert rho[5.0] < rho[0.0] - 0.3
