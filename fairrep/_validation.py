@@ -99,6 +99,20 @@ def _as_columns(s):
     raise ValueError(S_NDIM.format(ndim=arr.ndim))
 
 
+def _checked_columns(s, n_samples, estimator, required):
+    """The columns of ``s`` (see ``_as_columns``) after the checks every encoding shares."""
+    if s is None:
+        if required:
+            raise ValueError(S_REQUIRED.format(estimator=estimator))
+        return None
+    columns, names, was_1d = _as_columns(s)
+    if not columns:
+        raise ValueError(S_EMPTY_COLUMNS)
+    if len(columns[0]) != n_samples:
+        raise ValueError(S_LENGTH.format(n_s=len(columns[0]), n_x=n_samples))
+    return columns, names, was_1d
+
+
 def _distinct(column):
     """Sorted distinct values of one column and the integer code of each row."""
     if isinstance(column, pd.Series) and isinstance(column.dtype, pd.CategoricalDtype):
@@ -143,15 +157,10 @@ def encode_sensitive(s, n_samples, *, estimator="This estimator", required=True,
     -------
     SensitiveEncoding or None
     """
-    if s is None:
-        if required:
-            raise ValueError(S_REQUIRED.format(estimator=estimator))
+    checked = _checked_columns(s, n_samples, estimator, required)
+    if checked is None:
         return None
-    columns, names, was_1d = _as_columns(s)
-    if not columns:
-        raise ValueError(S_EMPTY_COLUMNS)
-    if len(columns[0]) != n_samples:
-        raise ValueError(S_LENGTH.format(n_s=len(columns[0]), n_x=n_samples))
+    columns, names, was_1d = checked
     classes, codes = [], []
     for column, name in zip(columns, names):
         col_classes, col_codes = _distinct(column)
@@ -222,15 +231,10 @@ def encode_sensitive_numeric(s, n_samples, *, estimator="This estimator", requir
     -------
     NumericSensitive or None
     """
-    if s is None:
-        if required:
-            raise ValueError(S_REQUIRED.format(estimator=estimator))
+    checked = _checked_columns(s, n_samples, estimator, required)
+    if checked is None:
         return None
-    columns, names, was_1d = _as_columns(s)
-    if not columns:
-        raise ValueError(S_EMPTY_COLUMNS)
-    if len(columns[0]) != n_samples:
-        raise ValueError(S_LENGTH.format(n_s=len(columns[0]), n_x=n_samples))
+    columns, names, was_1d = checked
     blocks, classes = [], []
     for column, name in zip(columns, names):
         col_classes, codes = _distinct(column)
