@@ -11,16 +11,24 @@ from .methods import ForgettingClassifier, ForgettingTransformer, available_meth
 from .methods import (InformationDropoutAutoencoder, InformationDropoutClassifier,
                       InformationDropoutTransformer)
 from .methods import SlicedInfominClassifier, SlicedInfominTransformer
+from .methods import (GradientReversalClassifier, GradientReversalTransformer,
+                      HSICClassifier, HSICTransformer, MMDClassifier, MMDTransformer)
 from .unified import InvariantClassifier, InvariantTransformer
 
 __all__ = [
     "ForgettingClassifier",
     "ForgettingTransformer",
+    "GradientReversalClassifier",
+    "GradientReversalTransformer",
+    "HSICClassifier",
+    "HSICTransformer",
     "InformationDropoutAutoencoder",
     "InformationDropoutClassifier",
     "InformationDropoutTransformer",
     "InvariantClassifier",
     "InvariantTransformer",
+    "MMDClassifier",
+    "MMDTransformer",
     "SlicedInfominClassifier",
     "SlicedInfominTransformer",
     "TrainingDivergedError",

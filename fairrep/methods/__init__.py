@@ -1,6 +1,8 @@
 """One module per method; each registers itself in :mod:`fairrep.methods._registry`."""
 
 from ._registry import MethodSpec, available_methods, get_method, register_method
+from .baselines import (GradientReversalClassifier, GradientReversalTransformer,
+                        HSICClassifier, HSICTransformer, MMDClassifier, MMDTransformer)
 from .forgetting import ForgettingClassifier, ForgettingTransformer
 from .information_dropout import (InformationDropoutAutoencoder, InformationDropoutClassifier,
                                   InformationDropoutTransformer)
@@ -28,13 +30,42 @@ register_method(MethodSpec(
     strength_param="beta",
     paper="Chen, Sun, Li & Weller, Scalable Infomin Learning, NeurIPS 2022",
 ))
+register_method(MethodSpec(
+    name="gradient_reversal",
+    transformer=GradientReversalTransformer,
+    classifier=GradientReversalClassifier,
+    strength_param="adversary_weight",
+    paper="Ganin et al., Domain-Adversarial Training of Neural Networks, JMLR 2016; Xie et "
+          "al., Controllable Invariance through Adversarial Feature Learning, NeurIPS 2017",
+))
+register_method(MethodSpec(
+    name="mmd",
+    transformer=MMDTransformer,
+    classifier=MMDClassifier,
+    strength_param="mmd_weight",
+    paper="Li, Swersky & Zemel, Learning Unbiased Features, arXiv:1412.5244, 2014",
+))
+register_method(MethodSpec(
+    name="hsic",
+    transformer=HSICTransformer,
+    classifier=HSICClassifier,
+    strength_param="hsic_weight",
+    paper="Lopez, Regier, Jordan & Yosef, Information Constraints on Auto-Encoding "
+          "Variational Bayes, NeurIPS 2018",
+))
 
 __all__ = [
     "ForgettingClassifier",
     "ForgettingTransformer",
+    "GradientReversalClassifier",
+    "GradientReversalTransformer",
+    "HSICClassifier",
+    "HSICTransformer",
     "InformationDropoutAutoencoder",
     "InformationDropoutClassifier",
     "InformationDropoutTransformer",
+    "MMDClassifier",
+    "MMDTransformer",
     "MethodSpec",
     "SlicedInfominClassifier",
     "SlicedInfominTransformer",

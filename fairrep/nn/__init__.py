@@ -5,6 +5,8 @@ losses of each method, and the estimators in :mod:`fairrep.methods` wrap them.
 """
 
 from ._base import InvariantModule, make_mlp, multi_head_cross_entropy
+from .baselines import (GradientReversal, GradientReversalNetwork, HSICNetwork, MMDNetwork,
+                        hsic, mmd2)
 from .forgetting import AdversarialForgettingNetwork
 from .information_dropout import (InformationDropout, InformationDropoutAutoencoder,
                                   InformationDropoutNetwork)
@@ -12,14 +14,20 @@ from .sliced import HGRNetwork, SlicedInfominNetwork, fit_slices, sliced_informa
 
 __all__ = [
     "AdversarialForgettingNetwork",
+    "GradientReversal",
+    "GradientReversalNetwork",
     "HGRNetwork",
+    "HSICNetwork",
     "InformationDropout",
     "InformationDropoutAutoencoder",
     "InformationDropoutNetwork",
     "InvariantModule",
+    "MMDNetwork",
     "SlicedInfominNetwork",
     "fit_slices",
+    "hsic",
     "make_mlp",
+    "mmd2",
     "multi_head_cross_entropy",
     "sliced_information",
 ]

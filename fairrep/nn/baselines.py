@@ -1,0 +1,302 @@
+"""Baselines of the invariant-representation papers, as pure PyTorch modules.
+
+Three networks share one shape, an encoder z = E(x) and a predictor P(z) per target column,
+and differ only in the invariance penalty on z (the ``penalty`` hook of
+:class:`EncoderPredictorNetwork`):
+
+- :class:`GradientReversalNetwork`: an adversary D predicts s from z through a gradient-reversal
+  layer (CAI, Xie et al. NeurIPS 2017; DANN, Ganin et al. JMLR 2016; Fader networks, which
+  coincide with them in the supervised setting);
+- :class:`MMDNetwork`: the squared maximum mean discrepancy between the codes of the s groups
+  (NN+MMD, Li, Swersky & Zemel 2014, "Learning Unbiased Features");
+- :class:`HSICNetwork`: the Hilbert-Schmidt independence criterion HSIC(z, s) (the HCV penalty
+  of Lopez et al., "Information Constraints on Auto-Encoding Variational Bayes", NeurIPS 2018).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from ._base import InvariantModule, make_mlp, multi_head_cross_entropy
+
+#: Bandwidth multipliers of the MMD kernel (a mixture of Gaussians around the median heuristic).
+MMD_SCALES = (0.5, 1.0, 2.0)
+
+
+# -- gradient reversal -------------------------------------------------------------------------
+class _ReverseGradient(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, coefficient):
+        ctx.coefficient = coefficient
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return -ctx.coefficient * grad_output, None
+
+
+class GradientReversal(nn.Module):
+    """Identity in the forward pass; multiplies the gradient by ``-coefficient`` backwards.
+
+    The gradient-reversal layer of Ganin et al. (JMLR 2016, section 5.2): placed between an
+    encoder and a domain/sensitive-attribute classifier, one gradient step both trains the
+    classifier to predict s and the encoder to make it fail.
+
+    Parameters
+    ----------
+    coefficient : float, default=1.0
+        lambda, the scale of the reversed gradient; may be changed between steps (a schedule).
+    """
+
+    def __init__(self, coefficient=1.0):
+        super().__init__()
+        self.coefficient = coefficient
+
+    def forward(self, x):
+        return _ReverseGradient.apply(x, float(self.coefficient))
+
+    def extra_repr(self):
+        return f"coefficient={self.coefficient}"
+
+
+def dann_schedule(progress):
+    """DANN's reversal schedule lambda_p = 2 / (1 + exp(-10 p)) - 1 for progress p in [0, 1]."""
+    return 2.0 / (1.0 + math.exp(-10.0 * progress)) - 1.0
+
+
+# -- kernels -----------------------------------------------------------------------------------
+def _squared_distances(x):
+    return (x.unsqueeze(1) - x.unsqueeze(0)).pow(2).sum(dim=-1)
+
+
+def median_heuristic(d2):
+    """Median of the non-zero entries of a squared-distance matrix (1 if there are none).
+
+    Returned without gradient: the bandwidth is a constant of each step.
+    """
+    d2 = d2.detach()
+    positive = d2[d2 > 0]
+    if positive.numel() == 0:
+        return d2.new_ones(())
+    return positive.median()
+
+
+def gaussian_kernel(x, scales=(1.0,), bandwidth=None):
+    """Gram matrix of a (mixture of) Gaussian kernel(s) on the rows of ``x``.
+
+    k(a, b) = mean_c exp(-||a - b||^2 / (2 c^2 sigma^2)) over the ``scales`` c, with
+    sigma^2 = ``bandwidth`` or, by default, the median heuristic (median non-zero squared
+    distance between rows).
+    """
+    x = x.reshape(x.shape[0], -1)
+    d2 = _squared_distances(x)
+    sigma2 = median_heuristic(d2) if bandwidth is None else d2.new_tensor(float(bandwidth))
+    return torch.stack([torch.exp(-d2 / (2 * c * c * sigma2)) for c in scales]).mean(dim=0)
+
+
+def mmd2(x, y, scales=MMD_SCALES, bandwidth=None):
+    """Biased (V-statistic) estimate of MMD^2 between the samples ``x`` and ``y``.
+
+    MMD^2 = mean k(x, x') + mean k(y, y') - 2 mean k(x, y) with the kernel of
+    :func:`gaussian_kernel` on the pooled sample (median heuristic times ``scales``). It is
+    the squared RKHS distance between the two empirical mean embeddings, hence >= 0.
+    """
+    n = x.shape[0]
+    K = gaussian_kernel(torch.cat([x, y]), scales, bandwidth)
+    return K[:n, :n].mean() + K[n:, n:].mean() - 2 * K[:n, n:].mean()
+
+
+def hsic(x, t, bandwidth_x=None, bandwidth_t=None):
+    """Biased estimate of HSIC(x, t) with Gaussian kernels (Gretton et al., ALT 2005).
+
+    HSIC_b = tr(K H L H) / (n - 1)^2, H the centring matrix, K and L Gaussian Gram matrices of
+    the rows of ``x`` and ``t`` (median-heuristic bandwidths by default). On one-hot ``t`` the
+    Gaussian kernel takes two values, i.e. it is an affine map of the delta kernel.
+    """
+    n = x.shape[0]
+    if n < 2:
+        return x.new_zeros(())
+    K = gaussian_kernel(x, bandwidth=bandwidth_x)
+    L = gaussian_kernel(t, bandwidth=bandwidth_t)
+    Kc = K - K.mean(dim=0, keepdim=True) - K.mean(dim=1, keepdim=True) + K.mean()
+    return (Kc * L).sum() / (n - 1) ** 2
+
+
+# -- networks ----------------------------------------------------------------------------------
+class EncoderPredictorNetwork(InvariantModule):
+    """Encoder E and one predictor P_j per target column; subclasses add a penalty on z.
+
+    Model loss: sum_j CE(P_j(z), y_j) + the subclass's ``penalty(z, s)`` (skipped without s).
+
+    Parameters
+    ----------
+    n_features : int
+        Dimension of x.
+    n_components : int
+        Dimension of z.
+    n_classes : sequence of int
+        Classes of each target column.
+    hidden_layer_sizes : tuple of int
+        Hidden widths of E and of each P_j (and of the adversary of gradient reversal).
+    """
+
+    def __init__(self, n_features, n_components, n_classes, hidden_layer_sizes=(50,)):
+        super().__init__()
+        self.hidden = list(hidden_layer_sizes)
+        self.n_classes = list(n_classes)
+        self.encoder = make_mlp([n_features, *self.hidden, n_components])
+        self.predictors = nn.ModuleList(make_mlp([n_components, *self.hidden, k])
+                                        for k in self.n_classes)
+
+    def forward(self, X):
+        """The representation z = E(x)."""
+        return self.encoder(X)
+
+    def predict_logits(self, X):
+        z = self.encoder(X)
+        return [p(z) for p in self.predictors]
+
+    def penalty(self, z, s):
+        """``(terms, contribution)``: named unweighted terms and what is added to the loss.
+
+        None when the network has no penalty (built without s).
+        """
+        return None
+
+    def loss_terms(self, X, y, s, generator=None):
+        z = self.encoder(X)
+        logits = torch.cat([p(z) for p in self.predictors], dim=1)
+        task = multi_head_cross_entropy(logits, y, self.n_classes)
+        terms = {"task": task}
+        loss = task
+        penalty = None if s is None else self.penalty(z, s)
+        if penalty is not None:
+            named, contribution = penalty
+            terms.update(named)
+            loss = loss + contribution
+        terms["loss"] = loss
+        return terms
+
+
+class GradientReversalNetwork(EncoderPredictorNetwork):
+    """Encoder, predictor and an adversary D on z behind a gradient-reversal layer.
+
+    One step minimises CE(P(z), y) + CE(D(R_lambda(z)), s): D learns to predict s while the
+    reversal hands the encoder -lambda times D's gradient (Ganin et al., JMLR 2016; Xie et al.,
+    NeurIPS 2017). D's parameters are ordinary model parameters (no adversary optimizer).
+
+    Parameters
+    ----------
+    s_cardinalities : sequence of int or None
+        Groups of each column of s (D has one softmax head per column); None: no adversary.
+    adversary_weight : float
+        The final reversal coefficient lambda.
+    schedule : {'dann', 'constant'}
+        'dann': lambda_p = adversary_weight * (2 / (1 + exp(-10 p)) - 1), p the fraction of
+        ``total_steps`` done; 'constant': lambda = adversary_weight throughout.
+    total_steps : int
+        Training batches of the whole fit (the module counts its training steps).
+    """
+
+    def __init__(self, n_features, n_components, n_classes, s_cardinalities=None,
+                 hidden_layer_sizes=(50,), adversary_weight=1.0, schedule="dann",
+                 total_steps=1):
+        super().__init__(n_features, n_components, n_classes, hidden_layer_sizes)
+        self.s_cardinalities = None if s_cardinalities is None else list(s_cardinalities)
+        self.adversary_weight = adversary_weight
+        self.schedule = schedule
+        self.total_steps = max(int(total_steps), 1)
+        self.n_steps_ = 0
+        self.reversal = GradientReversal(adversary_weight)
+        self.adversary = (None if self.s_cardinalities is None else
+                          make_mlp([n_components, *self.hidden, sum(self.s_cardinalities)]))
+
+    def coefficient(self):
+        """lambda at the current training progress."""
+        if self.schedule == "constant":
+            return float(self.adversary_weight)
+        progress = min(self.n_steps_ / self.total_steps, 1.0)
+        return self.adversary_weight * dann_schedule(progress)
+
+    def penalty(self, z, s):
+        if self.adversary is None:
+            return None
+        self.reversal.coefficient = self.coefficient()
+        if self.training:
+            self.n_steps_ += 1
+        adversary = multi_head_cross_entropy(self.adversary(self.reversal(z)), s,
+                                             self.s_cardinalities)
+        named = {"adversary": adversary,
+                 "reversal": z.new_tensor(self.reversal.coefficient)}
+        return named, adversary
+
+
+class MMDNetwork(EncoderPredictorNetwork):
+    """Encoder and predictor with an MMD^2 penalty between the codes of the s groups.
+
+    Loss: CE(P(z), y) + mmd_weight * sum over s columns of mean over the groups g present in
+    the batch of MMD^2(z[s = g], z[s != g]) (Li, Swersky & Zemel 2014). With two groups this
+    is the MMD^2 between them (computed once); a group absent from the batch, or a batch with
+    a single group, contributes nothing.
+
+    Parameters
+    ----------
+    s_cardinalities : sequence of int or None
+        Groups of each column of s; None: no penalty.
+    mmd_weight : float
+        Weight of the MMD^2 term.
+    scales : tuple of float
+        Bandwidth multipliers of the Gaussian mixture kernel around the median heuristic.
+    """
+
+    def __init__(self, n_features, n_components, n_classes, s_cardinalities=None,
+                 hidden_layer_sizes=(50,), mmd_weight=1.0, scales=MMD_SCALES):
+        super().__init__(n_features, n_components, n_classes, hidden_layer_sizes)
+        self.s_cardinalities = None if s_cardinalities is None else list(s_cardinalities)
+        self.mmd_weight = mmd_weight
+        self.scales = tuple(scales)
+
+    def penalty(self, z, s):
+        if self.s_cardinalities is None:
+            return None
+        total = z.new_zeros(())
+        for j, k in enumerate(self.s_cardinalities):
+            values = []
+            for g in range(1 if k == 2 else k):
+                inside = s[:, j] == g
+                if inside.any() and not inside.all():
+                    values.append(mmd2(z[inside], z[~inside], self.scales))
+            if values:
+                total = total + torch.stack(values).mean()
+        return {"mmd": total}, self.mmd_weight * total
+
+
+class HSICNetwork(EncoderPredictorNetwork):
+    """Encoder and predictor with an HSIC(z, T) penalty (Lopez et al., NeurIPS 2018).
+
+    Loss: CE(P(z), y) + hsic_weight * HSIC_b(z, T), T the numeric encoding of s (one-hot for
+    categorical columns, standardised for continuous ones, side by side), Gaussian kernels with
+    median-heuristic bandwidths.
+
+    Parameters
+    ----------
+    dim_t : int or None
+        Dimension of T; None: no penalty.
+    hsic_weight : float
+        Weight of the HSIC term.
+    """
+
+    def __init__(self, n_features, n_components, n_classes, dim_t=None,
+                 hidden_layer_sizes=(50,), hsic_weight=1.0):
+        super().__init__(n_features, n_components, n_classes, hidden_layer_sizes)
+        self.dim_t = dim_t
+        self.hsic_weight = hsic_weight
+
+    def penalty(self, z, s):
+        if self.dim_t is None:
+            return None
+        value = hsic(z, s.to(z.dtype))
+        return {"hsic": value}, self.hsic_weight * value
