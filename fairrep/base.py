@@ -232,6 +232,24 @@ class BaseInvariantEstimator(BaseEstimator):
         return tags
 
 
+class NumericSensitiveMixin:
+    """``s`` as real-valued columns T: categorical columns one-hot, continuous ones standardised.
+
+    For methods that measure the dependence between the representation and ``s`` directly
+    (sliced mutual information, HSIC); put it before :class:`BaseInvariantEstimator` in the
+    bases. ``s_classes_`` keeps the groups of categorical columns (None for continuous ones).
+    """
+
+    _continuous_s = True
+
+    def _encode_s(self, s, n_samples):
+        return V.encode_sensitive_numeric(s, n_samples, estimator=type(self).__name__,
+                                          required=self._requires_s)
+
+    def _s_tensor(self, s_enc, device):
+        return to_tensor(s_enc.values, torch.float32, device)
+
+
 class InvariantClassifierMixin:
     """Prediction methods of fairrep classifiers (softmax over each task's logits)."""
 

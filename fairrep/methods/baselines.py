@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import math
 
-import torch
 from sklearn.base import ClassifierMixin, TransformerMixin
 
 from .. import _validation as V
-from .._training import to_tensor
-from ..base import BaseInvariantEstimator, InvariantClassifierMixin
+from ..base import BaseInvariantEstimator, InvariantClassifierMixin, NumericSensitiveMixin
 from ..nn.baselines import GradientReversalNetwork, HSICNetwork, MMDNetwork
 
 SCHEDULE_INVALID = "schedule must be 'dann' or 'constant', got {value!r}."
@@ -273,27 +271,13 @@ class MMDClassifier(ClassifierMixin, TransformerMixin, InvariantClassifierMixin,
 
 
 # -- HSIC --------------------------------------------------------------------------------------
-class _HSICBase(_BaselineBase):
+class _HSICBase(NumericSensitiveMixin, _BaselineBase):
     _module_class = HSICNetwork
-    _continuous_s = True
 
     def __init__(self, n_components=8, hidden_layer_sizes=(50,), hsic_weight=10.0,
                  max_epochs=100, batch_size=128, lr=1e-3, weight_decay=1e-4, device="cpu",
                  random_state=None, verbose=0):
         _store(self, locals())
-
-    # -- s is T: one-hot categorical columns and standardised continuous ones --------------
-    def _encode_s(self, s, n_samples):
-        return V.encode_sensitive_numeric(s, n_samples, estimator=type(self).__name__,
-                                          required=self._requires_s)
-
-    def _s_tensor(self, s_enc, device):
-        return to_tensor(s_enc.values, torch.float32, device)
-
-    def _s_classes(self, s_enc):
-        if s_enc is None:
-            return None
-        return s_enc.classes[0] if s_enc.was_1d else s_enc.classes
 
     def _penalty_params(self, s_enc, n_samples):
         return dict(

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import torch
 from sklearn.base import ClassifierMixin, TransformerMixin
 
 from .. import _validation as V
-from .._training import to_tensor
-from ..base import BaseInvariantEstimator, InvariantClassifierMixin
+from ..base import BaseInvariantEstimator, InvariantClassifierMixin, NumericSensitiveMixin
 from ..nn.sliced import SlicedInfominNetwork
 
 ESTIMATOR_INVALID = "estimator must be 'slice' or 'renyi', got {value!r}."
@@ -75,9 +73,8 @@ _ATTRIBUTES_DOC = """
 """
 
 
-class _SlicedInfominBase(BaseInvariantEstimator):
+class _SlicedInfominBase(NumericSensitiveMixin, BaseInvariantEstimator):
     _module_class = SlicedInfominNetwork
-    _continuous_s = True
 
     def __init__(self, beta=1.0, n_slices=100, degree=3, max_step_every=1, estimator="slice",
                  adversary_steps=5, n_components=8, hidden_layer_sizes=(100,), max_epochs=50,
@@ -98,19 +95,6 @@ class _SlicedInfominBase(BaseInvariantEstimator):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
-
-    # -- s is T: one-hot categorical columns and standardised continuous ones --------------
-    def _encode_s(self, s, n_samples):
-        return V.encode_sensitive_numeric(s, n_samples, estimator=type(self).__name__,
-                                          required=self._requires_s)
-
-    def _s_tensor(self, s_enc, device):
-        return to_tensor(s_enc.values, torch.float32, device)
-
-    def _s_classes(self, s_enc):
-        if s_enc is None:
-            return None
-        return s_enc.classes[0] if s_enc.was_1d else s_enc.classes
 
     def _check_estimator(self):
         if self.estimator not in ("slice", "renyi"):
