@@ -1,4 +1,4 @@
-"""Command line: ``python -m fairrep demo``."""
+"""Command line: ``python -m fairrep demo`` and ``python -m fairrep benchmark``."""
 
 from __future__ import annotations
 
@@ -16,13 +16,58 @@ def main(argv=None):
     demo.add_argument("--random-state", type=int, default=0)
     demo.add_argument("--device", default="cpu")
     demo.add_argument("--quiet", action="store_true", help="no progress bars")
+    bench = sub.add_parser("benchmark", help="methods x datasets x seeds: A_y, A_s with its "
+                                             "optimum, DP gap, rho*, fit seconds")
+    add_benchmark_arguments(bench)
     args = parser.parse_args(argv)
+    if args.command == "benchmark":
+        return run_benchmark_command(args)
     if args.command == "demo":
         from .benchmark import run_demo
 
         run_demo(max_epochs=args.max_epochs, random_state=args.random_state,
                  verbose=0 if args.quiet else 1, device=args.device)
     return 0
+
+
+def add_benchmark_arguments(parser):
+    parser.add_argument("--methods", nargs="+", default=None,
+                        help="registered method names, 'plain' and/or "
+                             "'fairlearn_adversarial' (default: all)")
+    parser.add_argument("--datasets", nargs="+", default=["adult", "german", "rotated_digits"])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="small subsamples and 5 epochs: the whole table in minutes")
+    parser.add_argument("--max-epochs", type=int, default=None)
+    parser.add_argument("--output", default="benchmark_results",
+                        help="directory for results.csv, summary.csv and summary.md")
+    parser.add_argument("--plots", default=None, metavar="DIR",
+                        help="write t-SNE and trade-off figures (PNG) to DIR")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def run_benchmark_command(args):
+    import torch
+
+    from .benchmark import run_benchmark
+
+    torch.set_num_threads(1)  # the networks are small: threads cost more than they give
+    try:
+        run_benchmark(methods=args.methods, datasets=args.datasets, seeds=args.seeds,
+                      quick=args.quick, max_epochs=args.max_epochs, output=args.output,
+                      plots=args.plots, progress=not args.quiet)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def benchmark_main(argv=None):
+    """The ``fairrep-benchmark`` console script."""
+    parser = argparse.ArgumentParser(prog="fairrep-benchmark",
+                                     description="fairrep benchmark tables")
+    add_benchmark_arguments(parser)
+    return run_benchmark_command(parser.parse_args(argv))
 
 
 if __name__ == "__main__":

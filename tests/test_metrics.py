@@ -414,3 +414,10 @@ def test_balanced_probe_sees_information_hidden_by_imbalance():
                               random_state=0, balanced=True)
     assert plain <= majority_share(s_te) + 0.02
     assert balanced >= 0.62
+
+
+def test_max_correlation_of_a_constant_representation_is_zero():
+    # a fully forgotten code (every row the same) is independent of anything
+    rng = np.random.RandomState(0)
+    s = rng.randint(0, 2, 300)
+    assert metrics_module.max_correlation(np.zeros((300, 4)), s, n_iter=100, random_state=0) == 0.0

@@ -115,12 +115,18 @@ def max_correlation(Z, T, *, test_size=0.3, hidden_layer_sizes=(200,), n_iter=10
         optimizer.step()
         if step % _CHECK_EVERY == 0 or step == n_iter:
             with torch.no_grad():
-                score = float(net(z_val, t_val).abs())
+                score = _finite_correlation(net(z_val, t_val))
             if score > best:
                 best, best_state = score, copy.deepcopy(net.state_dict())
     net.load_state_dict(best_state)
     with torch.no_grad():
-        return float(net(z_te, t_te).abs())
+        return _finite_correlation(net(z_te, t_te))
+
+
+def _finite_correlation(rho):
+    """|rho|, with 0 for an undefined correlation: a constant f(Z) or g(T) carries nothing."""
+    value = float(rho.abs())
+    return value if np.isfinite(value) else 0.0
 
 
 def sliced_mutual_information(Z, T, *, n_slices=100, degree=3, random_state=None):

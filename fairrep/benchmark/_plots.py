@@ -1,0 +1,171 @@
+"""Figures of ``python -m fairrep benchmark --plots DIR`` (matplotlib, an optional extra).
+
+- ``tsne_<dataset>_<method>.png``: t-SNE of the test representation coloured by ``s`` and by
+  ``y`` (Figures 2-4 of the forgetting paper: before invariance, the ``plain`` row, the groups
+  of ``s`` form clusters; after, they mix while the classes of ``y`` stay apart);
+- ``tradeoff_<dataset>.png``: A_y against A_s over the invariance strength of each method
+  (:func:`tradeoff_curve`), with the majority share of ``s`` as the invariance optimum.
+"""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..methods import get_method
+from ..metrics import majority_share, probe_accuracy
+
+MATPLOTLIB_MISSING = "--plots needs matplotlib: pip install 'fairrep[bench]' (or matplotlib)."
+
+#: Multiples of a method's default invariance strength swept by :func:`tradeoff_curve`.
+STRENGTH_FACTORS = (0.0, 0.1, 0.3, 1.0, 3.0)
+
+
+def _pyplot():
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(MATPLOTLIB_MISSING) from exc
+    return plt
+
+
+def _scatter(ax, points, labels, title):
+    for value in pd.unique(np.asarray(labels)):
+        mask = np.asarray(labels) == value
+        ax.scatter(points[mask, 0], points[mask, 1], s=4, alpha=0.6, label=str(value))
+    ax.set_title(title, fontsize=9)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if len(pd.unique(np.asarray(labels))) <= 10:
+        ax.legend(fontsize=6, markerscale=2, loc="best")
+
+
+def plot_tsne(Z, y, s, *, title="", n_points=1000, random_state=0, path=None):
+    """t-SNE of a representation, coloured by ``s`` (left) and ``y`` (right).
+
+    Parameters
+    ----------
+    Z : array-like of shape (n_samples, n_components)
+    y, s : array-like of shape (n_samples,)
+    n_points : int, default=1000
+        A random subset of this size is embedded (t-SNE is quadratic in the sample count).
+    path : str or Path or None
+        Where to save the PNG; None returns the figure without saving.
+    """
+    from sklearn.manifold import TSNE
+
+    plt = _pyplot()
+    Z, y, s = np.asarray(Z, dtype=float), np.asarray(y), np.asarray(s)
+    rng = np.random.RandomState(random_state)
+    idx = rng.choice(Z.shape[0], size=min(n_points, Z.shape[0]), replace=False)
+    perplexity = min(30.0, (len(idx) - 1) / 3)
+    # PCA initialisation is undefined for a constant code (a fully forgotten z~)
+    init = "pca" if np.ptp(Z[idx], axis=0).max() > 0 else "random"
+    points = TSNE(n_components=2, perplexity=perplexity, init=init,
+                  random_state=random_state).fit_transform(Z[idx])
+    fig, axes = plt.subplots(1, 2, figsize=(8, 4))
+    _scatter(axes[0], points, s[idx], f"{title}: coloured by s")
+    _scatter(axes[1], points, y[idx], f"{title}: coloured by y")
+    fig.tight_layout()
+    if path is not None:
+        fig.savefig(path, dpi=120)
+        plt.close(fig)
+    return fig
+
+
+def tradeoff_curve(method, data, *, factors=STRENGTH_FACTORS, max_epochs=10, batch_size=128,
+                   random_state=0):
+    """A_y and A_s over the invariance strength of one method.
+
+    The strength is the method's registered ``strength_param`` at ``factor x`` its default.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``strength``, ``A_y``, ``A_s``, ``A_s_opt``, one row per factor.
+    """
+    spec = get_method(method)
+    cls = spec.classifier
+    default = inspect.signature(cls.__init__).parameters[spec.strength_param].default
+    accepted = set(inspect.signature(cls.__init__).parameters)
+    rows = []
+    for factor in factors:
+        kw = {spec.strength_param: factor * default, "max_epochs": max_epochs,
+              "batch_size": batch_size, "random_state": random_state}
+        clf = cls(**{k: v for k, v in kw.items() if k in accepted})
+        clf.fit(data.X_train, data.y_train, s=data.s_train)
+        rows.append({
+            "strength": factor * default,
+            "A_y": float(np.mean(clf.predict(data.X_test) == data.y_test)),
+            "A_s": probe_accuracy(clf.transform(data.X_train), data.s_train,
+                                  clf.transform(data.X_test), data.s_test,
+                                  random_state=random_state),
+            "A_s_opt": majority_share(data.s_test),
+        })
+    return pd.DataFrame(rows)
+
+
+def plot_tradeoff(curves, *, title="", path=None):
+    """A_y against A_s, one line per method; ``curves`` maps method -> :func:`tradeoff_curve`."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5, 4))
+    optimum = None
+    for method, curve in curves.items():
+        ax.plot(curve["A_s"], curve["A_y"], marker="o", label=method)
+        for _, row in curve.iterrows():
+            ax.annotate(f"{row['strength']:g}", (row["A_s"], row["A_y"]), fontsize=6)
+        optimum = curve["A_s_opt"].iloc[0]
+    if optimum is not None:
+        ax.axvline(optimum, color="grey", linestyle="--", linewidth=1,
+                   label="majority share of s")
+    ax.set_xlabel("A_s (probe accuracy of s; lower is more invariant)")
+    ax.set_ylabel("A_y (test accuracy)")
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    if path is not None:
+        fig.savefig(path, dpi=120)
+        plt.close(fig)
+    return fig
+
+
+def benchmark_plots(fitted, datasets, directory, *, seed=0, max_epochs=10):
+    """Write the t-SNE and trade-off figures of a benchmark run; return the paths written.
+
+    Parameters
+    ----------
+    fitted : dict
+        ``(dataset, method) -> fitted classifier`` of the run's first seed.
+    datasets : dict
+        ``(dataset, seed) -> BenchmarkData`` as loaded by the run.
+    """
+    _pyplot()
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    data_by_name = {}
+    for (name, data_seed), data in datasets.items():
+        data_by_name.setdefault(name, data)
+    written = []
+    for (name, method), clf in fitted.items():
+        data = data_by_name[name]
+        path = directory / f"tsne_{name}_{method}.png"
+        plot_tsne(clf.transform(data.X_test), data.y_test, data.s_test,
+                  title=f"{method} on {name}", random_state=seed, path=path)
+        written.append(path)
+    for name, data in data_by_name.items():
+        methods = [m for (n, m) in fitted if n == name and m != "plain"]
+        if not methods:
+            continue
+        curves = {m: tradeoff_curve(m, data, max_epochs=max_epochs, random_state=seed)
+                  for m in methods}
+        path = directory / f"tradeoff_{name}.png"
+        plot_tradeoff(curves, title=f"accuracy vs invariance on {name}", path=path)
+        pd.concat(curves, names=["method"]).to_csv(directory / f"tradeoff_{name}.csv")
+        written.append(path)
+    return written

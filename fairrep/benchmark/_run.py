@@ -1,0 +1,313 @@
+"""``python -m fairrep benchmark``: every method, measured the same way on the same data.
+
+For each data set x method x seed the method's classifier is fitted on the training split
+with ``s``; on the test split the table reports
+
+- ``A_y``: test accuracy of the method's own predictor of y;
+- ``A_s``: test accuracy of a post-hoc two-layer MLP probe of ``s`` trained on the frozen
+  training representation (the forgetting paper's A_s), next to ``A_s_opt``, the majority
+  share of ``s`` in the test split (the value a perfectly invariant representation gives);
+- ``DP_gap``: demographic parity difference of the predictions across ``s`` (binary y);
+- ``rho_s``: held-out maximal correlation rho*(Z; s) by a neural HGR network (Scalable
+  Infomin's evaluation);
+- ``fit_s``: seconds of ``fit``.
+
+A ``plain`` row (the forgetting network with every invariance device off, trained without
+``s``) is the non-invariant reference, and, when fairlearn is installed, fairlearn's
+``AdversarialFairnessClassifier`` is a peer row (it has no representation, so only A_y and
+DP_gap).
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..methods import available_methods, get_method
+from ..metrics import (demographic_parity_difference, majority_share, max_correlation,
+                       probe_accuracy)
+
+METHOD_UNKNOWN = (
+    "--methods got {value!r}, which is neither a registered method nor a reference row; "
+    "choose from {choices}."
+)
+DATASET_UNKNOWN = "--datasets got {value!r}; choose from {choices}."
+
+#: Reference rows that are not registered methods.
+PLAIN = "plain"
+FAIRLEARN = "fairlearn_adversarial"
+
+
+@dataclass
+class BenchmarkData:
+    """A data set with the protocol's train/test split."""
+
+    name: str
+    X_train: np.ndarray
+    y_train: np.ndarray
+    s_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    s_test: np.ndarray
+    description: str = ""
+    #: Per-method constructor parameters that differ from the method's defaults on this data.
+    params: dict = field(default_factory=dict)
+
+
+def _subsample(X, y, s, n, rng):
+    if n is None or X.shape[0] <= n:
+        return X, y, s
+    idx = np.sort(rng.choice(X.shape[0], size=n, replace=False))
+    return X[idx], y[idx], s[idx]
+
+
+def _tabular(loader, name, quick, random_state, **kw):
+    train = loader(subset="train", **kw)
+    test = loader(subset="test", **kw)
+    rng = np.random.RandomState(random_state)
+    n_train, n_test = (2000, 1000) if quick else (None, None)
+    X, y, s = _subsample(train.data, train.target, train.sensitive, n_train, rng)
+    Xt, yt, st = _subsample(test.data, test.target, test.sensitive, n_test, rng)
+    return BenchmarkData(name, X, y, s, Xt, yt, st,
+                         description=f"{name}: s = {kw.get('sensitive')}")
+
+
+def _adult(quick, random_state):
+    from ..datasets import load_adult
+
+    return _tabular(load_adult, "adult", quick, random_state, sensitive="sex")
+
+
+def _german(quick, random_state):
+    from ..datasets import load_german
+
+    return _tabular(load_german, "german", quick, random_state, sensitive="sex")
+
+
+def _rotated_digits(quick, random_state):
+    from ..datasets import make_rotated_digits
+
+    data = make_rotated_digits(random_state=0)
+    rng = np.random.RandomState(random_state)
+    n_train, n_test = (1500, 800) if quick else (None, None)
+    X, y, s = _subsample(data.data, data.target, data.sensitive, n_train, rng)
+    Xt, yt, st = _subsample(data.data_test, data.target_test, data.sensitive_test, n_test, rng)
+    return BenchmarkData("rotated_digits", X, y, s.astype(str), Xt, yt, st.astype(str),
+                         description="8x8 digits rotated by seen angles; s = angle")
+
+
+#: name -> loader(quick, random_state) -> BenchmarkData
+DATASETS = {"adult": _adult, "german": _german, "rotated_digits": _rotated_digits}
+
+
+def _accepted(cls):
+    return set(inspect.signature(cls.__init__).parameters) - {"self"}
+
+
+def _method_estimator(method, *, max_epochs, batch_size, random_state, params):
+    """The classifier of a registered method (or the plain reference network)."""
+    from ..methods import ForgettingClassifier
+
+    if method == PLAIN:
+        return ForgettingClassifier(adversary_weight=0.0, mask_weight=0.0, precision=0.0,
+                                    max_epochs=max_epochs, batch_size=batch_size,
+                                    random_state=random_state), False
+    spec = get_method(method)
+    cls = spec.classifier
+    if cls is None:
+        raise ValueError(f"method {method!r} has no classifier to benchmark")
+    accepted = _accepted(cls)
+    kw = {"max_epochs": max_epochs, "batch_size": batch_size, "random_state": random_state}
+    kw.update(params)
+    return cls(**{k: v for k, v in kw.items() if k in accepted}), True
+
+
+def _fairlearn_row(data, *, max_epochs, batch_size, random_state):
+    from fairlearn.adversarial import AdversarialFairnessClassifier
+
+    clf = AdversarialFairnessClassifier(
+        backend="torch", predictor_model=[50, "leaky_relu"], adversary_model=[3, "leaky_relu"],
+        epochs=max_epochs, batch_size=batch_size, shuffle=True, random_state=random_state)
+    start = time.perf_counter()
+    clf.fit(data.X_train, data.y_train, sensitive_features=data.s_train)
+    fit_s = time.perf_counter() - start
+    y_pred = clf.predict(data.X_test)
+    return {"A_y": float(np.mean(y_pred == data.y_test)),
+            "A_s_opt": majority_share(data.s_test),
+            "DP_gap": _dp_gap(data, y_pred), "fit_s": fit_s}
+
+
+def _dp_gap(data, y_pred):
+    if len(np.unique(data.y_train)) != 2:
+        return np.nan
+    return demographic_parity_difference(data.y_test, y_pred, s=data.s_test)
+
+
+def evaluate_representation(clf, data, *, random_state=0, rho_iter=500):
+    """A_y, A_s, A_s_opt, DP_gap and rho_s of a fitted fairrep classifier on ``data``."""
+    y_pred = clf.predict(data.X_test)
+    Z_train, Z_test = clf.transform(data.X_train), clf.transform(data.X_test)
+    return {
+        "A_y": float(np.mean(y_pred == data.y_test)),
+        "A_s": probe_accuracy(Z_train, data.s_train, Z_test, data.s_test,
+                              random_state=random_state),
+        "A_s_opt": majority_share(data.s_test),
+        "DP_gap": _dp_gap(data, y_pred),
+        "rho_s": max_correlation(Z_test, data.s_test, n_iter=rho_iter,
+                                 random_state=random_state),
+    }
+
+
+def _check_choices(values, choices, message):
+    for value in values:
+        if value not in choices:
+            raise ValueError(message.format(value=value, choices=", ".join(choices)))
+
+
+def default_methods():
+    """Every registered method with a classifier, plus the reference rows."""
+    methods = [m for m in available_methods() if get_method(m).classifier is not None]
+    rows = [PLAIN, *methods]
+    if _has_fairlearn():
+        rows.append(FAIRLEARN)
+    return rows
+
+
+def _has_fairlearn():
+    try:
+        import fairlearn.adversarial  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def run_benchmark(*, methods=None, datasets=("adult", "german", "rotated_digits"),
+                  seeds=(0,), quick=False, max_epochs=None, output=None, plots=None,
+                  progress=True, print_fn=print):
+    """Run methods x datasets x seeds and return the per-run and summary tables.
+
+    Parameters
+    ----------
+    methods : sequence of str or None
+        Registered method names and/or ``'plain'`` / ``'fairlearn_adversarial'``; None runs
+        :func:`default_methods`.
+    datasets : sequence of str
+        Keys of :data:`DATASETS`.
+    seeds : sequence of int
+        Each seed refits every model (and draws the subsample in ``quick`` mode).
+    quick : bool
+        Small subsamples and 5 epochs: a smoke run of the whole table in a few minutes.
+    max_epochs : int or None
+        Overrides the epochs (default 5 quick, 30 otherwise).
+    output : str or Path or None
+        Directory for ``results.csv`` (one row per run), ``summary.csv`` and ``summary.md``.
+    plots : str or Path or None
+        Directory for the PNG figures of :mod:`fairrep.benchmark._plots` (needs matplotlib).
+    progress : bool
+        A progress bar over runs.
+
+    Returns
+    -------
+    runs : pandas.DataFrame
+        One row per dataset x method x seed.
+    summary : pandas.DataFrame
+        Mean and standard deviation over seeds, one row per dataset x method.
+    """
+    methods = list(default_methods() if methods is None else methods)
+    _check_choices(methods, [PLAIN, FAIRLEARN, *available_methods()], METHOD_UNKNOWN)
+    _check_choices(datasets, list(DATASETS), DATASET_UNKNOWN)
+    if FAIRLEARN in methods and not _has_fairlearn():
+        raise ValueError("fairlearn_adversarial needs fairlearn: pip install fairlearn")
+    epochs = max_epochs or (5 if quick else 30)
+    batch_size = 128
+    jobs = [(d, m, s) for d in datasets for m in methods for s in seeds]
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(jobs), desc="benchmark", leave=False)
+    rows, cache, fitted = [], {}, {}
+    for dataset, method, seed in jobs:
+        if bar is not None:
+            bar.set_postfix_str(f"{dataset} / {method} / seed {seed}")
+        key = (dataset, seed if quick else 0)
+        if key not in cache:
+            cache[key] = DATASETS[dataset](quick, seed)
+        data = cache[key]
+        if method == FAIRLEARN:
+            row = _fairlearn_row(data, max_epochs=epochs, batch_size=batch_size,
+                                 random_state=seed)
+        else:
+            clf, uses_s = _method_estimator(method, max_epochs=epochs, batch_size=batch_size,
+                                            random_state=seed,
+                                            params=data.params.get(method, {}))
+            start = time.perf_counter()
+            clf.fit(data.X_train, data.y_train, s=data.s_train if uses_s else None)
+            fit_s = time.perf_counter() - start
+            row = evaluate_representation(clf, data, random_state=seed,
+                                          rho_iter=200 if quick else 500)
+            row["fit_s"] = fit_s
+            if seed == seeds[0]:
+                fitted[(dataset, method)] = clf
+        rows.append({"dataset": dataset, "method": method, "seed": seed, **row})
+        if bar is not None:
+            bar.update()
+    if bar is not None:
+        bar.close()
+    runs = pd.DataFrame(rows)
+    summary = summarize(runs)
+    print_fn(format_markdown(summary))
+    if output is not None:
+        out = Path(output)
+        out.mkdir(parents=True, exist_ok=True)
+        runs.to_csv(out / "results.csv", index=False)
+        summary.to_csv(out / "summary.csv")
+        (out / "summary.md").write_text(format_markdown(summary) + "\n")
+        print_fn(f"wrote {out / 'results.csv'}, {out / 'summary.csv'}, {out / 'summary.md'}")
+    if plots is not None:
+        from ._plots import benchmark_plots
+
+        written = benchmark_plots(fitted, cache, plots, seed=seeds[0])
+        print_fn(f"wrote {len(written)} figure(s) to {plots}")
+    return runs, summary
+
+
+#: Columns of the summary, in the papers' order.
+COLUMNS = ["A_y", "A_s", "A_s_opt", "DP_gap", "rho_s", "fit_s"]
+
+
+def summarize(runs):
+    """Mean and standard deviation over seeds of every figure, per dataset x method."""
+    columns = [c for c in COLUMNS if c in runs]
+    grouped = runs.groupby(["dataset", "method"], sort=False)[columns]
+    mean, std = grouped.mean(), grouped.std(ddof=0)
+    summary = pd.concat({"mean": mean, "std": std}, axis=1)
+    summary[("n_seeds", "")] = grouped.size()
+    return summary
+
+
+def format_markdown(summary):
+    """The summary as a Markdown table of ``mean ± std`` cells."""
+    columns = [c for c in COLUMNS if ("mean", c) in summary.columns]
+    header = "| dataset | method | " + " | ".join(columns) + " | seeds |"
+    lines = [header, "|" + "---|" * (len(columns) + 3)]
+    for (dataset, method), row in summary.iterrows():
+        cells = []
+        for c in columns:
+            mean, std = row[("mean", c)], row[("std", c)]
+            if pd.isna(mean):
+                cells.append("–")
+            elif c == "fit_s":
+                cells.append(f"{mean:.1f}")
+            elif row[("n_seeds", "")] == 1:
+                cells.append(f"{mean:.3f}")
+            else:
+                cells.append(f"{mean:.3f} ± {std:.3f}")
+        lines.append(f"| {dataset} | {method} | " + " | ".join(cells)
+                     + f" | {int(row[('n_seeds', '')])} |")
+    return "\n".join(lines)

@@ -1,0 +1,101 @@
+"""The benchmark command: tables, files, plots and argument errors (tiny runs)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fairrep.__main__ import main
+from fairrep.benchmark import run_benchmark
+from fairrep.benchmark._plots import tradeoff_curve
+from fairrep.benchmark._run import DATASETS, format_markdown
+
+
+@pytest.fixture(scope="module")
+def german_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench")
+    runs, summary = run_benchmark(methods=["plain", "forgetting"], datasets=["german"],
+                                  seeds=[0, 1], quick=True, max_epochs=2, output=out,
+                                  progress=False, print_fn=lambda *a: None)
+    return out, runs, summary
+
+
+def test_runs_one_row_per_dataset_method_seed(german_run):
+    _, runs, _ = german_run
+    assert len(runs) == 4
+    assert set(runs["method"]) == {"plain", "forgetting"}
+    for column in ["A_y", "A_s", "A_s_opt", "rho_s"]:
+        assert runs[column].between(0, 1).all(), column
+    assert (runs["fit_s"] > 0).all()
+
+
+def test_summary_is_mean_and_std_over_seeds(german_run):
+    _, runs, summary = german_run
+    forgetting = runs[runs["method"] == "forgetting"]
+    assert summary.loc[("german", "forgetting"), ("mean", "A_y")] == pytest.approx(
+        forgetting["A_y"].mean())
+    assert summary.loc[("german", "forgetting"), ("std", "A_s")] == pytest.approx(
+        forgetting["A_s"].std(ddof=0))
+    assert summary.loc[("german", "forgetting"), ("n_seeds", "")] == 2
+
+
+def test_writes_csv_and_markdown(german_run):
+    out, runs, summary = german_run
+    assert pd.read_csv(out / "results.csv").shape == runs.shape
+    markdown = (out / "summary.md").read_text()
+    assert markdown.startswith("| dataset | method | A_y | A_s | A_s_opt")
+    assert "| german | forgetting |" in markdown and "±" in markdown
+    assert markdown.strip() == format_markdown(summary)
+
+
+def test_same_seed_same_numbers():
+    kw = dict(methods=["forgetting"], datasets=["german"], seeds=[3], quick=True, max_epochs=1,
+              progress=False, print_fn=lambda *a: None)
+    first, _ = run_benchmark(**kw)
+    second, _ = run_benchmark(**kw)
+    pd.testing.assert_frame_equal(first.drop(columns="fit_s"), second.drop(columns="fit_s"))
+
+
+def test_fairlearn_peer_row():
+    pytest.importorskip("fairlearn")
+    runs, _ = run_benchmark(methods=["fairlearn_adversarial"], datasets=["german"], seeds=[0],
+                            quick=True, max_epochs=1, progress=False, print_fn=lambda *a: None)
+    row = runs.iloc[0]
+    assert 0 <= row["A_y"] <= 1 and np.isnan(row.get("A_s", np.nan))
+
+
+@pytest.mark.parametrize("kw, match", [
+    ({"methods": ["forgeting"]}, "--methods got 'forgeting'"),
+    ({"datasets": ["mnist"]}, "--datasets got 'mnist'"),
+])
+def test_unknown_names_are_value_errors(kw, match):
+    args = dict(methods=["plain"], datasets=["german"], quick=True, progress=False,
+                print_fn=lambda *a: None)
+    args.update(kw)
+    with pytest.raises(ValueError, match=match):
+        run_benchmark(**args)
+
+
+def test_command_line(tmp_path, capsys):
+    code = main(["benchmark", "--quick", "--datasets", "german", "--methods", "plain",
+                 "--max-epochs", "1", "--output", str(tmp_path), "--quiet"])
+    assert code == 0
+    assert "| german | plain |" in capsys.readouterr().out
+    assert (tmp_path / "summary.csv").exists()
+    assert main(["benchmark", "--methods", "nope", "--quiet"]) == 2
+    assert "--methods got 'nope'" in capsys.readouterr().err
+
+
+def test_plots(tmp_path):
+    pytest.importorskip("matplotlib")
+    run_benchmark(methods=["plain", "forgetting"], datasets=["german"], seeds=[0], quick=True,
+                  max_epochs=1, plots=tmp_path, progress=False, print_fn=lambda *a: None)
+    names = {p.name for p in tmp_path.iterdir()}
+    assert {"tsne_german_plain.png", "tsne_german_forgetting.png", "tradeoff_german.png",
+            "tradeoff_german.csv"} <= names
+
+
+def test_tradeoff_curve_sweeps_the_strength():
+    data = DATASETS["german"](True, 0)
+    curve = tradeoff_curve("forgetting", data, factors=(0.0, 1.0), max_epochs=1)
+    assert list(curve["strength"]) == [0.0, 30.0]
+    assert curve[["A_y", "A_s"]].apply(lambda c: c.between(0, 1)).all().all()
