@@ -38,7 +38,7 @@ def evaluate(sensitive, beta, args):
     test = load_adult(sensitive=sensitive, subset="test")
     rep = SlicedInfominTransformer(beta=beta, n_slices=args.n_slices,
                                    max_epochs=args.max_epochs, batch_size=args.batch_size,
-                                   random_state=args.seed)
+                                   random_state=args.seed, **parse_params(args.param))
     start = time.perf_counter()
     rep.fit(train.data, train.target, s=train.sensitive)
     fit_seconds = time.perf_counter() - start
@@ -49,6 +49,23 @@ def evaluate(sensitive, beta, args):
     return rep, {"s": sensitive, "beta": beta, "rho*(Z;s)": rho,
                  "acc_y (logreg on Z)": logreg.score(Z_test, test.target),
                  "fit_seconds": fit_seconds}
+
+
+def parse_params(pairs):
+    """``NAME=VALUE`` pairs: a number, or a tuple of ints for ``a,b`` (e.g. hidden sizes)."""
+    params = {}
+    for pair in pairs:
+        name, value = pair.split("=", 1)
+        if "," in value:
+            params[name] = tuple(int(v) for v in value.split(",") if v)
+        elif value.lstrip("-").isdigit():
+            params[name] = int(value)
+        else:
+            try:
+                params[name] = float(value)
+            except ValueError:
+                params[name] = value
+    return params
 
 
 def time_max_steps(rep, sensitive, args):
@@ -88,12 +105,18 @@ def main():
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--sensitive", nargs="+", default=["sex", "age"],
+                        choices=["sex", "age"])
+    parser.add_argument("--no-baseline", action="store_true", help="skip the beta = 0 fits")
+    parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                        help="a SlicedInfominTransformer parameter, repeatable "
+                             "(hidden_layer_sizes=200,200)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
     rows, timings = [], []
-    for sensitive in ("sex", "age"):
-        for beta in (0.0, args.beta):
+    for sensitive in args.sensitive:
+        for beta in (args.beta,) if args.no_baseline else (0.0, args.beta):
             rep, row = evaluate(sensitive, beta, args)
             rows.append(row)
             print(pd.DataFrame([row]).round(4).to_string(index=False, header=len(rows) == 1),
@@ -102,7 +125,7 @@ def main():
         timings.append({"s": sensitive, "slice (s/max step)": slice_s,
                         "renyi L=50 (s/max step)": renyi_s, "ratio": renyi_s / slice_s})
     print(f"\nAdult, seed {args.seed}, {args.max_epochs} epochs, batch {args.batch_size}, "
-          f"S = {args.n_slices}, {args.threads} thread(s)")
+          f"S = {args.n_slices}, {args.threads} thread(s), {parse_params(args.param)}")
     print(pd.DataFrame(rows).round(4).to_string(index=False))
     print("\nSeconds per max step on one batch of", args.batch_size, "rows "
           "(paper: slice 0.102 s, neural Renyi L=50 2.456 s):")

@@ -23,7 +23,7 @@ def test_runs_one_row_per_dataset_method_seed(german_run):
     _, runs, _ = german_run
     assert len(runs) == 4
     assert set(runs["method"]) == {"plain", "forgetting"}
-    for column in ["A_y", "A_s", "A_s_opt", "rho_s"]:
+    for column in ["A_y", "A_s", "A_s_optimum", "rho_s"]:
         assert runs[column].between(0, 1).all(), column
     assert (runs["fit_s"] > 0).all()
 
@@ -42,7 +42,7 @@ def test_writes_csv_and_markdown(german_run):
     out, runs, summary = german_run
     assert pd.read_csv(out / "results.csv").shape == runs.shape
     markdown = (out / "summary.md").read_text()
-    assert markdown.startswith("| dataset | method | A_y | A_s | A_s_opt")
+    assert markdown.startswith("| dataset | method | A_y | A_s | A_s_optimum")
     assert "| german | forgetting |" in markdown and "±" in markdown
     assert markdown.strip() == format_markdown(summary)
 
@@ -99,3 +99,11 @@ def test_tradeoff_curve_sweeps_the_strength():
     curve = tradeoff_curve("forgetting", data, factors=(0.0, 1.0), max_epochs=1)
     assert list(curve["strength"]) == [0.0, 30.0]
     assert curve[["A_y", "A_s"]].apply(lambda c: c.between(0, 1)).all().all()
+
+
+def test_rotated_digits_dataset_in_the_table():
+    runs, _ = run_benchmark(methods=["plain"], datasets=["rotated_digits"], seeds=[0],
+                            quick=True, max_epochs=1, progress=False, print_fn=lambda *a: None)
+    row = runs.iloc[0]
+    assert row["A_s_optimum"] == pytest.approx(0.2, abs=0.02)  # five angles, balanced
+    assert np.isnan(row["DP_gap"])  # ten classes: no binary parity gap

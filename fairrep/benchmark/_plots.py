@@ -88,7 +88,7 @@ def tradeoff_curve(method, data, *, factors=STRENGTH_FACTORS, max_epochs=10, bat
     Returns
     -------
     pandas.DataFrame
-        Columns ``strength``, ``A_y``, ``A_s``, ``A_s_opt``, one row per factor.
+        Columns ``strength``, ``A_y``, ``A_s``, ``A_s_optimum``, one row per factor.
     """
     spec = get_method(method)
     cls = spec.classifier
@@ -106,7 +106,7 @@ def tradeoff_curve(method, data, *, factors=STRENGTH_FACTORS, max_epochs=10, bat
             "A_s": probe_accuracy(clf.transform(data.X_train), data.s_train,
                                   clf.transform(data.X_test), data.s_test,
                                   random_state=random_state),
-            "A_s_opt": majority_share(data.s_test),
+            "A_s_optimum": majority_share(data.s_test),
         })
     return pd.DataFrame(rows)
 
@@ -120,7 +120,7 @@ def plot_tradeoff(curves, *, title="", path=None):
         ax.plot(curve["A_s"], curve["A_y"], marker="o", label=method)
         for _, row in curve.iterrows():
             ax.annotate(f"{row['strength']:g}", (row["A_s"], row["A_y"]), fontsize=6)
-        optimum = curve["A_s_opt"].iloc[0]
+        optimum = curve["A_s_optimum"].iloc[0]
     if optimum is not None:
         ax.axvline(optimum, color="grey", linestyle="--", linewidth=1,
                    label="majority share of s")

@@ -1,9 +1,15 @@
-"""Offline fairness benchmark data sets (UCI Adult and Statlog German credit).
+"""Data sets that need no network access.
 
-The raw UCI files ship with the package (gzip-compressed), so no network
-access is needed.
+- Tabular fairness benchmarks whose raw UCI files ship with the package (gzip-compressed):
+  :func:`load_adult`, :func:`load_german`.
+- Image benchmarks generated from scikit-learn's bundled 8x8 digits: rotated digits
+  (MNIST-ROT protocol), shift digits (shiftMNIST), digits on backgrounds in two populations
+  (Grassy-MNIST), occluded digits (Occluded-CIFAR), and dSprites-like sprites.
 """
 
+from ._images import (make_background_digits, make_occluded_digits, make_rotated_digits,
+                      make_shift_digits, make_sprites)
 from ._tabular import load_adult, load_german
 
-__all__ = ["load_adult", "load_german"]
+__all__ = ["load_adult", "load_german", "make_background_digits", "make_occluded_digits",
+           "make_rotated_digits", "make_shift_digits", "make_sprites"]

@@ -12,16 +12,23 @@
   :func:`sliced_mutual_information` (the sliced MI proxy of Scalable Infomin).
 - :func:`total_correlation`: Gaussian total correlation of a representation (Information
   Dropout, eq. 4).
+- :func:`clustering_ari`: adjusted Rand index of k-means clusters against labels (subgroup
+  discovery of the cross-population VAE).
+- :func:`invariance_report`: all of a representation's figures as one tidy DataFrame row.
 """
 
+from ._clustering import clustering_ari
 from ._dependence import max_correlation, sliced_mutual_information
 from ._fairness import demographic_parity_difference, equalized_odds_difference
 from ._information import total_correlation
 from ._probe import majority_share, probe_accuracy, probe_report
+from ._report import invariance_report
 
 __all__ = [
+    "clustering_ari",
     "demographic_parity_difference",
     "equalized_odds_difference",
+    "invariance_report",
     "majority_share",
     "max_correlation",
     "probe_accuracy",
