@@ -10,6 +10,7 @@ from .exceptions import TrainingDivergedError
 from .methods import ForgettingClassifier, ForgettingTransformer, available_methods
 from .methods import (InformationDropoutAutoencoder, InformationDropoutClassifier,
                       InformationDropoutTransformer)
+from .methods import InvertibleClassifier, InvertibleTransformer
 from .methods import SlicedInfominClassifier, SlicedInfominTransformer
 from .methods import (GradientReversalClassifier, GradientReversalTransformer,
                       HSICClassifier, HSICTransformer, MMDClassifier, MMDTransformer)
@@ -27,6 +28,8 @@ __all__ = [
     "InformationDropoutTransformer",
     "InvariantClassifier",
     "InvariantTransformer",
+    "InvertibleClassifier",
+    "InvertibleTransformer",
     "MMDClassifier",
     "MMDTransformer",
     "SlicedInfominClassifier",

@@ -88,7 +88,7 @@ class BaseInvariantEstimator(BaseEstimator):
 
     def _fit(self, X, y, s):
         name = type(self).__name__
-        if y is None and self._requires_y:
+        if y is None and self._y_required(s):
             raise ValueError(Y_REQUIRED.format(estimator=name))
         if y is None:
             X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
@@ -146,6 +146,10 @@ class BaseInvariantEstimator(BaseEstimator):
 
     def _adversary_steps(self):
         return 0
+
+    def _y_required(self, s):
+        """Whether this fit needs ``y`` (a method may make it optional once ``s`` is given)."""
+        return self._requires_y
 
     def _callbacks(self):
         """Method-specific skorch callbacks, as a list of ``(name, callback)``."""

@@ -1,15 +1,5 @@
 import numpy as np
 import pytest
-import torch
-
-
-@pytest.fixture(autouse=True, scope="session")
-def _one_torch_thread():
-    # Tiny networks run faster on one thread, and two pytest-level threads fight on 2 cores.
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
 
 
 def make_biased(n=600, n_noise=3, seed=0, s_kind="int"):

@@ -9,6 +9,14 @@ import fairrep
 
 #: Small settings so each check's many fits stay fast; everything else is the default.
 FAST = dict(max_epochs=30, batch_size=32)
+#: Methods whose default networks are slow to fit dozens of times get smaller ones (still
+#: enough for sklearn's accuracy check, check_classifiers_train).
+_INVERTIBLE = dict(n_blocks=2, hidden_layer_sizes=(16,), nuisance_hidden_layer_sizes=(16,),
+                   adversary_steps=1, max_epochs=8, lr=1e-2)
+OVERRIDES = {
+    "InvertibleClassifier": _INVERTIBLE,
+    "InvertibleTransformer": _INVERTIBLE,
+}
 
 
 def _public_estimators():
@@ -16,7 +24,8 @@ def _public_estimators():
         obj = getattr(fairrep, name)
         if inspect.isclass(obj) and issubclass(obj, BaseEstimator):
             params = inspect.signature(obj.__init__).parameters
-            yield obj(**{k: v for k, v in FAST.items() if k in params})
+            settings = {**FAST, **OVERRIDES.get(name, {})}
+            yield obj(**{k: v for k, v in settings.items() if k in params})
 
 
 ESTIMATORS = list(_public_estimators())

@@ -4,6 +4,7 @@ from ._registry import MethodSpec, available_methods, get_method, register_metho
 from .baselines import (GradientReversalClassifier, GradientReversalTransformer,
                         HSICClassifier, HSICTransformer, MMDClassifier, MMDTransformer)
 from .forgetting import ForgettingClassifier, ForgettingTransformer
+from .invertible import InvertibleClassifier, InvertibleTransformer
 from .information_dropout import (InformationDropoutAutoencoder, InformationDropoutClassifier,
                                   InformationDropoutTransformer)
 from .sliced_infomin import SlicedInfominClassifier, SlicedInfominTransformer
@@ -29,6 +30,14 @@ register_method(MethodSpec(
     classifier=SlicedInfominClassifier,
     strength_param="beta",
     paper="Chen, Sun, Li & Weller, Scalable Infomin Learning, NeurIPS 2022",
+))
+register_method(MethodSpec(
+    name="invertible",
+    transformer=InvertibleTransformer,
+    classifier=InvertibleClassifier,
+    strength_param="nuisance_weight",
+    paper="Jacobsen, Behrmann, Zemel & Bethge, Excessive Invariance Causes Adversarial "
+          "Vulnerability, ICLR 2019",
 ))
 register_method(MethodSpec(
     name="gradient_reversal",
@@ -64,6 +73,8 @@ __all__ = [
     "InformationDropoutAutoencoder",
     "InformationDropoutClassifier",
     "InformationDropoutTransformer",
+    "InvertibleClassifier",
+    "InvertibleTransformer",
     "MMDClassifier",
     "MMDTransformer",
     "MethodSpec",

@@ -10,10 +10,17 @@ from .baselines import (GradientReversal, GradientReversalNetwork, HSICNetwork, 
 from .forgetting import AdversarialForgettingNetwork
 from .information_dropout import (InformationDropout, InformationDropoutAutoencoder,
                                   InformationDropoutNetwork)
+from .invertible import (ActNorm, AdditiveCoupling, AffineCoupling, FullyInvertibleRevNet,
+                         InvertibleLinear, InvertibleSequential, Permutation, Squeeze,
+                         conv_flow, dense_flow)
 from .sliced import HGRNetwork, SlicedInfominNetwork, fit_slices, sliced_information
 
 __all__ = [
+    "ActNorm",
+    "AdditiveCoupling",
     "AdversarialForgettingNetwork",
+    "AffineCoupling",
+    "FullyInvertibleRevNet",
     "GradientReversal",
     "GradientReversalNetwork",
     "HGRNetwork",
@@ -22,8 +29,14 @@ __all__ = [
     "InformationDropoutAutoencoder",
     "InformationDropoutNetwork",
     "InvariantModule",
+    "InvertibleLinear",
+    "InvertibleSequential",
     "MMDNetwork",
+    "Permutation",
     "SlicedInfominNetwork",
+    "Squeeze",
+    "conv_flow",
+    "dense_flow",
     "fit_slices",
     "hsic",
     "make_mlp",

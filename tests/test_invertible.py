@@ -1,0 +1,354 @@
+"""Fully invertible RevNets and iCE: exact bijections, the estimators, and the iCE behaviour."""
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import load_digits
+
+from fairrep.methods.invertible import InvertibleClassifier, InvertibleTransformer
+from fairrep.nn.invertible import (ActNorm, AdditiveCoupling, AffineCoupling,
+                                   FullyInvertibleRevNet, InvertibleLinear, Permutation, Squeeze,
+                                   conv_flow, dense_flow)
+
+#: Small networks; the learning rate is high enough for sklearn's accuracy check in 8 epochs.
+FAST = dict(n_blocks=2, hidden_layer_sizes=(16,), nuisance_hidden_layer_sizes=(16,),
+            adversary_steps=1, max_epochs=8, batch_size=32, lr=1e-2)
+
+
+# -- blocks ------------------------------------------------------------------------------------
+def _randomise(module, seed=0):
+    """Move every parameter away from its (identity) initialisation."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in module.parameters():
+            p.add_(0.3 * torch.randn(p.shape, generator=g, dtype=p.dtype))
+    return module
+
+
+def _prepared(module, shape, seed=0):
+    """A float64 block after one training-mode pass (ActNorm's init) and random parameters."""
+    torch.manual_seed(seed)
+    module = module.double()
+    module.train()
+    module(torch.randn(16, *shape, dtype=torch.float64))
+    module.eval()
+    return _randomise(module, seed)
+
+
+BLOCKS = [
+    ("actnorm", lambda: ActNorm(5), (5,)),
+    ("actnorm-image", lambda: ActNorm(3), (3, 4, 4)),
+    ("linear", lambda: InvertibleLinear(5), (5,)),
+    ("conv1x1", lambda: InvertibleLinear(4), (4, 2, 2)),
+    ("permutation", lambda: Permutation(5, "random"), (5,)),
+    ("reverse", lambda: Permutation(5), (5,)),
+    ("additive", lambda: AdditiveCoupling(5, (8,)), (5,)),
+    ("affine", lambda: AffineCoupling(5, (8,)), (5,)),
+    ("additive-conv", lambda: AdditiveCoupling(4, (4,), conv=True), (4, 2, 2)),
+    ("affine-conv", lambda: AffineCoupling(3, (4, 4), conv=True), (3, 2, 2)),
+    ("squeeze", lambda: Squeeze(), (2, 4, 4)),
+]
+
+FLOWS = [
+    ("dense-affine", lambda: dense_flow(5, 3, (8,)), (5,)),
+    ("dense-additive", lambda: dense_flow(4, 2, (8,), "additive", "permutation"), (4,)),
+    ("conv-1x4x4", lambda: conv_flow((1, 4, 4), 2, (4,)), (16,)),
+    ("conv-1x8x8-2levels", lambda: conv_flow((1, 8, 8), 2, (4,), n_levels=2), (64,)),
+]
+
+
+@pytest.mark.parametrize("name, make, shape", BLOCKS + FLOWS, ids=[b[0] for b in BLOCKS + FLOWS])
+def test_inverse_of_forward_is_identity(name, make, shape):
+    block = _prepared(make(), shape)
+    x = torch.randn(7, *shape, dtype=torch.float64)
+    y, logdet = block(x)
+    assert logdet.shape == (7,)
+    torch.testing.assert_close(block.inverse(y), x, rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("name, make, shape", BLOCKS + FLOWS, ids=[b[0] for b in BLOCKS + FLOWS])
+def test_logdet_is_the_log_abs_jacobian_determinant(name, make, shape):
+    block = _prepared(make(), shape)
+    x = torch.randn(2, *shape, dtype=torch.float64)
+    _, logdet = block(x)
+    for i in range(2):
+        def f(v):
+            return block(v.reshape(1, *shape))[0].reshape(-1)
+
+        J = torch.autograd.functional.jacobian(f, x[i].reshape(-1))
+        expected = torch.linalg.slogdet(J)[1]
+        torch.testing.assert_close(logdet[i], expected, rtol=0, atol=1e-8)
+
+
+def test_actnorm_initialises_on_the_first_training_batch_only():
+    norm = ActNorm(3)
+    x = 5 + 2 * torch.randn(256, 3, dtype=torch.float64)
+    norm = norm.double()
+    norm.eval()
+    y, _ = norm(x)  # eval mode: no initialisation
+    assert not bool(norm.initialized)
+    norm.train()
+    y, _ = norm(x)
+    assert bool(norm.initialized)
+    torch.testing.assert_close(y.mean(0), torch.zeros(3, dtype=torch.float64), atol=1e-8,
+                               rtol=0)
+    assert torch.all((y.std(0) - 1).abs() < 0.01)
+    bias = norm.bias.clone()
+    norm(x + 10)  # the second batch does not re-initialise
+    torch.testing.assert_close(norm.bias, bias)
+    # the flag survives a dtype change and a state_dict round trip
+    assert norm.float().initialized.dtype == torch.bool and bool(norm.initialized)
+    fresh = ActNorm(3)
+    fresh.load_state_dict(norm.state_dict())
+    assert bool(fresh.initialized)
+
+
+def test_conv_flow_reads_the_logits_at_one_spatial_position():
+    flow = conv_flow((1, 4, 4), 1, (4,))  # squeeze to (4, 2, 2), identity couplings at init
+    flow.eval()
+    x = torch.zeros(1, 16)
+    x[0, 0] = 1.0  # pixel (0, 0) lands in channel 0 at position (0, 0) after the squeeze
+    z = flow(x)[0]
+    # channels-last: the first 4 outputs are the 4 channels of position (0, 0)
+    assert z[0, 4:].abs().max() < 1e-6 and z[0, :4].abs().max() > 0
+
+
+
+
+# -- data --------------------------------------------------------------------------------------
+def _redundant(n, seed):
+    """y coded twice (two noisy copies) plus three noise features."""
+    rng = np.random.RandomState(seed)
+    y = rng.randint(0, 2, n)
+    X = np.c_[y + 0.4 * rng.normal(size=n), y + 0.4 * rng.normal(size=n),
+              rng.normal(size=(n, 3))]
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def redundant():
+    return _redundant(800, 0), _redundant(400, 1)
+
+
+@pytest.fixture(scope="module")
+def tabular():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(200, 5))
+    y = rng.randint(0, 3, 200)
+    X[:, 0] += y
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def tabular_fit(tabular):
+    X, y = tabular
+    return InvertibleClassifier(**{**FAST, "max_epochs": 3}, random_state=0).fit(X, y)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return X[:300] / 16.0, y[:300]
+
+
+@pytest.fixture(scope="module")
+def image_fit(digits):
+    X, y = digits
+    return InvertibleClassifier(image_shape=(1, 8, 8), n_blocks=2, hidden_layer_sizes=(8,),
+                                nuisance_hidden_layer_sizes=(16,), adversary_steps=1,
+                                max_epochs=2, random_state=0).fit(X, y)
+
+
+# -- exact inverses through the estimators -----------------------------------------------------
+@pytest.mark.parametrize("which", ["tabular", "image"])
+def test_inverse_transform_of_full_transform_is_x(which, request):
+    clf = request.getfixturevalue(f"{which}_fit")
+    X = request.getfixturevalue("tabular" if which == "tabular" else "digits")[0]
+    clf = pickle.loads(pickle.dumps(clf)).set_params(representation="full")
+    Z = clf.transform(X)
+    assert Z.shape == X.shape
+    np.testing.assert_allclose(clf.inverse_transform(Z), X, rtol=1e-4, atol=1e-4 * np.abs(X).max())
+    # the parts: logits then nuisances
+    C = clf.n_logits_
+    np.testing.assert_allclose(clf.set_params(representation="logits").transform(X), Z[:, :C])
+    np.testing.assert_allclose(clf.set_params(representation="nuisance").transform(X), Z[:, C:])
+
+
+@pytest.mark.parametrize("which", ["tabular", "image"])
+def test_metamers_keep_the_logits_of_the_semantic_source(which, request):
+    clf = pickle.loads(pickle.dumps(request.getfixturevalue(f"{which}_fit")))
+    X = request.getfixturevalue("tabular" if which == "tabular" else "digits")[0]
+    X_a, X_b = X[:20], X[20:40]
+    X_met = clf.metamers(X_a, X_b)
+    assert X_met.shape == X_a.shape
+    np.testing.assert_allclose(clf.decision_function(X_met), clf.decision_function(X_a),
+                               rtol=1e-4, atol=1e-4)
+    C = clf.n_logits_
+    Z_met = clf.set_params(representation="full").transform(X_met)
+    np.testing.assert_allclose(Z_met[:, C:], clf.transform(X_b)[:, C:], rtol=1e-4, atol=1e-4)
+
+
+def test_predictions_are_the_softmax_of_the_leading_dimensions(tabular, tabular_fit):
+    X, _ = tabular
+    logits = tabular_fit.transform(X)
+    assert logits.shape == (200, 3)
+    np.testing.assert_allclose(tabular_fit.decision_function(X), logits)
+    proba = np.exp(logits - logits.max(1, keepdims=True))
+    np.testing.assert_allclose(tabular_fit.predict_proba(X), proba / proba.sum(1, keepdims=True),
+                               rtol=1e-10)
+    assert set(tabular_fit.history_[-1]) >= {"train_task", "train_nll", "train_nuisance",
+                                             "train_nuisance_classifier"}
+
+
+def test_too_few_features_are_padded_injectively():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(90, 2))
+    y = np.repeat(["a", "b", "c"], 30)
+    clf = InvertibleClassifier(**FAST, representation="full", random_state=0).fit(X, y)
+    Z = clf.transform(X)
+    assert Z.shape == (90, 4)  # 3 logits + 1 nuisance: 2 features padded by 2
+    np.testing.assert_allclose(clf.inverse_transform(Z), X, atol=1e-8)
+    with pytest.raises(ValueError, match="n_features=2"):
+        InvertibleClassifier(**FAST, pad_features=0).fit(X, y)
+
+
+# -- the iCE mechanism -------------------------------------------------------------------------
+BEHAVIOUR = dict(n_blocks=2, hidden_layer_sizes=(16,), nuisance_hidden_layer_sizes=(16,),
+                 max_epochs=8, batch_size=64, lr=5e-3, random_state=0)
+
+
+def _nuisance_accuracy(clf, data):
+    (X, y), (X_te, y_te) = data
+    return clf.nuisance_accuracy(X, y, X_te, y_te, hidden_layer_sizes=(32,))
+
+
+@pytest.fixture(scope="module")
+def ce_nuisance(redundant):
+    (X, y), _ = redundant
+    clf = InvertibleClassifier(loss="ce", **BEHAVIOUR).fit(X, y)
+    return _nuisance_accuracy(clf, redundant)
+
+
+@pytest.mark.slow
+def test_ice_removes_the_label_from_the_nuisances(redundant, ce_nuisance):
+    (X, y), (X_te, y_te) = redundant
+    clf = InvertibleClassifier(loss="ice", **BEHAVIOUR).fit(X, y)
+    # With cross-entropy, the copy of y that the logits do not need stays in z_n (the
+    # nuisance classifier reads it as well as the logits do); iCE removes it.
+    assert ce_nuisance >= 0.85
+    assert _nuisance_accuracy(clf, redundant) <= ce_nuisance - 0.1
+    assert clf.score(X_te, y_te) >= 0.9
+
+
+@pytest.mark.slow
+def test_the_adversary_alone_removes_the_label(redundant, ce_nuisance):
+    # no likelihood term: what is left of iCE is the nuisance classifier's min-max
+    (X, y), _ = redundant
+    clf = InvertibleClassifier(loss="ice", likelihood_weight=0.0, adversary_steps=5,
+                               **BEHAVIOUR).fit(X, y)
+    assert _nuisance_accuracy(clf, redundant) <= ce_nuisance - 0.1
+
+
+# -- the transformer ---------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def transformer_fit(redundant):
+    (X, y), _ = redundant
+    X, s = X[:300], np.where(y[:300] == 1, "b", "a")
+    return InvertibleTransformer(**FAST, random_state=0).fit(X, s=s), X, s
+
+
+def test_transformer_returns_the_complement_of_the_s_logits(transformer_fit):
+    rep, X, s = transformer_fit
+    assert rep.s_classes_.tolist() == ["a", "b"]
+    assert rep.transform(X).shape == (300, 3)  # 5 dimensions - 2 logits of s
+    Z = rep.set_params(representation="full").transform(X)
+    rep.set_params(representation="nuisance")
+    np.testing.assert_allclose(rep.inverse_transform(Z), X, atol=1e-8)
+    logits = Z[:, :2]
+    assert np.mean(np.array(["a", "b"])[logits.argmax(1)] == s) > 0.85
+
+
+def test_counterfactuals_carry_the_target_group_logits(transformer_fit):
+    rep, X, s = transformer_fit
+    X_cf = rep.counterfactuals(X[:10], "b")
+    Z_cf = rep.set_params(representation="full").transform(X_cf)
+    Z = rep.transform(X[:10])
+    rep.set_params(representation="nuisance")
+    np.testing.assert_allclose(Z_cf[:, :2], np.tile(rep.group_logits_[0][1], (10, 1)),
+                               atol=1e-6)
+    np.testing.assert_allclose(Z_cf[:, 2:], Z[:, 2:], atol=1e-6)
+    per_row = rep.counterfactuals(X[:2], ["a", "b"])
+    assert per_row.shape == (2, 5)
+    with pytest.raises(ValueError, match="not seen during fit"):
+        rep.counterfactuals(X[:2], "c")
+
+
+def test_transformer_without_s_works_on_y(tabular):
+    X, y = tabular
+    rep = InvertibleTransformer(**{**FAST, "max_epochs": 2}, random_state=0).fit(X, y)
+    assert rep.s_classes_ is None
+    assert rep.transform(X).shape == (200, 2)
+    assert rep.counterfactuals(X[:3], 2).shape == (3, 5)
+
+
+# -- errors, pickling, seeding -----------------------------------------------------------------
+@pytest.mark.parametrize("params, match", [
+    (dict(loss="ica"), "Did you mean 'ice'"),
+    (dict(representation="logit"), "Did you mean 'logits'"),
+    (dict(coupling="spline"), "coupling must be one of"),
+    (dict(image_shape=(1, 2, 3)), "image_shape must be None"),
+    (dict(image_shape=(1, 4, 4)), "has 16 pixels but X has n_features=5"),
+    (dict(pad_features=-1), "pad_features must be"),
+    (dict(n_blocks=0), "n_blocks must be a positive integer"),
+    (dict(nuisance_weight=-1.0), "nuisance_weight must be"),
+    (dict(adversary_steps=0), "adversary_steps must be"),
+])
+def test_bad_parameters_raise_clear_errors(tabular, params, match):
+    X, y = tabular
+    with pytest.raises(ValueError, match=match):
+        InvertibleClassifier(**{**FAST, **params}).fit(X, y)
+
+
+def test_images_too_small_for_the_classes_raise(digits):
+    X, y = digits
+    with pytest.raises(ValueError, match="n_features=4 but .* at least 11"):
+        InvertibleClassifier(image_shape=(1, 2, 2)).fit(X[:, :4], y)
+    with pytest.raises(ValueError, match="padding is only available for vectors"):
+        InvertibleClassifier(image_shape=(1, 2, 2), pad_features=8).fit(X[:, :4], y)
+
+
+def test_bad_inputs_at_inference_raise(tabular, tabular_fit):
+    X, _ = tabular
+    with pytest.raises(ValueError, match="needs the full representation z with 5 columns"):
+        tabular_fit.inverse_transform(X[:, :3])
+    with pytest.raises(ValueError, match="X_semantic has 3 rows but X_nuisance has 2"):
+        tabular_fit.metamers(X[:3], X[:2])
+    with pytest.raises(ValueError, match="requires y to be passed"):
+        InvertibleTransformer().fit(X)
+    with pytest.raises(ValueError, match="s has 3 rows"):
+        InvertibleClassifier(**FAST).fit(X, tabular[1], s=[0, 1, 0])
+
+
+def test_network_rejects_a_missing_nuisance():
+    with pytest.raises(ValueError, match="at least 4 input dimensions"):
+        FullyInvertibleRevNet(3, [3])
+
+
+def test_pickle_round_trip(tabular, tabular_fit):
+    X, _ = tabular
+    clone = pickle.loads(pickle.dumps(tabular_fit))
+    np.testing.assert_array_equal(clone.decision_function(X), tabular_fit.decision_function(X))
+    np.testing.assert_array_equal(clone.metamers(X[:5], X[5:10]),
+                                  tabular_fit.metamers(X[:5], X[5:10]))
+
+
+def test_random_state_makes_fits_reproducible(tabular):
+    X, y = tabular
+    params = {**FAST, "max_epochs": 2}
+    a = InvertibleClassifier(**params, random_state=3).fit(X, y).transform(X)
+    b = InvertibleClassifier(**params, random_state=3).fit(X, y).transform(X)
+    c = InvertibleClassifier(**params, random_state=4).fit(X, y).transform(X)
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, c)
