@@ -193,10 +193,6 @@ class _InvertibleBase(BaseInvariantEstimator):
 
     fit.__doc__ = BaseInvariantEstimator.fit.__doc__
 
-    def _y_required(self, s):
-        # the s-part is trained on s: y is optional when s is given
-        return s is None
-
     def _encode_targets(self, y):
         codes, classes = super()._encode_targets(y)
         self._label_codes = codes  # read by _encode_s, which the base calls next
@@ -540,6 +536,10 @@ class InvertibleTransformer(TransformerMixin, _InvertibleBase):
         return super().fit(X, y, s)
 
     fit.__doc__ = BaseInvariantEstimator.fit.__doc__
+
+    def _y_required(self, s):
+        # the s-part is trained on s: y is optional when s is given
+        return s is None
 
     def _given_s(self, s, n_samples):
         s_enc = BaseInvariantEstimator._encode_s(self, s, n_samples)
