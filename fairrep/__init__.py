@@ -8,6 +8,7 @@ __version__ = "0.1.0.dev0"
 
 from .exceptions import TrainingDivergedError
 from .methods import ForgettingClassifier, ForgettingTransformer, available_methods
+from .methods import CrossPopulationClassifier, CrossPopulationVAE
 from .methods import (InformationDropoutAutoencoder, InformationDropoutClassifier,
                       InformationDropoutTransformer)
 from .methods import InvertibleClassifier, InvertibleTransformer
@@ -17,6 +18,8 @@ from .methods import (GradientReversalClassifier, GradientReversalTransformer,
 from .unified import InvariantClassifier, InvariantTransformer
 
 __all__ = [
+    "CrossPopulationClassifier",
+    "CrossPopulationVAE",
     "ForgettingClassifier",
     "ForgettingTransformer",
     "GradientReversalClassifier",

@@ -13,7 +13,11 @@ FAST = dict(max_epochs=30, batch_size=32)
 #: enough for sklearn's accuracy check, check_classifiers_train).
 _INVERTIBLE = dict(n_blocks=2, hidden_layer_sizes=(16,), nuisance_hidden_layer_sizes=(16,),
                    adversary_steps=1, max_epochs=8, lr=1e-2)
+_CPVAE = dict(n_components=2, n_private_components=2, hidden_layer_sizes=(16,), max_epochs=8,
+              batch_size=64, lr=0.02, n_importance_samples=8)
 OVERRIDES = {
+    "CrossPopulationClassifier": _CPVAE,
+    "CrossPopulationVAE": _CPVAE,
     "InvertibleClassifier": _INVERTIBLE,
     "InvertibleTransformer": _INVERTIBLE,
 }

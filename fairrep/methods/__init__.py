@@ -3,6 +3,7 @@
 from ._registry import MethodSpec, available_methods, get_method, register_method
 from .baselines import (GradientReversalClassifier, GradientReversalTransformer,
                         HSICClassifier, HSICTransformer, MMDClassifier, MMDTransformer)
+from .cpvae import CrossPopulationClassifier, CrossPopulationVAE
 from .forgetting import ForgettingClassifier, ForgettingTransformer
 from .invertible import InvertibleClassifier, InvertibleTransformer
 from .information_dropout import (InformationDropoutAutoencoder, InformationDropoutClassifier,
@@ -40,6 +41,14 @@ register_method(MethodSpec(
           "Vulnerability, ICLR 2019",
 ))
 register_method(MethodSpec(
+    name="cpvae",
+    transformer=CrossPopulationVAE,
+    classifier=None,  # its classifier predicts the population, not y
+    strength_param="alpha",
+    paper="Isolating Latent Structure with Cross-population Variational Autoencoders "
+          "(anonymous ICLR 2020 submission)",
+))
+register_method(MethodSpec(
     name="gradient_reversal",
     transformer=GradientReversalTransformer,
     classifier=GradientReversalClassifier,
@@ -64,6 +73,8 @@ register_method(MethodSpec(
 ))
 
 __all__ = [
+    "CrossPopulationClassifier",
+    "CrossPopulationVAE",
     "ForgettingClassifier",
     "ForgettingTransformer",
     "GradientReversalClassifier",

@@ -13,6 +13,7 @@ from .information_dropout import (InformationDropout, InformationDropoutAutoenco
 from .invertible import (ActNorm, AdditiveCoupling, AffineCoupling, FullyInvertibleRevNet,
                          InvertibleLinear, InvertibleSequential, Permutation, Squeeze,
                          conv_flow, dense_flow)
+from .cpvae import CrossPopulationVAENetwork
 from .sliced import HGRNetwork, SlicedInfominNetwork, fit_slices, sliced_information
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "AdditiveCoupling",
     "AdversarialForgettingNetwork",
     "AffineCoupling",
+    "CrossPopulationVAENetwork",
     "FullyInvertibleRevNet",
     "GradientReversal",
     "GradientReversalNetwork",
