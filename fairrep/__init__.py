@@ -15,9 +15,13 @@ from .methods import InvertibleClassifier, InvertibleTransformer
 from .methods import SlicedInfominClassifier, SlicedInfominTransformer
 from .methods import (GradientReversalClassifier, GradientReversalTransformer,
                       HSICClassifier, HSICTransformer, MMDClassifier, MMDTransformer)
+from .methods import (CVIBClassifier, CVIBTransformer, UAIClassifier, UAITransformer,
+                      VFAEClassifier, VFAETransformer)
 from .unified import InvariantClassifier, InvariantTransformer
 
 __all__ = [
+    "CVIBClassifier",
+    "CVIBTransformer",
     "CrossPopulationClassifier",
     "CrossPopulationVAE",
     "ForgettingClassifier",
@@ -38,6 +42,10 @@ __all__ = [
     "SlicedInfominClassifier",
     "SlicedInfominTransformer",
     "TrainingDivergedError",
+    "UAIClassifier",
+    "UAITransformer",
+    "VFAEClassifier",
+    "VFAETransformer",
     "__version__",
     "available_methods",
 ]

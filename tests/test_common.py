@@ -15,7 +15,11 @@ _INVERTIBLE = dict(n_blocks=2, hidden_layer_sizes=(16,), nuisance_hidden_layer_s
                    adversary_steps=1, max_epochs=8, lr=1e-2)
 _CPVAE = dict(n_components=2, n_private_components=2, hidden_layer_sizes=(16,), max_epochs=8,
               batch_size=64, lr=0.02, n_importance_samples=8)
+_VARIATIONAL = dict(max_epochs=4, batch_size=32, hidden_layer_sizes=(16,), lr=0.01,
+                    adversary_steps=1)
 OVERRIDES = {
+    **{f"{method}{role}": _VARIATIONAL for method in ("VFAE", "CVIB", "UAI")
+       for role in ("Classifier", "Transformer")},
     "CrossPopulationClassifier": _CPVAE,
     "CrossPopulationVAE": _CPVAE,
     "InvertibleClassifier": _INVERTIBLE,

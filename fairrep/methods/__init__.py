@@ -9,6 +9,8 @@ from .invertible import InvertibleClassifier, InvertibleTransformer
 from .information_dropout import (InformationDropoutAutoencoder, InformationDropoutClassifier,
                                   InformationDropoutTransformer)
 from .sliced_infomin import SlicedInfominClassifier, SlicedInfominTransformer
+from .variational_baselines import (CVIBClassifier, CVIBTransformer, UAIClassifier,
+                                    UAITransformer, VFAEClassifier, VFAETransformer)
 
 register_method(MethodSpec(
     name="forgetting",
@@ -71,8 +73,33 @@ register_method(MethodSpec(
     paper="Lopez, Regier, Jordan & Yosef, Information Constraints on Auto-Encoding "
           "Variational Bayes, NeurIPS 2018",
 ))
+register_method(MethodSpec(
+    name="vfae",
+    transformer=VFAETransformer,
+    classifier=VFAEClassifier,
+    strength_param="mmd_weight",
+    paper="Louizos, Swersky, Li, Welling & Zemel, The Variational Fair Autoencoder, ICLR 2016",
+))
+register_method(MethodSpec(
+    name="cvib",
+    transformer=CVIBTransformer,
+    classifier=CVIBClassifier,
+    strength_param="invariance_weight",
+    paper="Moyer, Gao, Brekelmans, Galstyan & Ver Steeg, Invariant Representations without "
+          "Adversarial Training, NeurIPS 2018",
+))
+register_method(MethodSpec(
+    name="uai",
+    transformer=UAITransformer,
+    classifier=UAIClassifier,
+    strength_param="disentanglement_weight",
+    paper="Jaiswal, Wu, Abd-Almageed & Natarajan, Unsupervised Adversarial Invariance, "
+          "NeurIPS 2018",
+))
 
 __all__ = [
+    "CVIBClassifier",
+    "CVIBTransformer",
     "CrossPopulationClassifier",
     "CrossPopulationVAE",
     "ForgettingClassifier",
@@ -91,6 +118,10 @@ __all__ = [
     "MethodSpec",
     "SlicedInfominClassifier",
     "SlicedInfominTransformer",
+    "UAIClassifier",
+    "UAITransformer",
+    "VFAEClassifier",
+    "VFAETransformer",
     "available_methods",
     "get_method",
     "register_method",

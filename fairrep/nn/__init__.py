@@ -14,6 +14,7 @@ from .invertible import (ActNorm, AdditiveCoupling, AffineCoupling, FullyInverti
                          InvertibleLinear, InvertibleSequential, Permutation, Squeeze,
                          conv_flow, dense_flow)
 from .cpvae import CrossPopulationVAENetwork
+from .variational_baselines import CVIBNetwork, UAINetwork, VFAENetwork
 from .sliced import HGRNetwork, SlicedInfominNetwork, fit_slices, sliced_information
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "AdditiveCoupling",
     "AdversarialForgettingNetwork",
     "AffineCoupling",
+    "CVIBNetwork",
     "CrossPopulationVAENetwork",
     "FullyInvertibleRevNet",
     "GradientReversal",
@@ -37,6 +39,8 @@ __all__ = [
     "Permutation",
     "SlicedInfominNetwork",
     "Squeeze",
+    "UAINetwork",
+    "VFAENetwork",
     "conv_flow",
     "dense_flow",
     "fit_slices",
