@@ -46,6 +46,13 @@ def add_benchmark_arguments(parser):
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
+def _names(values):
+    """``--datasets adult german`` and ``--datasets adult,german`` mean the same."""
+    if values is None:
+        return None
+    return [name for value in values for name in value.split(",") if name]
+
+
 def run_benchmark_command(args):
     import torch
 
@@ -53,7 +60,8 @@ def run_benchmark_command(args):
 
     torch.set_num_threads(1)  # the networks are small: threads cost more than they give
     try:
-        run_benchmark(methods=args.methods, datasets=args.datasets, seeds=args.seeds,
+        run_benchmark(methods=_names(args.methods), datasets=_names(args.datasets),
+                      seeds=args.seeds,
                       quick=args.quick, max_epochs=args.max_epochs, output=args.output,
                       plots=args.plots, progress=not args.quiet)
     except ValueError as exc:

@@ -76,7 +76,7 @@ def test_unknown_names_are_value_errors(kw, match):
 
 
 def test_command_line(tmp_path, capsys):
-    code = main(["benchmark", "--quick", "--datasets", "german", "--methods", "plain",
+    code = main(["benchmark", "--quick", "--datasets", "german,", "--methods", "plain",
                  "--max-epochs", "1", "--output", str(tmp_path), "--quiet"])
     assert code == 0
     assert "| german | plain |" in capsys.readouterr().out

@@ -244,7 +244,7 @@ class InformationDropoutClassifier(ClassifierMixin, TransformerMixin, InvariantC
 
 
 class InformationDropoutAutoencoder(TransformerMixin, _InformationBase):
-    """Variational autoencoder built from an Information Dropout layer (section 7).
+    __doc__ = """Variational autoencoder built from an Information Dropout layer (section 7).
 
     With the task "reconstruct x" (y = x), Softplus activations and a factorized log-normal
     prior, the Information Dropout loss, eq. (9), is beta times the KL plus the reconstruction

@@ -86,7 +86,7 @@ _PARAMS_DOC = """
         Number of invertible steps (per level for images), each ActNorm -> channel mixing ->
         coupling (the reference code: 16 per level, 3 levels on MNIST).
     coupling : {'affine', 'additive'}, default='affine'
-        Affine couplings have a bounded log-scale (|log s| <= 2 per block); additive ones are
+        Affine couplings have a bounded log-scale (``|log s| <= 2`` per block); additive ones are
         volume preserving.
     mixing : {'lu', 'permutation', 'reverse'}, default='lu'
         Channel mixing between couplings: Glow's learned LU-parametrised linear map (1x1

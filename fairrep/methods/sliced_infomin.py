@@ -28,12 +28,12 @@ _PARAMS_DOC = """
         Min steps per max step: every ``max_step_every`` training batches the slices are
         redrawn and the CCAs re-solved (on half of that batch); the batches in between
         minimise SI with those constants. The min step minimises the *mean* over the S slice
-        pairs of |rho(h_i(theta_i^T Z), g_i(phi_i^T T))| (the paper's estimate takes the sup;
+        pairs of ``|rho(h_i(theta_i^T Z), g_i(phi_i^T T))|`` (the paper's estimate takes the sup;
         the mean gives every slice a gradient and removed s far better in our runs).
     estimator : {'slice', 'renyi'}, default='slice'
         'slice' is the method: the analytic sliced estimate. 'renyi' is the adversarial
         baseline: a neural HGR network f(Z), g(T) (hidden width 200) trained for
-        ``adversary_steps`` gradient steps per batch to maximise |rho(f(Z), g(T))|, which the
+        ``adversary_steps`` gradient steps per batch to maximise ``|rho(f(Z), g(T))|``, which the
         model then minimises with weight beta.
     adversary_steps : int, default=5
         L, gradient steps of the Renyi adversary per batch (only with ``estimator='renyi'``).

@@ -46,7 +46,7 @@ def max_correlation(Z, T, *, test_size=0.3, hidden_layer_sizes=(200,), n_iter=10
     when one determines a function of the other. Two MLPs f: Z -> R and g: T -> R (the neural
     Renyi estimator, :class:`fairrep.nn.sliced.HGRNetwork`) are trained with Adam to maximise
     the Pearson correlation of their outputs on a training split; the returned value is
-    |rho(f(Z), g(T))| on the held-out split, so an independent pair scores near 0 rather than
+    ``|rho(f(Z), g(T))|`` on the held-out split, so an independent pair scores near 0 rather than
     the network's overfit. A fifth of the training split is kept aside to choose the iteration
     (checked every 50 steps) whose f, g correlate best there (early stopping).
 

@@ -15,7 +15,7 @@ def total_correlation(Z):
 
     with C the sample covariance of the columns and R their correlation matrix
     (Achille & Soatto, TPAMI 2018, section 8, "Disentangling": the paper prints
-    -log |Sigma_0^-1 Sigma|, without the 1/2 of the Gaussian formula used here). It is 0 for
+    ``-log |Sigma_0^-1 Sigma|``, without the 1/2 of the Gaussian formula used here). It is 0 for
     uncorrelated columns and grows as they become dependent (a measure of how far the
     representation is from disentangled).
 

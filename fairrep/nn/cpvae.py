@@ -316,7 +316,7 @@ class CrossPopulationVAENetwork(InvariantModule):
     draw), ``kl_shared``, ``kl_private`` (KL of each row's own private head, the ELBO's
     term), ``cross_kl`` (the weighted KL of the other heads, the last term of eq. (6) without
     alpha), ``mi`` (``kl_private - cross_kl``: the estimate of
-    sum_k pi_k (I(x_k; t_k) - I(x_-k; t_k)), eq. (4)-(5), whose marginal KLs cancel) and
+    ``sum_k pi_k (I(x_k; t_k) - I(x_-k; t_k))``, eq. (4)-(5), whose marginal KLs cancel) and
     ``loss``: ``reconstruction + kl_shared + alpha * cross_kl`` with the MI term, else
     ``reconstruction + kl_shared + kl_private`` (the negative ELBO).
     """

@@ -258,7 +258,7 @@ class AffineCoupling(_Coupling):
     n_channels, hidden_layer_sizes, conv
         As in :class:`AdditiveCoupling`.
     scale_bound : float, default=2.0
-        The bound of |log_s|.
+        The bound of ``|log_s|``.
     """
 
     n_params = 2

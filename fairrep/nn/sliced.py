@@ -146,7 +146,7 @@ def batched_cca(fz, ft, ridge=CCA_RIDGE):
 
 
 def slice_correlations(z, t, theta, phi, w_z, w_t, degree):
-    """|rho(h_i(theta_i^T z), g_i(phi_i^T t))| of every slice pair: shape (S,).
+    """``|rho(h_i(theta_i^T z), g_i(phi_i^T t))|`` of every slice pair: shape (S,).
 
     Differentiable in ``z`` (and ``t``); ``z`` and ``t`` are standardised over the batch first.
     """
@@ -200,7 +200,7 @@ def sliced_information(z, t, solution, degree, reduction="max"):
     """Min step: SI(Z; T) with the max step's slices and CCA weights held constant.
 
     Returns the sup (``reduction='max'``, the paper's estimate) or the mean
-    (``reduction='mean'``) over slice pairs of |rho(h_i(theta_i^T z), g_i(phi_i^T t))| on this
+    (``reduction='mean'``) over slice pairs of ``|rho(h_i(theta_i^T z), g_i(phi_i^T t))|`` on this
     batch, a scalar in [0, 1] through which the gradient reaches ``z``.
     """
     corr = slice_correlations(z, t, solution.theta, solution.phi, solution.w_z,
