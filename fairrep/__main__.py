@@ -37,7 +37,7 @@ def add_benchmark_arguments(parser):
     parser.add_argument("--datasets", nargs="+", default=["adult", "german", "rotated_digits"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--quick", action="store_true",
-                        help="small subsamples and 5 epochs: the whole table in minutes")
+                        help="small subsamples and few epochs: the whole table in minutes")
     parser.add_argument("--max-epochs", type=int, default=None)
     parser.add_argument("--output", default="benchmark_results",
                         help="directory for results.csv, summary.csv and summary.md")
