@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from sklearn.utils import check_random_state
 
 S_REQUIRED = (
     "{estimator} needs the sensitive attribute: call fit(X, y, s=s) with one value of s "
@@ -298,3 +299,8 @@ def check_hidden_layer_sizes(value):
     if any(isinstance(h, bool) or not isinstance(h, (int, np.integer)) or h < 1 for h in sizes):
         raise ValueError(HIDDEN_SIZES.format(value=value))
     return tuple(int(h) for h in sizes)
+
+
+def seed_from(random_state):
+    """An int seed drawn from ``random_state`` (int, RandomState or None), for torch."""
+    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))

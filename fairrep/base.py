@@ -12,7 +12,6 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -105,7 +104,7 @@ class BaseInvariantEstimator(BaseEstimator):
             if hasattr(self, param):
                 check(getattr(self, param), param)
         device = V.check_device(self.device)
-        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        seed = V.seed_from(self.random_state)
 
         n_classes = None if classes is None else [len(c) for c in classes]
         module_params = self._module_params(X.shape[1], n_classes, s_enc, X.shape[0])
@@ -146,6 +145,13 @@ class BaseInvariantEstimator(BaseEstimator):
 
     def _adversary_steps(self):
         return 0
+
+    def _generator(self, random_state):
+        """A ``torch.Generator`` on the fitted net's device, seeded from ``random_state``
+        (for the draws of sampling methods after fit)."""
+        generator = torch.Generator(device=torch.device(self.net_.device))
+        generator.manual_seed(V.seed_from(random_state))
+        return generator
 
     def _y_required(self, s):
         """Whether this fit needs ``y`` (a method may make it optional once ``s`` is given)."""

@@ -12,7 +12,6 @@ import numpy as np
 import torch
 from sklearn.base import ClassifierMixin, TransformerMixin
 from sklearn.exceptions import DataConversionWarning
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import Callback
 
@@ -368,12 +367,6 @@ class _CPVAEBase(BaseInvariantEstimator):
         if n_samples is None:
             return int(codes[0])
         return np.broadcast_to(codes, (n_samples,)) if labels.ndim == 0 else codes
-
-    def _generator(self, random_state):
-        generator = torch.Generator(device=torch.device(self.net_.device))
-        seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
-        generator.manual_seed(seed)
-        return generator
 
     def _map_rows(self, X, codes, fn, batch_size=1024):
         """``fn(module, X_batch, codes_batch)`` over the rows in eval mode, as numpy."""

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-import torch
 from sklearn.base import ClassifierMixin, TransformerMixin
-from sklearn.utils import check_random_state
 
 from .. import _validation as V
 from ..base import BaseInvariantEstimator, InvariantClassifierMixin
@@ -106,12 +104,6 @@ class _InformationBase(BaseInvariantEstimator):
                 or not (np.isfinite(value) and 0 < value <= 10)):
             raise ValueError(MAX_ALPHA_INVALID.format(value=value))
         return float(value)
-
-    def _generator(self, random_state):
-        generator = torch.Generator(device=torch.device(self.net_.device))
-        seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
-        generator.manual_seed(seed)
-        return generator
 
     def information(self, X):
         """KL(p(z|x) || q(z)) of each unit, averaged over ``X`` (nats; paper Fig. 2, 6).

@@ -22,7 +22,6 @@ from __future__ import annotations
 import numpy as np
 import torch
 from sklearn.base import ClassifierMixin, TransformerMixin
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from .. import _validation as V
@@ -61,9 +60,7 @@ class _SampleMixin:
         -------
         Z : ndarray of shape (n_samples, n_components)
         """
-        generator = torch.Generator(device=torch.device(self.net_.device))
-        generator.manual_seed(int(check_random_state(random_state).randint(
-            np.iinfo(np.int32).max)))
+        generator = self._generator(random_state)
         return self._apply(X, lambda module, Xb: module.sample(Xb, generator))
 
 

@@ -12,9 +12,8 @@ import copy
 import numpy as np
 import torch
 from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state
 
-from .._validation import check_positive_int, encode_sensitive_numeric
+from .._validation import check_positive_int, encode_sensitive_numeric, seed_from
 from ..nn.sliced import HGRNetwork, fit_slices
 from ._probe import _check_Z
 
@@ -32,10 +31,6 @@ def _prepare(Z, T):
         raise ValueError("T is required: pass one value of T per row of Z")
     t = encode_sensitive_numeric(T, Z.shape[0], estimator="this metric").values
     return Z.astype(np.float64), t
-
-
-def _seed(random_state):
-    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
 
 
 def max_correlation(Z, T, *, test_size=0.3, hidden_layer_sizes=(200,), n_iter=1000,
@@ -87,7 +82,7 @@ def max_correlation(Z, T, *, test_size=0.3, hidden_layer_sizes=(200,), n_iter=10
     Z, t = _prepare(Z, T)
     n_iter = check_positive_int(n_iter, "n_iter")
     batch_size = check_positive_int(batch_size, "batch_size")
-    seed = _seed(random_state)
+    seed = seed_from(random_state)
     Z_tr, Z_te, t_tr, t_te = train_test_split(Z, t, test_size=test_size, random_state=seed)
     Z_fit, Z_val, t_fit, t_val = train_test_split(Z_tr, t_tr, test_size=_VALIDATION,
                                                   random_state=seed)
@@ -171,6 +166,6 @@ def sliced_mutual_information(Z, T, *, n_slices=100, degree=3, random_state=None
     degree = check_positive_int(degree, "degree")
     if Z.shape[0] < 4:
         raise ValueError(f"sliced_mutual_information needs at least 4 rows, got {Z.shape[0]}")
-    generator = torch.Generator().manual_seed(_seed(random_state))
+    generator = torch.Generator().manual_seed(seed_from(random_state))
     solution = fit_slices(torch.tensor(Z), torch.tensor(t), n_slices, degree, generator)
     return float(solution.estimate)

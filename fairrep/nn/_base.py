@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -89,3 +91,16 @@ def shuffled(t, generator=None):
     """Rows of ``t`` in a random order: a draw from the batch's empirical distribution."""
     perm = torch.randperm(t.shape[0], generator=generator, device=t.device)
     return t[perm]
+
+
+_LOG_2PI = math.log(2 * math.pi)
+
+
+def gaussian_kl(mean, std):
+    """KL(N(mean, std^2) || N(0, I)) summed over the last dimension."""
+    return 0.5 * (mean.pow(2) + std.pow(2) - 1).sum(-1) - torch.log(std).sum(-1)
+
+
+def standard_normal_log_prob(x):
+    """log N(x; 0, I) summed over the last dimension."""
+    return -0.5 * (x.pow(2) + _LOG_2PI).sum(-1)

@@ -27,23 +27,13 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ._base import InvariantModule, make_mlp
+from ._base import InvariantModule, gaussian_kl, make_mlp, standard_normal_log_prob
 
 _LOG_2PI = math.log(2 * math.pi)
 #: Lower bound of every standard deviation (posterior heads and the decoder's psi).
 MIN_STD = 1e-3
 COMBINE_NAMES = ("sum", "concat")
 PARTS = ("both", "shared", "private")
-
-
-def gaussian_kl(mean, std):
-    """KL(N(mean, std^2) || N(0, I)) summed over the last dimension."""
-    return 0.5 * (mean.pow(2) + std.pow(2) - 1).sum(-1) - torch.log(std).sum(-1)
-
-
-def standard_normal_log_prob(x):
-    """log N(x; 0, I) summed over the last dimension."""
-    return -0.5 * (x.pow(2) + _LOG_2PI).sum(-1)
 
 
 def _positive_std(raw):

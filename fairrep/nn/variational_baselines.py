@@ -27,9 +27,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ._base import InvariantModule, make_mlp, multi_head_cross_entropy, shuffled
+from ._base import (InvariantModule, gaussian_kl, make_mlp, multi_head_cross_entropy,
+                    shuffled)
 from .baselines import MMD_SCALES, gaussian_kernel
-from .cpvae import gaussian_kl
 
 #: Lower bound of every standard deviation of a Gaussian head.
 MIN_STD = 1e-3
