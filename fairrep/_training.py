@@ -45,6 +45,11 @@ class TensorBatches:
     def __len__(self):
         return self.X.shape[0]
 
+    @property
+    def index_device(self):
+        """Where the batch positions are drawn (the device of the tensors)."""
+        return self.X.device
+
     def batch(self, index):
         return (self.X[index],
                 None if self.y is None else self.y[index],
@@ -52,7 +57,8 @@ class TensorBatches:
 
 
 class BatchIterator:
-    """Shuffled mini-batches of a :class:`TensorBatches`, one permutation per epoch."""
+    """Shuffled mini-batches of a :class:`TensorBatches` (or of a
+    :class:`fairrep._streaming.StreamBatches`), one permutation per epoch."""
 
     def __init__(self, data, batch_size, shuffle=True, generator=None):
         self.data, self.batch_size, self.shuffle, self.generator = (
@@ -63,7 +69,7 @@ class BatchIterator:
 
     def __iter__(self):
         n = len(self.data)
-        device = self.data.X.device
+        device = self.data.index_device
         if self.shuffle:
             order = torch.randperm(n, generator=self.generator, device=device)
         else:
@@ -144,22 +150,34 @@ class InvariantNet(NeuralNet):
 
     # -- data path -----------------------------------------------------------------------
     def get_dataset(self, X, y=None):
-        if isinstance(X, TensorBatches):
+        if hasattr(X, "batch") and hasattr(X, "index_device"):
             return X
-        raise TypeError("InvariantNet trains on a TensorBatches object built by the estimator")
+        raise TypeError("InvariantNet trains on the batches object built by the estimator")
 
     def get_iterator(self, dataset, training=False):
-        return BatchIterator(dataset, self.batch_size, shuffle=training,
-                             generator=self.generator_)
+        generator = self.generator_
+        if generator.device.type != torch.device(dataset.index_device).type:
+            generator = self.index_generator_  # streamed data: batch positions on the CPU
+        return BatchIterator(dataset, self.batch_size, shuffle=training, generator=generator)
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
-        device = torch.device(self.device)
-        self.generator_ = torch.Generator(device=device)
-        self.generator_.manual_seed(self.seed + 1)
+        # A fresh fit seeds the generators; a partial_fit after it continues their streams, so
+        # N partial_fit calls on the same data train exactly as one fit of N epochs.
+        self.generator_ = torch.Generator(device=torch.device(self.device))
+        self.index_generator_ = torch.Generator()
+        saved = self.__dict__.get("generator_states_")
+        if len(self.history) and saved is not None:
+            self.generator_.set_state(saved[0])
+            self.index_generator_.set_state(saved[1])
+        else:
+            self.generator_.manual_seed(self.seed + 1)
+            self.index_generator_.manual_seed(self.seed + 2)
 
     def on_train_end(self, net, X=None, y=None, **kwargs):
-        # torch.Generator does not pickle; it is only needed while training.
-        del self.generator_
+        # torch.Generator does not pickle; its state (a CPU tensor) does.
+        self.generator_states_ = (self.generator_.get_state(),
+                                  self.index_generator_.get_state())
+        del self.generator_, self.index_generator_
 
     # -- training ------------------------------------------------------------------------
     def _check_finite(self, names, values):
@@ -217,18 +235,22 @@ class InvariantNet(NeuralNet):
 
     # -- inference -----------------------------------------------------------------------
     def apply_batches(self, X, fn, batch_size=None):
-        """``fn(module, X_batch)`` over ``X`` (numpy) in eval mode, concatenated as numpy.
+        """``fn(module, X_batch)`` over ``X`` in eval mode, concatenated as numpy.
 
-        ``fn`` may return a tensor or a list of tensors (then a list of arrays is returned).
+        ``X`` is a numpy array or a :class:`fairrep._streaming.RowSource` (read a batch at a
+        time). ``fn`` may return a tensor or a list of tensors (then a list of arrays is
+        returned).
         """
         module = self.module_
         module.eval()
         batch_size = batch_size or max(self.batch_size, 1024)
         outputs = []
         dtype = next(module.parameters()).dtype
+        rows = X.rows if hasattr(X, "rows") else X.__getitem__
+        n_samples = X.n_samples if hasattr(X, "rows") else X.shape[0]
         with torch.inference_mode():
-            for start in range(0, X.shape[0], batch_size):
-                Xb = to_tensor(X[start:start + batch_size], dtype, self.device)
+            for start in range(0, n_samples, batch_size):
+                Xb = to_tensor(rows(slice(start, start + batch_size)), dtype, self.device)
                 outputs.append(fn(module, Xb))
         if isinstance(outputs[0], (list, tuple)):
             return [torch.cat(parts).cpu().numpy() for parts in zip(*outputs)]

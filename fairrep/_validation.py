@@ -5,7 +5,7 @@ Every error message is a module constant so tests (and users) can match it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -213,20 +213,28 @@ class NumericSensitive:
         Groups of each categorical column; None for a continuous column.
     names : list of str
     was_1d : bool
+    centers, scales : list of (float or None)
+        Mean and standard deviation that standardised each continuous column (None for a
+        categorical one); later batches of ``partial_fit`` are standardised with them.
     """
 
     values: np.ndarray
     classes: list
     names: list
     was_1d: bool
+    centers: list = None
+    scales: list = None
 
 
-def encode_sensitive_numeric(s, n_samples, *, estimator="This estimator", required=True):
+def encode_sensitive_numeric(s, n_samples, *, estimator="This estimator", required=True,
+                             classes=None):
     """Validate ``s`` and encode it as real columns T (categorical or continuous).
 
     A numeric column with more than ``MAX_CATEGORICAL_FLOAT_LEVELS`` distinct values is
     continuous (standardised); any other column is categorical (one-hot). A constant column
-    is a ``ValueError`` (``S_CONSTANT``).
+    is a ``ValueError`` (``S_CONSTANT``). ``classes`` (one entry per column: the groups, or
+    None to decide from the data) fixes the groups of categorical columns, for a first
+    ``partial_fit`` call that does not hold every group.
 
     Returns
     -------
@@ -236,20 +244,106 @@ def encode_sensitive_numeric(s, n_samples, *, estimator="This estimator", requir
     if checked is None:
         return None
     columns, names, was_1d = checked
-    blocks, classes = [], []
-    for column, name in zip(columns, names):
-        col_classes, codes = _distinct(column)
-        if len(col_classes) < 2:
-            raise ValueError(S_CONSTANT.format(column=name, value=col_classes[0]))
+    given = _column_classes(classes, len(columns))
+    blocks, col_classes_list, centers, scales = [], [], [], []
+    for column, name, known in zip(columns, names, given):
+        if known is not None:
+            codes = encode_sensitive_like(np.asarray(column, dtype=object).reshape(-1, 1),
+                                          [known])[:, 0]
+            col_classes = np.asarray(known)
+            if len(col_classes) < 2:
+                raise ValueError(S_CONSTANT.format(column=name, value=col_classes[0]))
+        else:
+            col_classes, codes = _distinct(column)
+            if len(col_classes) < 2:
+                raise ValueError(S_CONSTANT.format(column=name, value=col_classes[0]))
         kind = np.asarray(col_classes).dtype.kind
-        if kind in "iuf" and len(col_classes) > MAX_CATEGORICAL_FLOAT_LEVELS:
+        if known is None and kind in "iuf" and len(col_classes) > MAX_CATEGORICAL_FLOAT_LEVELS:
             x = np.asarray(column, dtype=np.float64)
             blocks.append(((x - x.mean()) / x.std()).reshape(-1, 1))
-            classes.append(None)
+            col_classes_list.append(None)
+            centers.append(float(x.mean()))
+            scales.append(float(x.std()))
         else:
             blocks.append(np.eye(len(col_classes))[codes])
-            classes.append(col_classes)
-    return NumericSensitive(np.hstack(blocks), classes, names, was_1d)
+            col_classes_list.append(col_classes)
+            centers.append(None)
+            scales.append(None)
+    return NumericSensitive(np.hstack(blocks), col_classes_list, names, was_1d, centers, scales)
+
+
+S_WAS_NONE = (
+    "{estimator} was fitted without s, so partial_fit cannot take s now; refit with s from "
+    "the first call, or keep passing s=None."
+)
+S_CLASSES_COLUMNS = (
+    "s_classes has {n_given} entries but s has {n_cols} columns; give one array of groups per "
+    "column of s (a single array for a 1-D s)."
+)
+
+
+def _column_classes(classes, n_columns):
+    """``classes`` as one entry per column (a 1-D array of groups stands for one column)."""
+    if classes is None:
+        return [None] * n_columns
+    if n_columns == 1 and not (isinstance(classes, (list, tuple)) and len(classes)
+                               and isinstance(classes[0], (list, tuple, np.ndarray))):
+        return [np.asarray(classes)]
+    if len(classes) != n_columns:
+        raise ValueError(S_CLASSES_COLUMNS.format(n_given=len(classes), n_cols=n_columns))
+    return [None if c is None else np.asarray(c) for c in classes]
+
+
+def encode_sensitive_given(s, n_samples, classes, *, estimator="This estimator"):
+    """Encode a categorical ``s`` with given groups (``s_classes`` of a first partial_fit)."""
+    columns, names, was_1d = _checked_columns(s, n_samples, estimator, True)
+    given = _column_classes(classes, len(columns))
+    given = [_distinct(c)[0] if g is None else g for c, g in zip(columns, given)]
+    for name, groups in zip(names, given):
+        if len(groups) < 2:
+            raise ValueError(S_SINGLE_GROUP.format(column=name, value=groups[0]))
+    codes = encode_sensitive_like(np.stack([np.asarray(c, dtype=object) for c in columns],
+                                           axis=1), given)
+    return SensitiveEncoding(codes, given, names, was_1d)
+
+
+def reference_of(encoding):
+    """What later ``partial_fit`` calls encode ``s`` against: ``encoding`` without its rows."""
+    if isinstance(encoding, SensitiveEncoding):
+        return replace(encoding, codes=encoding.codes[:0])
+    if isinstance(encoding, NumericSensitive):
+        return replace(encoding, values=encoding.values[:0])
+    return encoding
+
+
+def encode_sensitive_as(s, n_samples, reference, *, estimator="This estimator"):
+    """Encode ``s`` exactly as the first ``partial_fit`` call did (see :func:`reference_of`).
+
+    A batch may hold a single group; values outside the first call's groups are a
+    ``ValueError`` (``S_UNSEEN``).
+    """
+    if reference is None:
+        if s is not None:
+            raise ValueError(S_WAS_NONE.format(estimator=estimator))
+        return None
+    columns, names, _ = _checked_columns(s, n_samples, estimator, True)
+    if len(columns) != len(reference.classes):
+        raise ValueError(S_COLUMNS_MISMATCH.format(n_cols=len(columns),
+                                                   n_fit=len(reference.classes)))
+    if isinstance(reference, SensitiveEncoding):
+        stacked = np.stack([np.asarray(c, dtype=object) for c in columns], axis=1)
+        return replace(reference, codes=encode_sensitive_like(stacked, reference.classes))
+    blocks = []
+    for column, known, center, scale in zip(columns, reference.classes, reference.centers,
+                                            reference.scales):
+        if known is None:
+            x = np.asarray(column, dtype=np.float64)
+            blocks.append(((x - center) / scale).reshape(-1, 1))
+        else:
+            codes = encode_sensitive_like(np.asarray(column, dtype=object).reshape(-1, 1),
+                                          [known])[:, 0]
+            blocks.append(np.eye(len(known))[codes])
+    return replace(reference, values=np.hstack(blocks))
 
 
 def check_device(device):

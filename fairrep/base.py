@@ -8,14 +8,19 @@ which arguments; validation, seeding, the device, training and inference live he
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
 from sklearn.preprocessing import LabelEncoder
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from . import _validation as V
+from ._streaming import (DATASET_Y_LENGTH, DATASET_Y_MISSING, STREAM_FEATURES,
+                         STREAM_UNSUPPORTED, RowSource, StreamBatches, describe, is_stream)
 from ._training import EpochProgressBar, InvariantNet, TensorBatches, to_tensor
 
 Y_SINGLE_CLASS = (
@@ -28,6 +33,18 @@ X_FLOAT32_RANGE = (
 )
 Y_REQUIRED = (
     "{estimator} is supervised and requires y to be passed, but the target y is None."
+)
+Y_UNSEEN = (
+    "y has labels not seen by the first partial_fit call: {values}. Known labels: {known}. "
+    "Pass every label as classes=... on the first call."
+)
+Y_UNEXPECTED = (
+    "{estimator} was fitted without y, so partial_fit cannot take y now; refit with y from "
+    "the first call, or keep passing y=None."
+)
+CLASSES_TASKS = (
+    "classes has {n_given} entries but y has {n_tasks} columns; give one array of labels per "
+    "column of y (a single array for a 1-D y)."
 )
 
 #: Parameters every estimator validates the same way: name -> checker.
@@ -55,6 +72,9 @@ class BaseInvariantEstimator(BaseEstimator):
     _requires_s = False
     _requires_y = True
     _continuous_s = False
+    #: Whether ``partial_fit`` is offered (False where the model depends on all the data
+    #: at once, e.g. a prior estimated from every row).
+    _supports_partial_fit = True
 
     # -- fit -----------------------------------------------------------------------------
     def fit(self, X, y=None, s=None):
@@ -86,32 +106,66 @@ class BaseInvariantEstimator(BaseEstimator):
         return self
 
     def _fit(self, X, y, s):
+        X, y = self._validate_X_y(X, y, s, reset=True)
+        y_codes, classes = (None, None) if y is None else self._encode_targets(y)
+        s_enc = self._encode_s(s, _n_rows(X))
+        net = self._build_net(X, classes, s_enc)
+        net.fit(self._batches(X, y_codes, s_enc, net.device))
+        self._commit(net, classes, y, s_enc)
+
+    def _validate_X_y(self, X, y, s, reset):
+        """Validated ``X`` (an array, or a RowSource for streaming input) and ``y``."""
         name = type(self).__name__
+        if is_stream(X):
+            source = RowSource(X, check_rows=V.check_positive_int(self.batch_size, "batch_size"))
+            if y is None and not isinstance(X, np.memmap) and source.has_labels:
+                y = source.labels()
+            if y is None and self._y_required(s):
+                message = Y_REQUIRED if isinstance(X, np.memmap) else DATASET_Y_MISSING
+                raise ValueError(message.format(estimator=name))
+            source.check_finite()
+            self._check_stream_features(source, reset)
+            if y is not None:
+                y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
+                if y.shape[0] != source.n_samples:
+                    raise ValueError(DATASET_Y_LENGTH.format(n_y=y.shape[0],
+                                                             n_x=source.n_samples))
+            return source, y
         if y is None and self._y_required(s):
             raise ValueError(Y_REQUIRED.format(estimator=name))
         if y is None:
-            X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
-            y_codes, classes = None, None
+            X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2,
+                              reset=reset)
         else:
             X, y = validate_data(self, X, y, dtype=[np.float64, np.float32],
                                  ensure_min_samples=2, multi_output=True,
-                                 y_numeric=False)
-            y_codes, classes = self._encode_targets(y)
+                                 y_numeric=False, reset=reset)
         if X.size and np.abs(X).max() > np.finfo(np.float32).max:
             raise ValueError(X_FLOAT32_RANGE)
-        s_enc = self._encode_s(s, X.shape[0])
+        return X, y
+
+    def _check_stream_features(self, source, reset):
+        if reset:
+            self.n_features_in_ = source.n_features
+            self.__dict__.pop("feature_names_in_", None)
+        elif source.n_features != self.n_features_in_:
+            raise ValueError(STREAM_FEATURES.format(n_features=source.n_features,
+                                                    estimator=type(self).__name__,
+                                                    n_fit=self.n_features_in_))
+
+    def _build_net(self, X, classes, s_enc):
+        """The unfitted skorch net for data of this shape, classes and ``s`` encoding."""
         for param, check in _COMMON_CHECKS.items():
             if hasattr(self, param):
                 check(getattr(self, param), param)
         device = V.check_device(self.device)
-        seed = V.seed_from(self.random_state)
-
+        n_samples, n_features = _n_rows(X), _n_columns(X)
         n_classes = None if classes is None else [len(c) for c in classes]
-        module_params = self._module_params(X.shape[1], n_classes, s_enc, X.shape[0])
+        module_params = self._module_params(n_features, n_classes, s_enc, n_samples)
         callbacks = self._callbacks()
         if self.verbose:
-            callbacks.append(("progress", EpochProgressBar(desc=name)))
-        net = InvariantNet(
+            callbacks.append(("progress", EpochProgressBar(desc=type(self).__name__)))
+        return InvariantNet(
             module=self._module_class,
             **{f"module__{k}": v for k, v in module_params.items()},
             adversary_steps=self._adversary_steps() if s_enc is not None else 0,
@@ -123,25 +177,151 @@ class BaseInvariantEstimator(BaseEstimator):
             device=device,
             callbacks=callbacks,
             verbose=int(self.verbose >= 2),
-            seed=seed,
+            seed=V.seed_from(self.random_state),
         )
-        data = TensorBatches(
+
+    def _batches(self, X, y_codes, s_enc, device):
+        """Training batches: tensors on the device, or rows streamed from a RowSource."""
+        if isinstance(X, RowSource):
+            return StreamBatches(X, to_tensor(y_codes, torch.long, "cpu"),
+                                 None if s_enc is None else self._s_tensor(s_enc, "cpu"),
+                                 device)
+        return TensorBatches(
             to_tensor(X, torch.float32, device),
             to_tensor(y_codes, torch.long, device),
             None if s_enc is None else self._s_tensor(s_enc, device),
         )
-        net.fit(data)
-        if torch.device(device).type == "cpu":
+
+    def _commit(self, net, classes, y, s_enc):
+        """Set the fitted attributes, now that training succeeded."""
+        if torch.device(net.device).type == "cpu":
             # Inference in float64 on CPU: float32 kernels give results that depend (in the
             # last bit) on a row's position in the batch; float64 makes predictions invariant
             # to sample order and subsets. The float32 weights convert exactly.
             net.module_.double()
-
-        # commit the fitted state only now that training succeeded
         self.net_ = net
         self._set_target_attributes(classes, y)
         self.s_classes_ = self._s_classes(s_enc)
         self.n_epochs_ = len(net.history)
+        self._s_reference_ = V.reference_of(s_enc)
+
+    # -- partial_fit -----------------------------------------------------------------------
+    def _partial_fit_supported(self):
+        return self._supports_partial_fit
+
+    @available_if(_partial_fit_supported)
+    def partial_fit(self, X, y=None, s=None, classes=None, s_classes=None):
+        """One epoch over ``X``, ``y``, ``s``, continuing from the current fit (if any).
+
+        For data that arrives in chunks or is too large for one ``fit``: call it once per
+        chunk (each call is one pass over that chunk, in mini-batches of ``batch_size``).
+        The first call (on an unfitted estimator) builds the network; later calls keep its
+        weights, optimizer state and ``history_``. After ``fit``, ``partial_fit`` continues
+        training (warm start).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), memory-mapped array or Dataset
+        y : array-like of shape (n_samples,) or (n_samples, n_tasks), default=None
+        s : array-like of shape (n_samples,) or (n_samples, n_attributes), default=None
+            Pass ``s`` on every call or on none (the network is built with or without its
+            invariance term on the first call).
+        classes : array-like, or list of array-like for several tasks, default=None
+            Every label of ``y``, needed on the first call when its chunk does not hold
+            every class (as for scikit-learn's ``partial_fit``). Ignored on later calls.
+        s_classes : array-like, or list of array-like for several columns, default=None
+            Every group of a categorical ``s``, needed on the first call when its chunk does
+            not hold every group. Ignored on later calls.
+
+        Returns
+        -------
+        self : object
+            If the call raises, the estimator is left as it was before the call.
+        """
+        state = dict(self.__dict__)
+        if "net_" in state:  # training updates the net in place: keep a copy to roll back
+            state["net_"] = copy.deepcopy(self.net_)
+        try:
+            self._partial_fit(X, y, s, classes, s_classes)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(state)
+            raise
+        return self
+
+    def _partial_fit(self, X, y, s, classes, s_classes):
+        first = not hasattr(self, "net_")
+        X, y = self._validate_X_y(X, y, s, reset=first)
+        n_samples = _n_rows(X)
+        if first:
+            if y is None:
+                y_codes, classes = None, None
+            elif classes is None:
+                y_codes, classes = self._encode_targets(y)
+            else:
+                classes = self._given_classes(classes, y)
+                y_codes = self._encode_targets_as(y, classes)
+            if s_classes is None:
+                s_enc = self._encode_s(s, n_samples)
+            else:
+                s_enc = self._encode_s_given(s, n_samples, s_classes)
+            net = self._build_net(X, classes, s_enc)
+        else:
+            net = self.net_
+            classes = (None if not hasattr(self, "classes_") else
+                       [self.classes_] if self.n_tasks_ == 1 else list(self.classes_))
+            if y is not None and classes is None:
+                raise ValueError(Y_UNEXPECTED.format(estimator=type(self).__name__))
+            y_codes = None if y is None else self._encode_targets_as(y, classes)
+            reference = self._s_reference_
+            if isinstance(reference, (V.SensitiveEncoding, V.NumericSensitive)) or (
+                    reference is None):
+                s_enc = V.encode_sensitive_as(s, n_samples, reference,
+                                              estimator=type(self).__name__)
+            else:  # a method's own encoding (e.g. s unused): let the method redo it
+                s_enc = self._encode_s(s, n_samples)
+            classes = None  # the target attributes stay as the first call set them
+            net.module_.float()  # trains in float32 (see _commit)
+        net.partial_fit(self._batches(X, y_codes, s_enc, net.device), epochs=1)
+        self._commit(net, classes, y, s_enc)
+
+    def _encode_s_given(self, s, n_samples, s_classes):
+        """Encode ``s`` with the groups given as ``s_classes`` (first partial_fit call)."""
+        name = type(self).__name__
+        if self._continuous_s:
+            return V.encode_sensitive_numeric(s, n_samples, estimator=name, required=True,
+                                              classes=s_classes)
+        return V.encode_sensitive_given(s, n_samples, s_classes, estimator=name)
+
+    def _given_classes(self, classes, y):
+        """``classes`` of a first partial_fit call as one sorted array per task."""
+        n_tasks = 1 if y.ndim == 1 else y.shape[1]
+        given = [classes] if n_tasks == 1 else list(classes)
+        if len(given) != n_tasks:
+            raise ValueError(CLASSES_TASKS.format(n_given=len(given), n_tasks=n_tasks))
+        out = []
+        for labels in given:
+            labels = np.unique(np.asarray(labels))
+            if len(labels) < 2:
+                raise ValueError(Y_SINGLE_CLASS.format(value=labels[0],
+                                                       estimator=type(self).__name__))
+            out.append(labels)
+        return out
+
+    def _encode_targets_as(self, y, classes):
+        """Codes of ``y`` against known classes; a label outside them is a ValueError."""
+        y2 = y.reshape(-1, 1) if y.ndim == 1 else y
+        if y2.shape[1] != len(classes):
+            raise ValueError(CLASSES_TASKS.format(n_given=len(classes), n_tasks=y2.shape[1]))
+        codes = []
+        for j, known in enumerate(classes):
+            column = y2[:, j]
+            unseen = np.setdiff1d(np.unique(column), known)
+            if unseen.size:
+                raise ValueError(Y_UNSEEN.format(values=unseen[:10].tolist(),
+                                                 known=np.asarray(known).tolist()))
+            codes.append(np.searchsorted(known, column))
+        return np.stack(codes, axis=1).astype(np.int64)
 
     def _adversary_steps(self):
         return 0
@@ -207,12 +387,26 @@ class BaseInvariantEstimator(BaseEstimator):
         check_is_fitted(self, "net_")
         return self.net_.history
 
-    def _check_X(self, X):
+    def _check_X(self, X, method=None):
+        """Validated ``X`` for inference (in memory; see :meth:`_check_X_stream`)."""
         check_is_fitted(self)
+        if is_stream(X) and not isinstance(X, np.memmap):
+            raise ValueError(STREAM_UNSUPPORTED.format(
+                method=method or "this method", kind=describe(X)))
         return validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
 
+    def _check_X_stream(self, X):
+        """Validated ``X`` for batch-wise inference: a RowSource for streaming input."""
+        if not is_stream(X):
+            return self._check_X(X)
+        check_is_fitted(self)
+        source = RowSource(X, check_rows=max(self.batch_size, 1024))
+        source.check_finite()
+        self._check_stream_features(source, reset=False)
+        return source
+
     def _apply(self, X, fn):
-        X = self._check_X(X)
+        X = self._check_X_stream(X)
         out = self.net_.apply_batches(X, fn)
         if isinstance(out, list):
             return out
@@ -240,6 +434,14 @@ class BaseInvariantEstimator(BaseEstimator):
         if tags.transformer_tags is not None:
             tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+
+def _n_rows(X):
+    return X.n_samples if isinstance(X, RowSource) else X.shape[0]
+
+
+def _n_columns(X):
+    return X.n_features if isinstance(X, RowSource) else X.shape[1]
 
 
 class NumericSensitiveMixin:

@@ -259,6 +259,8 @@ _ATTRIBUTES_DOC = """
 
 class _CPVAEBase(BaseInvariantEstimator):
     """Shared parameters, fit and inference of the CPVAE estimators."""
+    # the population prior and the alpha schedule are set from the whole fit
+    _supports_partial_fit = False
 
     _module_class = CrossPopulationVAENetwork
 

@@ -89,6 +89,8 @@ class _InformationBase(BaseInvariantEstimator):
     row of ``X``, and otherwise ignored: Information Dropout needs no nuisance labels, it
     discards what is not needed for the task.
     """
+    # the KL term is divided by the training-set size N (n_train): one fit sees all of it
+    _supports_partial_fit = False
 
     def _encode_s(self, s, n_samples):
         # s is not used in training; only its length is checked
