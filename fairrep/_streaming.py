@@ -166,16 +166,32 @@ class StreamBatches:
     index_device = torch.device("cpu")
 
     def __init__(self, source, y=None, s=None, device="cpu"):
-        self.source, self.y, self.s, self.device = source, y, s, torch.device(device)
+        self.source, self.device = source, torch.device(device)
+        self.y, self.s = _compact(y), _compact(s)
 
     def __len__(self):
         return self.source.n_samples
 
     def batch(self, index):
         X = torch.from_numpy(self.source.rows(index.numpy())).to(self.device, torch.float32)
-        return (X,
-                None if self.y is None else self.y[index].to(self.device),
-                None if self.s is None else self.s[index].to(self.device))
+        return X, self._labels(self.y, index), self._labels(self.s, index)
+
+    def _labels(self, codes, index):
+        if codes is None:
+            return None
+        if codes.is_floating_point():
+            return codes[index].to(self.device)
+        return codes[index].to(self.device, torch.long)
+
+
+def _compact(codes):
+    """Integer codes in the smallest integer dtype that holds them (int64 is 8 bytes a row)."""
+    if codes is None or codes.is_floating_point() or codes.numel() == 0:
+        return codes
+    for dtype in (torch.int8, torch.int16, torch.int32):
+        if codes.min() >= torch.iinfo(dtype).min and codes.max() <= torch.iinfo(dtype).max:
+            return codes.to(dtype)
+    return codes
 
 
 def _numpy(value):

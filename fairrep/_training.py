@@ -58,23 +58,38 @@ class TensorBatches:
 
 class BatchIterator:
     """Shuffled mini-batches of a :class:`TensorBatches` (or of a
-    :class:`fairrep._streaming.StreamBatches`), one permutation per epoch."""
+    :class:`fairrep._streaming.StreamBatches`), one permutation per epoch.
 
-    def __init__(self, data, batch_size, shuffle=True, generator=None):
+    With ``world_size`` > 1 (data-parallel training), every process draws the same
+    permutation and takes every ``world_size``-th position of it from ``rank`` on (padded
+    with its first positions to equal length, so every process makes the same number of
+    steps): step k of the processes together covers the rows of step k of a single process
+    with ``world_size`` times the batch size.
+    """
+
+    def __init__(self, data, batch_size, shuffle=True, generator=None, rank=0, world_size=1):
         self.data, self.batch_size, self.shuffle, self.generator = (
             data, batch_size, shuffle, generator)
+        self.rank, self.world_size = rank, world_size
+
+    def _n_rows(self):
+        return math.ceil(len(self.data) / self.world_size)
 
     def __len__(self):
-        return math.ceil(len(self.data) / self.batch_size)
+        return math.ceil(self._n_rows() / self.batch_size)
 
     def __iter__(self):
         n = len(self.data)
         device = self.data.index_device
         if self.shuffle:
-            order = torch.randperm(n, generator=self.generator, device=device)
+            generator = self.generator
+            order = torch.randperm(n, generator=generator, device=generator.device).to(device)
         else:
             order = torch.arange(n, device=device)
-        for start in range(0, n, self.batch_size):
+        if self.world_size > 1:
+            padding = self._n_rows() * self.world_size - n
+            order = torch.cat([order, order[:padding]])[self.rank::self.world_size]
+        for start in range(0, order.shape[0], self.batch_size):
             yield self.data.batch(order[start:start + self.batch_size])
 
 
@@ -156,13 +171,22 @@ class InvariantNet(NeuralNet):
 
     def get_iterator(self, dataset, training=False):
         generator = self.generator_
-        if generator.device.type != torch.device(dataset.index_device).type:
-            generator = self.index_generator_  # streamed data: batch positions on the CPU
-        return BatchIterator(dataset, self.batch_size, shuffle=training, generator=generator)
+        if (self.world_size_ > 1
+                or generator.device.type != torch.device(dataset.index_device).type):
+            # Streamed data, or several processes (which must draw the same positions while
+            # their generator_ differs): batch positions from the CPU index generator.
+            generator = self.index_generator_
+        return BatchIterator(dataset, self.batch_size, shuffle=training, generator=generator,
+                             rank=self.rank_, world_size=self.world_size_)
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
+        self.rank_, self.world_size_ = process_group()
         # A fresh fit seeds the generators; a partial_fit after it continues their streams, so
         # N partial_fit calls on the same data train exactly as one fit of N epochs.
+        # generator_ serves the draws inside the loss (different in each process) and, in a
+        # single process with data on its device, the batch positions; index_generator_
+        # serves the positions otherwise, from the same seed, so they are the same in every
+        # process and the same as a single process draws (when the loss draws nothing).
         self.generator_ = torch.Generator(device=torch.device(self.device))
         self.index_generator_ = torch.Generator()
         saved = self.__dict__.get("generator_states_")
@@ -170,14 +194,46 @@ class InvariantNet(NeuralNet):
             self.generator_.set_state(saved[0])
             self.index_generator_.set_state(saved[1])
         else:
-            self.generator_.manual_seed(self.seed + 1)
-            self.index_generator_.manual_seed(self.seed + 2)
+            self.generator_.manual_seed(self.seed + 1 + 7919 * self.rank_)
+            self.index_generator_.manual_seed(self.seed + 1)
+        self.steps_this_fit_ = 0
 
     def on_train_end(self, net, X=None, y=None, **kwargs):
         # torch.Generator does not pickle; its state (a CPU tensor) does.
         self.generator_states_ = (self.generator_.get_state(),
                                   self.index_generator_.get_state())
         del self.generator_, self.index_generator_
+        if self.world_size_ > 1:
+            _average_buffers(self.module_, self.world_size_)
+
+    # -- data parallel -------------------------------------------------------------------
+    def _average_gradients(self, optimizer):
+        """Average the gradients of ``optimizer``'s parameters over the processes."""
+        if self.world_size_ == 1:
+            return
+        from torch import distributed as dist
+
+        grads = [p.grad for group in optimizer.param_groups for p in group["params"]
+                 if p.grad is not None]  # the same parameters in every process
+        if not grads:
+            return
+        flat = torch.cat([g.reshape(-1) for g in grads])
+        dist.all_reduce(flat)
+        flat /= self.world_size_
+        offset = 0
+        for g in grads:
+            g.copy_(flat[offset:offset + g.numel()].view_as(g))
+            offset += g.numel()
+
+    def _after_step(self):
+        # Data-dependent initialisation (ActNorm) happens in the first forward pass, on each
+        # process's own batch: after the first step every process takes process 0's weights.
+        self.steps_this_fit_ += 1
+        if self.world_size_ > 1 and self.steps_this_fit_ == 1:
+            from torch import distributed as dist
+
+            for tensor in self.module_.state_dict().values():
+                dist.broadcast(tensor, src=0)
 
     # -- training ------------------------------------------------------------------------
     def _check_finite(self, names, values):
@@ -198,12 +254,15 @@ class InvariantNet(NeuralNet):
                 self.adversary_optimizer_.zero_grad(set_to_none=True)
                 adversary_terms = module.adversary_loss_terms(inputs, s)
                 adversary_terms["loss"].backward()
+                self._average_gradients(self.adversary_optimizer_)
                 self.adversary_optimizer_.step()
             terms.update((k, v) for k, v in adversary_terms.items() if k != "loss")
         self.optimizer_.zero_grad(set_to_none=True)
         model_terms = module.loss_terms(X, y, s, generator=self.generator_)
         model_terms["loss"].backward()
+        self._average_gradients(self.optimizer_)
         self.optimizer_.step()
+        self._after_step()
         terms.update(model_terms)
         return terms
 
@@ -255,6 +314,25 @@ class InvariantNet(NeuralNet):
         if isinstance(outputs[0], (list, tuple)):
             return [torch.cat(parts).cpu().numpy() for parts in zip(*outputs)]
         return torch.cat(outputs).cpu().numpy()
+
+
+def process_group():
+    """(rank, world size) of an initialised torch.distributed process group, else (0, 1)."""
+    from torch import distributed as dist
+
+    if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def _average_buffers(module, world_size):
+    """Average floating buffers (BatchNorm running statistics) over the processes."""
+    from torch import distributed as dist
+
+    for buffer in module.buffers():
+        if buffer.is_floating_point():
+            dist.all_reduce(buffer)
+            buffer /= world_size
 
 
 def to_tensor(array, dtype, device):

@@ -122,11 +122,14 @@ def _distinct(column):
         classes = np.asarray(column.cat.categories[column.cat.categories.isin(column.unique())])
         codes = pd.Categorical(column, categories=classes).codes.astype(np.int64)
         return classes, codes
-    values = pd.Series(np.asarray(column, dtype=object) if not isinstance(column, pd.Series)
-                       else column)
-    if values.isna().any():
-        raise ValueError(S_MISSING.format(column=getattr(column, "name", None)))
     raw = np.asarray(column)
+    if raw.dtype.kind in "biuf":  # numbers: no per-value Python objects (large n)
+        missing = raw.dtype.kind == "f" and np.isnan(raw).any()
+    else:
+        missing = pd.Series(raw if isinstance(column, pd.Series) or raw.dtype == object
+                            else raw.astype(object)).isna().any()
+    if missing:
+        raise ValueError(S_MISSING.format(column=getattr(column, "name", None)))
     try:
         classes, codes = np.unique(raw, return_inverse=True)
     except TypeError:  # mixed types that do not sort: sort by their string form

@@ -11,6 +11,7 @@ import math
 from sklearn.base import ClassifierMixin, TransformerMixin
 
 from .. import _validation as V
+from .._training import process_group
 from ..base import BaseInvariantEstimator, InvariantClassifierMixin, NumericSensitiveMixin
 from ..nn.baselines import GradientReversalNetwork, HSICNetwork, MMDNetwork
 
@@ -106,7 +107,9 @@ class _GradientReversalBase(_BaselineBase):
             s_cardinalities=None if s_enc is None else s_enc.cardinalities,
             adversary_weight=V.check_non_negative(self.adversary_weight, "adversary_weight"),
             schedule=self.schedule,
-            total_steps=self.max_epochs * math.ceil(n_samples / self.batch_size),
+            # the steps of one process (data-parallel: each takes 1/world_size of the rows)
+            total_steps=self.max_epochs * math.ceil(
+                math.ceil(n_samples / process_group()[1]) / self.batch_size),
         )
 
 
