@@ -6,6 +6,7 @@ import difflib
 import inspect
 
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from .methods import get_method
@@ -99,12 +100,39 @@ class _UnifiedBase(BaseEstimator):
         self : object
         """
         estimator = self._build().fit(X, y, s=s)
+        self._set_fitted(estimator)
+        return self
+
+    def _set_fitted(self, estimator):
         self.estimator_ = estimator
         self.n_features_in_ = estimator.n_features_in_
         if hasattr(estimator, "feature_names_in_"):
             self.feature_names_in_ = estimator.feature_names_in_
         elif hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
+
+    def _method_has_partial_fit(self):
+        try:
+            _, cls = self._estimator_class()
+        except ValueError:
+            return False
+        return hasattr(cls(), "partial_fit")
+
+    @available_if(_method_has_partial_fit)
+    def partial_fit(self, X, y=None, s=None, classes=None, s_classes=None):
+        """One epoch of the chosen method's estimator over ``X``, ``y``, ``s``.
+
+        The first call builds the method's estimator; later calls continue it (see the
+        method's ``partial_fit`` for ``classes`` and ``s_classes``). Offered when the chosen
+        method has ``partial_fit``.
+
+        Returns
+        -------
+        self : object
+        """
+        estimator = self.__dict__.get("estimator_") or self._build()
+        estimator.partial_fit(X, y, s=s, classes=classes, s_classes=s_classes)
+        self._set_fitted(estimator)
         return self
 
     def transform(self, X):

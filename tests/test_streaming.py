@@ -223,3 +223,15 @@ def test_partial_fit_over_memmap_chunks_forgets_s(memmap):
     assert results[10.0][1] >= 0.9
     # delta = 0 (the adversary off): s stays predictable
     assert results[0.0][0] >= chance + 0.12
+
+
+def test_unified_estimators_offer_partial_fit_of_their_method(data):
+    from fairrep import InvariantClassifier, InvariantTransformer
+
+    X, y, s = data
+    clf = InvariantClassifier(method="sliced_infomin", **FAST)
+    for _ in range(2):
+        clf.partial_fit(X, y, s=s)
+    assert clf.estimator_.n_epochs_ == 2
+    assert clf.predict(X).shape == y.shape
+    assert not hasattr(InvariantTransformer(method="information_dropout"), "partial_fit")
