@@ -125,14 +125,18 @@ class InvariantNet(NeuralNet):
         Adversary updates per model update (k of the adversarial methods).
     seed : int
         Seed of the parameter initialisation, the batch order and every random draw in training.
+    mixed_precision : bool
+        Run the training forward passes under ``torch.autocast`` in bfloat16 (which needs no
+        loss scaling); parameters, gradients and optimizer state stay float32.
     """
 
-    def __init__(self, *args, adversary_steps=0, seed=0, **kwargs):
+    def __init__(self, *args, adversary_steps=0, seed=0, mixed_precision=False, **kwargs):
         kwargs.setdefault("criterion", None)
         kwargs.setdefault("train_split", None)
         super().__init__(*args, **kwargs)
         self.adversary_steps = adversary_steps
         self.seed = seed
+        self.mixed_precision = mixed_precision
 
     # -- components ----------------------------------------------------------------------
     def initialize_module(self):
@@ -242,23 +246,29 @@ class InvariantNet(NeuralNet):
                 raise TrainingDivergedError(DIVERGED.format(
                     epoch=len(self.history), term=name, value=value, lr=self.lr))
 
+    def _autocast(self):
+        return torch.autocast(torch.device(self.device).type, dtype=torch.bfloat16,
+                              enabled=bool(self.mixed_precision))
+
     def train_step(self, batch, **fit_params):
         X, y, s = batch
         module = self.module_
         module.train()
         terms = {}
         if self.adversary_steps and s is not None and hasattr(self, "adversary_optimizer_"):
-            with torch.no_grad():
+            with torch.no_grad(), self._autocast():
                 inputs = module.adversary_inputs(X, generator=self.generator_)
             for _ in range(self.adversary_steps):
                 self.adversary_optimizer_.zero_grad(set_to_none=True)
-                adversary_terms = module.adversary_loss_terms(inputs, s)
+                with self._autocast():
+                    adversary_terms = module.adversary_loss_terms(inputs, s)
                 adversary_terms["loss"].backward()
                 self._average_gradients(self.adversary_optimizer_)
                 self.adversary_optimizer_.step()
             terms.update((k, v) for k, v in adversary_terms.items() if k != "loss")
         self.optimizer_.zero_grad(set_to_none=True)
-        model_terms = module.loss_terms(X, y, s, generator=self.generator_)
+        with self._autocast():
+            model_terms = module.loss_terms(X, y, s, generator=self.generator_)
         model_terms["loss"].backward()
         self._average_gradients(self.optimizer_)
         self.optimizer_.step()

@@ -42,6 +42,7 @@ Y_UNEXPECTED = (
     "{estimator} was fitted without y, so partial_fit cannot take y now; refit with y from "
     "the first call, or keep passing y=None."
 )
+MIXED_PRECISION = "mixed_precision must be True or False, got {value!r}."
 CLASSES_TASKS = (
     "classes has {n_given} entries but y has {n_tasks} columns; give one array of labels per "
     "column of y (a single array for a 1-D y)."
@@ -178,7 +179,14 @@ class BaseInvariantEstimator(BaseEstimator):
             callbacks=callbacks,
             verbose=int(self.verbose >= 2),
             seed=V.seed_from(self.random_state),
+            mixed_precision=self._check_mixed_precision(),
         )
+
+    def _check_mixed_precision(self):
+        value = getattr(self, "mixed_precision", False)
+        if not isinstance(value, (bool, np.bool_)):
+            raise ValueError(MIXED_PRECISION.format(value=value))
+        return bool(value)
 
     def _batches(self, X, y_codes, s_enc, device):
         """Training batches: tensors on the device, or rows streamed from a RowSource."""

@@ -34,3 +34,22 @@ def test_fit_transform_pickle_on_cuda(cls):
     assert Z.shape[0] == len(X) and np.all(np.isfinite(Z))
     again = pickle.loads(pickle.dumps(est))
     np.testing.assert_allclose(again.transform(X), Z, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("cls", [c for c in _estimator_classes()
+                                 if "mixed_precision" in inspect.signature(c).parameters],
+                         ids=lambda c: c.__name__)
+def test_mixed_precision_on_cuda(cls):
+    X, y, s = make_biased(n=300)
+    est = cls(max_epochs=2, device="cuda", mixed_precision=True, random_state=0).fit(X, y, s=s)
+    assert next(est.net_.module_.parameters()).dtype == torch.float32
+    assert np.all(np.isfinite(est.transform(X)))
+
+
+def test_memmap_streams_to_cuda(tmp_path):
+    X, y, s = make_biased(n=300)
+    np.save(tmp_path / "X.npy", X.astype(np.float32))
+    Xm = np.load(tmp_path / "X.npy", mmap_mode="r")
+    est = fairrep.ForgettingClassifier(max_epochs=2, device="cuda", random_state=0)
+    est.fit(Xm, y, s=s)
+    assert est.transform(Xm).shape == (len(X), est.n_components)

@@ -39,6 +39,9 @@ _TRAINING_PARAMS_DOC = """
         bit-identical from run to run.
     verbose : int, default=0
         0 is silent, 1 shows a progress bar over epochs, 2 also prints skorch's epoch table.
+    mixed_precision : bool, default=False
+        Run the training forward passes under ``torch.autocast`` in bfloat16 (CPU and GPU);
+        weights, gradients and optimizer state stay float32, inference is unchanged.
 """
 
 
@@ -97,7 +100,7 @@ class _GradientReversalBase(_BaselineBase):
 
     def __init__(self, n_components=8, hidden_layer_sizes=(50,), adversary_weight=1.0,
                  schedule="dann", max_epochs=100, batch_size=128, lr=1e-3, weight_decay=1e-4,
-                 device="cpu", random_state=None, verbose=0):
+                 device="cpu", random_state=None, verbose=0, mixed_precision=False):
         _store(self, locals())
 
     def _penalty_params(self, s_enc, n_samples):
@@ -199,7 +202,7 @@ class _MMDBase(_BaselineBase):
 
     def __init__(self, n_components=8, hidden_layer_sizes=(50,), mmd_weight=1.0,
                  max_epochs=100, batch_size=128, lr=1e-3, weight_decay=1e-4, device="cpu",
-                 random_state=None, verbose=0):
+                 random_state=None, verbose=0, mixed_precision=False):
         _store(self, locals())
 
     def _penalty_params(self, s_enc, n_samples):
@@ -279,7 +282,7 @@ class _HSICBase(NumericSensitiveMixin, _BaselineBase):
 
     def __init__(self, n_components=8, hidden_layer_sizes=(50,), hsic_weight=10.0,
                  max_epochs=100, batch_size=128, lr=1e-3, weight_decay=1e-4, device="cpu",
-                 random_state=None, verbose=0):
+                 random_state=None, verbose=0, mixed_precision=False):
         _store(self, locals())
 
     def _penalty_params(self, s_enc, n_samples):

@@ -138,6 +138,9 @@ _TRAINING_DOC = """
         are bit-identical from run to run.
     verbose : int, default=0
         0 is silent, 1 shows a progress bar over epochs, 2 also prints skorch's epoch table.
+    mixed_precision : bool, default=False
+        Run the training forward passes under ``torch.autocast`` in bfloat16 (CPU and GPU);
+        weights, gradients and optimizer state stay float32, inference is unchanged.
 """
 
 _PARAMS_DOC = """
@@ -268,7 +271,7 @@ class _CPVAEBase(BaseInvariantEstimator):
                  image_shape=None, conv_channels=(16, 32), combine="sum", alpha=1.0,
                  alpha_schedule="constant", mi_regularization=True, n_importance_samples=64,
                  max_epochs=100, batch_size=128, lr=1e-3, weight_decay=0.0, device="cpu",
-                 random_state=None, verbose=0):
+                 random_state=None, verbose=0, mixed_precision=False):
         self.n_components = n_components
         self.n_private_components = n_private_components
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -286,6 +289,7 @@ class _CPVAEBase(BaseInvariantEstimator):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.mixed_precision = mixed_precision
 
     # -- fit -----------------------------------------------------------------------------
     def _fit(self, X, y, s):
@@ -689,7 +693,7 @@ class CrossPopulationClassifier(ClassifierMixin, TransformerMixin, _CPVAEBase):
                  image_shape=None, conv_channels=(16, 32), combine="sum", alpha=1.0,
                  alpha_schedule="constant", mi_regularization=False, n_importance_samples=64,
                  priors=None, max_epochs=100, batch_size=128, lr=1e-3, weight_decay=0.0,
-                 device="cpu", random_state=None, verbose=0):
+                 device="cpu", random_state=None, verbose=0, mixed_precision=False):
         super().__init__(
             n_components=n_components, n_private_components=n_private_components,
             hidden_layer_sizes=hidden_layer_sizes, image_shape=image_shape,
@@ -697,7 +701,8 @@ class CrossPopulationClassifier(ClassifierMixin, TransformerMixin, _CPVAEBase):
             alpha_schedule=alpha_schedule, mi_regularization=mi_regularization,
             n_importance_samples=n_importance_samples, max_epochs=max_epochs,
             batch_size=batch_size, lr=lr, weight_decay=weight_decay, device=device,
-            random_state=random_state, verbose=verbose)
+            random_state=random_state, verbose=verbose,
+            mixed_precision=mixed_precision)
         self.priors = priors
 
     def fit(self, X, y, s=None):

@@ -60,6 +60,9 @@ _PARAMS_DOC = """
         CPU results are bit-identical from run to run.
     verbose : int, default=0
         0 is silent, 1 shows a progress bar over epochs, 2 also prints skorch's epoch table.
+    mixed_precision : bool, default=False
+        Run the training forward passes under ``torch.autocast`` in bfloat16 (CPU and GPU);
+        weights, gradients and optimizer state stay float32, inference is unchanged.
 """
 
 _ATTRIBUTES_DOC = """
@@ -108,7 +111,7 @@ class _ForgettingBase(BaseInvariantEstimator):
     def __init__(self, n_components=8, hidden_layer_sizes=(50,), reconstruction_weight=0.1,
                  adversary_weight=30.0, mask_weight=0.1, precision=1.0, adversary_steps=10,
                  warmup_epochs=5, max_epochs=100, batch_size=128, lr=1e-3, weight_decay=1e-4,
-                 device="cpu", random_state=None, verbose=0):
+                 device="cpu", random_state=None, verbose=0, mixed_precision=False):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
         self.reconstruction_weight = reconstruction_weight
@@ -124,6 +127,7 @@ class _ForgettingBase(BaseInvariantEstimator):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.mixed_precision = mixed_precision
 
     def _adversary_steps(self):
         return V.check_positive_int(self.adversary_steps, "adversary_steps")

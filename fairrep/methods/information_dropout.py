@@ -34,6 +34,9 @@ _TRAINING_DOC = """
         are bit-identical from run to run.
     verbose : int, default=0
         0 is silent, 1 shows a progress bar over epochs, 2 also prints skorch's epoch table.
+    mixed_precision : bool, default=False
+        Run the training forward passes under ``torch.autocast`` in bfloat16 (CPU and GPU);
+        weights, gradients and optimizer state stay float32, inference is unchanged.
 """
 
 _PARAMS_DOC = """
@@ -128,7 +131,7 @@ class _ClassifierBase(_InformationBase):
 
     def __init__(self, n_components=64, hidden_layer_sizes=(), beta=1.0, activation="relu",
                  max_alpha=0.7, max_epochs=100, batch_size=128, lr=1e-3, weight_decay=0.0,
-                 device="cpu", random_state=None, verbose=0):
+                 device="cpu", random_state=None, verbose=0, mixed_precision=False):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
         self.beta = beta
@@ -141,6 +144,7 @@ class _ClassifierBase(_InformationBase):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.mixed_precision = mixed_precision
 
     def _module_params(self, n_features, n_classes, s_enc, n_samples):
         if self.activation not in ACTIVATIONS:
@@ -294,7 +298,7 @@ class InformationDropoutAutoencoder(TransformerMixin, _InformationBase):
 
     def __init__(self, n_components=16, hidden_layer_sizes=(64,), beta=1.0, max_alpha=0.7,
                  decoder_std=None, max_epochs=100, batch_size=128, lr=1e-3, weight_decay=0.0,
-                 device="cpu", random_state=None, verbose=0):
+                 device="cpu", random_state=None, verbose=0, mixed_precision=False):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
         self.beta = beta
@@ -307,6 +311,7 @@ class InformationDropoutAutoencoder(TransformerMixin, _InformationBase):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.mixed_precision = mixed_precision
 
     def fit(self, X, y=None, s=None):
         """Fit the autoencoder on ``X`` (``y`` and ``s`` are ignored).

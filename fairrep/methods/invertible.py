@@ -131,6 +131,9 @@ _PARAMS_DOC = """
         an int, CPU results are bit-identical from run to run.
     verbose : int, default=0
         0 is silent, 1 shows a progress bar over epochs, 2 also prints skorch's epoch table.
+    mixed_precision : bool, default=False
+        Run the training forward passes under ``torch.autocast`` in bfloat16 (CPU and GPU);
+        weights, gradients and optimizer state stay float32, inference is unchanged.
 """
 
 _ATTRIBUTES_DOC = """
@@ -164,7 +167,7 @@ class _InvertibleBase(BaseInvariantEstimator):
                  likelihood_weight=1.0, nuisance_targets="true",
                  nuisance_hidden_layer_sizes=(64, 64), adversary_steps=5, pad_features="auto",
                  max_epochs=100, batch_size=64, lr=1e-3, weight_decay=0.0, device="cpu",
-                 random_state=None, verbose=0):
+                 random_state=None, verbose=0, mixed_precision=False):
         self.loss = loss
         self.representation = representation
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -185,6 +188,7 @@ class _InvertibleBase(BaseInvariantEstimator):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.mixed_precision = mixed_precision
 
     # -- fit -----------------------------------------------------------------------------
     def fit(self, X, y=None, s=None):
@@ -442,7 +446,7 @@ class InvertibleClassifier(ClassifierMixin, TransformerMixin, InvariantClassifie
                  nuisance_weight=1.0, likelihood_weight=1.0, nuisance_targets="true",
                  nuisance_hidden_layer_sizes=(64, 64), adversary_steps=5, pad_features="auto",
                  max_epochs=100, batch_size=64, lr=1e-3, weight_decay=0.0, device="cpu",
-                 random_state=None, verbose=0):
+                 random_state=None, verbose=0, mixed_precision=False):
         super().__init__(
             loss=loss, representation=representation, hidden_layer_sizes=hidden_layer_sizes,
             n_blocks=n_blocks, coupling=coupling, mixing=mixing, image_shape=image_shape,
@@ -451,7 +455,8 @@ class InvertibleClassifier(ClassifierMixin, TransformerMixin, InvariantClassifie
             nuisance_hidden_layer_sizes=nuisance_hidden_layer_sizes,
             adversary_steps=adversary_steps, pad_features=pad_features, max_epochs=max_epochs,
             batch_size=batch_size, lr=lr, weight_decay=weight_decay, device=device,
-            random_state=random_state, verbose=verbose)
+            random_state=random_state, verbose=verbose,
+            mixed_precision=mixed_precision)
 
     def _given_s(self, s, n_samples):
         # s is not used in training; only its length is checked
@@ -521,7 +526,7 @@ class InvertibleTransformer(TransformerMixin, _InvertibleBase):
                  nuisance_weight=1.0, likelihood_weight=1.0, nuisance_targets="true",
                  nuisance_hidden_layer_sizes=(64, 64), adversary_steps=5, pad_features="auto",
                  max_epochs=100, batch_size=64, lr=1e-3, weight_decay=0.0, device="cpu",
-                 random_state=None, verbose=0):
+                 random_state=None, verbose=0, mixed_precision=False):
         super().__init__(
             loss=loss, representation=representation, hidden_layer_sizes=hidden_layer_sizes,
             n_blocks=n_blocks, coupling=coupling, mixing=mixing, image_shape=image_shape,
@@ -530,7 +535,8 @@ class InvertibleTransformer(TransformerMixin, _InvertibleBase):
             nuisance_hidden_layer_sizes=nuisance_hidden_layer_sizes,
             adversary_steps=adversary_steps, pad_features=pad_features, max_epochs=max_epochs,
             batch_size=batch_size, lr=lr, weight_decay=weight_decay, device=device,
-            random_state=random_state, verbose=verbose)
+            random_state=random_state, verbose=verbose,
+            mixed_precision=mixed_precision)
 
     def fit(self, X, y=None, s=None):
         if y is None and s is None:

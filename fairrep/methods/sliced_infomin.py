@@ -51,6 +51,9 @@ _PARAMS_DOC = """
     random_state : int, RandomState instance or None, default=None
         Seeds the initialisation, the batch order, the slices and the CCA halves.
     verbose : int, default=0
+    mixed_precision : bool, default=False
+        Run the training forward passes under ``torch.autocast`` in bfloat16 (CPU and GPU);
+        weights, gradients and optimizer state stay float32, inference is unchanged.
 """
 
 _ATTRIBUTES_DOC = """
@@ -79,7 +82,7 @@ class _SlicedInfominBase(NumericSensitiveMixin, BaseInvariantEstimator):
     def __init__(self, beta=1.0, n_slices=100, degree=3, max_step_every=1, estimator="slice",
                  adversary_steps=5, n_components=8, hidden_layer_sizes=(100,), max_epochs=50,
                  batch_size=256, lr=1e-3, weight_decay=0.0, device="cpu", random_state=None,
-                 verbose=0):
+                 verbose=0, mixed_precision=False):
         self.beta = beta
         self.n_slices = n_slices
         self.degree = degree
@@ -95,6 +98,7 @@ class _SlicedInfominBase(NumericSensitiveMixin, BaseInvariantEstimator):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.mixed_precision = mixed_precision
 
     def _check_estimator(self):
         if self.estimator not in ("slice", "renyi"):

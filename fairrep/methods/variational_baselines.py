@@ -71,7 +71,7 @@ class _VFAEBase(_SampleMixin, _BaselineBase):
     def __init__(self, n_components=8, n_components_z2=8, hidden_layer_sizes=(50,),
                  classifier_weight=10.0, mmd_weight=100.0, encoder_uses_s=False,
                  max_epochs=100, batch_size=128, lr=1e-3, weight_decay=1e-4, device="cpu",
-                 random_state=None, verbose=0):
+                 random_state=None, verbose=0, mixed_precision=False):
         _store(self, locals())
 
     def _penalty_params(self, s_enc, n_samples):
@@ -225,7 +225,8 @@ class _CVIBBase(_SampleMixin, _BaselineBase):
 
     def __init__(self, n_components=8, hidden_layer_sizes=(50,), kl_weight=0.1,
                  invariance_weight=0.1, max_epochs=100, batch_size=128, lr=1e-3,
-                 weight_decay=1e-4, device="cpu", random_state=None, verbose=0):
+                 weight_decay=1e-4, device="cpu", random_state=None, verbose=0,
+                 mixed_precision=False):
         _store(self, locals())
 
     def _penalty_params(self, s_enc, n_samples):
@@ -335,7 +336,8 @@ class _UAIBase(_BaselineBase):
     def __init__(self, n_components=8, nuisance_components=8, hidden_layer_sizes=(50,),
                  reconstruction_weight=0.1, disentanglement_weight=1.0, dropout_rate=0.5,
                  adversary_steps=5, max_epochs=100, batch_size=128, lr=1e-3,
-                 weight_decay=1e-4, device="cpu", random_state=None, verbose=0):
+                 weight_decay=1e-4, device="cpu", random_state=None, verbose=0,
+                 mixed_precision=False):
         _store(self, locals())
 
     def _encode_s(self, s, n_samples):

@@ -180,8 +180,9 @@ def fit_slices(z, t, n_slices, degree, generator=None, ridge=CCA_RIDGE):
     -------
     SliceSolution
     """
-    with torch.no_grad():
-        z, t = z.detach(), t.detach().to(z.dtype)
+    with torch.no_grad(), _full_precision(z):
+        z = _at_least_float32(z.detach())
+        t = t.detach().to(z.dtype)
         n = z.shape[0]
         order = torch.randperm(n, generator=generator, device=z.device)
         fit_rows, eval_rows = order[: n // 2], order[n // 2:]
@@ -203,9 +204,21 @@ def sliced_information(z, t, solution, degree, reduction="max"):
     (``reduction='mean'``) over slice pairs of ``|rho(h_i(theta_i^T z), g_i(phi_i^T t))|`` on this
     batch, a scalar in [0, 1] through which the gradient reaches ``z``.
     """
-    corr = slice_correlations(z, t, solution.theta, solution.phi, solution.w_z,
-                              solution.w_t, degree)
+    with _full_precision(z):
+        z = _at_least_float32(z)
+        corr = slice_correlations(z, t.to(z.dtype), solution.theta.to(z.dtype),
+                                  solution.phi.to(z.dtype), solution.w_z.to(z.dtype),
+                                  solution.w_t.to(z.dtype), degree)
     return corr.max() if reduction == "max" else corr.mean()
+
+
+def _full_precision(x):
+    """Autocast off: the CCA whitening (eigh) and the correlations need float32 or more."""
+    return torch.autocast(x.device.type, enabled=False)
+
+
+def _at_least_float32(x):
+    return x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
 
 
 class HGRNetwork(nn.Module):
