@@ -63,8 +63,10 @@ def worker(out):
 
 
 def launch(out, n_processes=2):
+    # this script's path (sys.argv[0]: also set when sphinx-gallery runs it, without __file__)
+    script = os.path.abspath(sys.argv[0])
     subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone",
-                    f"--nproc_per_node={n_processes}", os.path.abspath(__file__), out],
+                    f"--nproc_per_node={n_processes}", script, out],
                    check=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
     ranks = []
     for r in range(n_processes):
