@@ -158,6 +158,9 @@ class RowSource:
 class StreamBatches:
     """Training batches read from a :class:`RowSource`; ``y`` and ``s`` stay in memory.
 
+    ``y`` and ``s`` are numpy arrays of codes (or real values), kept compact (see
+    :func:`compact`) and moved to the device a batch at a time.
+
     Same interface as :class:`fairrep._training.TensorBatches`, and the same batches: rows
     are read in the order of the epoch's permutation, so a fit from a memory map equals the
     fit from the same array in memory.
@@ -167,7 +170,7 @@ class StreamBatches:
 
     def __init__(self, source, y=None, s=None, device="cpu"):
         self.source, self.device = source, torch.device(device)
-        self.y, self.s = _compact(y), _compact(s)
+        self.y, self.s = compact(y), compact(s)
 
     def __len__(self):
         return self.source.n_samples
@@ -184,14 +187,18 @@ class StreamBatches:
         return codes[index].to(self.device, torch.long)
 
 
-def _compact(codes):
-    """Integer codes in the smallest integer dtype that holds them (int64 is 8 bytes a row)."""
-    if codes is None or codes.is_floating_point() or codes.numel() == 0:
-        return codes
-    for dtype in (torch.int8, torch.int16, torch.int32):
-        if codes.min() >= torch.iinfo(dtype).min and codes.max() <= torch.iinfo(dtype).max:
-            return codes.to(dtype)
-    return codes
+def compact(codes):
+    """A CPU tensor of ``codes`` (numpy or CPU tensor); integer codes in the smallest integer dtype that
+    holds them (int64 is 8 bytes a row), real values in float32."""
+    if codes is None:
+        return None
+    codes = codes.numpy() if isinstance(codes, torch.Tensor) else np.asarray(codes)
+    if codes.dtype.kind == "f":
+        return torch.from_numpy(codes.astype(np.float32, copy=False))
+    for dtype in (np.int8, np.int16, np.int32, np.int64):
+        if codes.size == 0 or (codes.min() >= np.iinfo(dtype).min
+                               and codes.max() <= np.iinfo(dtype).max):
+            return torch.from_numpy(codes.astype(dtype, copy=False))
 
 
 def _numpy(value):

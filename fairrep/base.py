@@ -13,7 +13,6 @@ import copy
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
-from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
@@ -191,7 +190,7 @@ class BaseInvariantEstimator(BaseEstimator):
     def _batches(self, X, y_codes, s_enc, device):
         """Training batches: tensors on the device, or rows streamed from a RowSource."""
         if isinstance(X, RowSource):
-            return StreamBatches(X, to_tensor(y_codes, torch.long, "cpu"),
+            return StreamBatches(X, y_codes,
                                  None if s_enc is None else self._s_tensor(s_enc, "cpu"),
                                  device)
         return TensorBatches(
@@ -372,13 +371,14 @@ class BaseInvariantEstimator(BaseEstimator):
         y2 = y.reshape(-1, 1) if y.ndim == 1 else y
         codes, classes = [], []
         for j in range(y2.shape[1]):
-            encoder = LabelEncoder().fit(y2[:, j])
-            if len(encoder.classes_) < 2:
-                raise ValueError(Y_SINGLE_CLASS.format(value=encoder.classes_[0],
+            labels, column_codes = V.distinct(y2[:, j])  # LabelEncoder's classes and codes
+            if len(labels) < 2:
+                raise ValueError(Y_SINGLE_CLASS.format(value=labels[0],
                                                        estimator=type(self).__name__))
-            codes.append(encoder.transform(y2[:, j]))
-            classes.append(encoder.classes_)
-        return np.stack(codes, axis=1), classes
+            codes.append(column_codes)
+            classes.append(labels)
+        stacked = codes[0].reshape(-1, 1) if len(codes) == 1 else np.stack(codes, axis=1)
+        return stacked, classes
 
     def _set_target_attributes(self, classes, y):
         """Store the target classes; a single task keeps sklearn's 1-D ``classes_``."""
