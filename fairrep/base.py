@@ -110,7 +110,11 @@ class BaseInvariantEstimator(BaseEstimator):
         y_codes, classes = (None, None) if y is None else self._encode_targets(y)
         s_enc = self._encode_s(s, _n_rows(X))
         net = self._build_net(X, classes, s_enc)
-        net.fit(self._batches(X, y_codes, s_enc, net.device))
+        data = self._batches(X, y_codes, s_enc, net.device)
+        # the batches hold their own copies of the codes: keep only what s was (its groups)
+        s_enc = V.reference_of(s_enc)
+        del y_codes
+        net.fit(data)
         self._commit(net, classes, y, s_enc)
 
     def _validate_X_y(self, X, y, s, reset):
@@ -289,7 +293,10 @@ class BaseInvariantEstimator(BaseEstimator):
                 s_enc = self._encode_s(s, n_samples)
             classes = None  # the target attributes stay as the first call set them
             net.module_.float()  # trains in float32 (see _commit)
-        net.partial_fit(self._batches(X, y_codes, s_enc, net.device), epochs=1)
+        data = self._batches(X, y_codes, s_enc, net.device)
+        s_enc = V.reference_of(s_enc)
+        del y_codes
+        net.partial_fit(data, epochs=1)
         self._commit(net, classes, y, s_enc)
 
     def _encode_s_given(self, s, n_samples, s_classes):
