@@ -191,3 +191,16 @@ def test_report_bad_representations():
         invariance_report(Z, np.c_[Z, Z[:, 0]])
     with pytest.raises(ValueError, match="NaN"):
         invariance_report(Z, np.full((20, 2), np.nan))
+
+
+def test_probe_works_with_metadata_routing_on():
+    import sklearn
+
+    from fairrep.metrics import probe_accuracy
+
+    rng = np.random.RandomState(0)
+    s = rng.randint(0, 2, 200)
+    Z = np.c_[s + 0.1 * rng.normal(size=200), rng.normal(size=200)]
+    with sklearn.config_context(enable_metadata_routing=True):
+        accuracy = probe_accuracy(Z[:150], s[:150], Z[150:], s[150:], random_state=0)
+    assert accuracy > 0.9

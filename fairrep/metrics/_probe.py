@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+from sklearn import config_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import balanced_accuracy_score
 from sklearn.model_selection import train_test_split
@@ -130,7 +131,11 @@ def _fit_probe(Z_train, s_train, Z_test, s_test, *, hidden_layer_sizes, test_siz
     # The MLP trains on mini-batches of at most 200 rows, so its matrix products
     # are tiny: multi-threaded BLAS only adds synchronisation overhead (and can
     # slow training down by an order of magnitude on a busy machine).
-    with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
+    # The probe is fairrep's own internal pipeline: its sample weights go straight to the MLP
+    # whatever the user's metadata-routing setting (with routing on, Pipeline.fit rejects
+    # step__param arguments).
+    with (warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"),
+          config_context(enable_metadata_routing=False)):
         warnings.simplefilter("ignore", category=ConvergenceWarning)
         weights = None
         if balanced:
