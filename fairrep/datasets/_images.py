@@ -283,6 +283,11 @@ def make_rotated_digits(*, angles=(-45, -22.5, 0, 22.5, 45), test_angles=(-65, -
         If ``angles`` is empty, if an angle is not a finite number or is listed twice, if
         ``test_angles`` shares an angle with ``angles``, or if ``test_size`` is not in (0, 1).
 
+    References
+    ----------
+    A. Jaiswal, D. Moyer, G. Ver Steeg, W. AbdAlmageed and P. Natarajan,
+    "Invariant representations through adversarial forgetting", AAAI 2020.
+
     Examples
     --------
     >>> import numpy as np
@@ -417,6 +422,11 @@ def make_shift_digits(*, kind="texture", strength=None, code_pixels=1, test_size
     ValueError
         If ``kind`` is unknown, ``strength`` is not in (0, 1], ``code_pixels`` is not 1 or 2,
         or ``test_size`` is not in (0, 1).
+
+    References
+    ----------
+    J.-H. Jacobsen, J. Behrmann, R. Zemel and M. Bethge, "Excessive
+    invariance causes adversarial vulnerability", ICLR 2019.
 
     Examples
     --------
@@ -558,6 +568,11 @@ def make_background_digits(*, background="texture", strength=0.5, test_size=0.3,
         If ``background`` is unknown, ``strength`` is not in (0, 1], or ``test_size`` is not
         in (0, 1).
 
+    References
+    ----------
+    Anonymous authors, "Isolating latent structure with cross-population
+    variational autoencoders", ICLR 2020 submission (under double-blind review).
+
     Examples
     --------
     >>> import numpy as np
@@ -650,6 +665,11 @@ def make_occluded_digits(*, test_size=0.3, random_state=None):
     ------
     ValueError
         If ``test_size`` is not in (0, 1).
+
+    References
+    ----------
+    A. Achille and S. Soatto, "Information dropout: learning optimal
+    representations through noisy computation", IEEE TPAMI 40(12), 2018.
 
     Examples
     --------
@@ -789,6 +809,14 @@ def make_sprites(*, n_samples=5000, size=16, random_state=None):
     ------
     ValueError
         If ``n_samples`` is not a positive integer or ``size`` is smaller than 8.
+
+    References
+    ----------
+    A. Jaiswal, D. Moyer, G. Ver Steeg, W. AbdAlmageed and P. Natarajan,
+    "Invariant representations through adversarial forgetting", AAAI 2020.
+
+    L. Matthey, I. Higgins, D. Hassabis and A. Lerchner, "dSprites:
+    disentanglement testing sprites dataset", 2017.
 
     Examples
     --------

@@ -368,6 +368,13 @@ def load_adult(*, sensitive="sex", subset="train", as_frame=False, return_X_y=Fa
     sensitive column is removed from ``data``; other protected attributes
     (e.g. ``race`` when ``sensitive="sex"``) stay as features.
 
+    References
+    ----------
+    B. Becker and R. Kohavi, "Adult", UCI Machine Learning Repository, 1996.
+
+    R. Kohavi, "Scaling up the accuracy of naive-Bayes classifiers: a
+    decision-tree hybrid", KDD 1996.
+
     Examples
     --------
     >>> from fairrep.datasets import load_adult
@@ -505,6 +512,11 @@ def load_german(
     -----
     Source: UCI Machine Learning Repository (Hofmann, 1994), licensed
     CC BY 4.0; see ``bunch.DESCR`` for the attribution.
+
+    References
+    ----------
+    H. Hofmann, "Statlog (German credit data)", UCI Machine Learning
+    Repository, 1994.
 
     Examples
     --------

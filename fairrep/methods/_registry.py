@@ -21,6 +21,30 @@ class MethodSpec:
         forgetting paper is ``adversary_weight``).
     paper : str
         Reference shown in listings and docs.
+
+    References
+    ----------
+    A. Jaiswal, D. Moyer, G. Ver Steeg, W. AbdAlmageed and P. Natarajan,
+    "Invariant representations through adversarial forgetting", AAAI 2020.
+
+    A. Achille and S. Soatto, "Information dropout: learning optimal
+    representations through noisy computation", IEEE TPAMI 40(12), 2018.
+
+    Y. Chen, W. Sun, Y. Li and A. Weller, "Scalable infomin learning",
+    NeurIPS 2022.
+
+    J.-H. Jacobsen, J. Behrmann, R. Zemel and M. Bethge, "Excessive
+    invariance causes adversarial vulnerability", ICLR 2019.
+
+    Anonymous authors, "Isolating latent structure with cross-population
+    variational autoencoders", ICLR 2020 submission (under double-blind review).
+
+    Examples
+    --------
+    >>> from fairrep.methods import get_method
+    >>> spec = get_method("forgetting")
+    >>> spec.transformer.__name__, spec.classifier.__name__, spec.strength_param
+    ('ForgettingTransformer', 'ForgettingClassifier', 'adversary_weight')
     """
 
     name: str
@@ -34,7 +58,42 @@ METHODS: dict[str, MethodSpec] = {}
 
 
 def register_method(spec):
-    """Add a method to the registry (its name must be new)."""
+    """Add a method to the registry (its name must be new).
+
+    References
+    ----------
+    A. Jaiswal, D. Moyer, G. Ver Steeg, W. AbdAlmageed and P. Natarajan,
+    "Invariant representations through adversarial forgetting", AAAI 2020.
+
+    A. Achille and S. Soatto, "Information dropout: learning optimal
+    representations through noisy computation", IEEE TPAMI 40(12), 2018.
+
+    Y. Chen, W. Sun, Y. Li and A. Weller, "Scalable infomin learning",
+    NeurIPS 2022.
+
+    J.-H. Jacobsen, J. Behrmann, R. Zemel and M. Bethge, "Excessive
+    invariance causes adversarial vulnerability", ICLR 2019.
+
+    Anonymous authors, "Isolating latent structure with cross-population
+    variational autoencoders", ICLR 2020 submission (under double-blind review).
+
+    Examples
+    --------
+    A new name for an existing method's estimators (removed again at the end, so that the
+    example leaves the registry as it found it):
+
+    >>> from dataclasses import replace
+    >>> from fairrep.methods import available_methods, get_method, register_method
+    >>> from fairrep.methods._registry import METHODS
+    >>> spec = register_method(replace(get_method("mmd"), name="my_mmd"))
+    >>> "my_mmd" in available_methods()
+    True
+    >>> del METHODS["my_mmd"]
+    >>> register_method(get_method("mmd"))
+    Traceback (most recent call last):
+        ...
+    ValueError: method 'mmd' is already registered
+    """
     if spec.name in METHODS:
         raise ValueError(f"method {spec.name!r} is already registered")
     METHODS[spec.name] = spec
@@ -42,12 +101,66 @@ def register_method(spec):
 
 
 def available_methods():
-    """Names of the registered methods, sorted."""
+    """Names of the registered methods, sorted.
+
+    References
+    ----------
+    A. Jaiswal, D. Moyer, G. Ver Steeg, W. AbdAlmageed and P. Natarajan,
+    "Invariant representations through adversarial forgetting", AAAI 2020.
+
+    A. Achille and S. Soatto, "Information dropout: learning optimal
+    representations through noisy computation", IEEE TPAMI 40(12), 2018.
+
+    Y. Chen, W. Sun, Y. Li and A. Weller, "Scalable infomin learning",
+    NeurIPS 2022.
+
+    J.-H. Jacobsen, J. Behrmann, R. Zemel and M. Bethge, "Excessive
+    invariance causes adversarial vulnerability", ICLR 2019.
+
+    Anonymous authors, "Isolating latent structure with cross-population
+    variational autoencoders", ICLR 2020 submission (under double-blind review).
+
+    Examples
+    --------
+    >>> from fairrep.methods import available_methods
+    >>> available_methods()[:3]
+    ['cpvae', 'cvib', 'forgetting']
+    >>> "information_dropout" in available_methods()
+    True
+    """
     return sorted(METHODS)
 
 
 def get_method(name):
-    """The :class:`MethodSpec` of ``name``; an unknown name lists the available ones."""
+    """The :class:`MethodSpec` of ``name``; an unknown name lists the available ones.
+
+    References
+    ----------
+    A. Jaiswal, D. Moyer, G. Ver Steeg, W. AbdAlmageed and P. Natarajan,
+    "Invariant representations through adversarial forgetting", AAAI 2020.
+
+    A. Achille and S. Soatto, "Information dropout: learning optimal
+    representations through noisy computation", IEEE TPAMI 40(12), 2018.
+
+    Y. Chen, W. Sun, Y. Li and A. Weller, "Scalable infomin learning",
+    NeurIPS 2022.
+
+    J.-H. Jacobsen, J. Behrmann, R. Zemel and M. Bethge, "Excessive
+    invariance causes adversarial vulnerability", ICLR 2019.
+
+    Anonymous authors, "Isolating latent structure with cross-population
+    variational autoencoders", ICLR 2020 submission (under double-blind review).
+
+    Examples
+    --------
+    >>> from fairrep.methods import get_method
+    >>> get_method("sliced_infomin").strength_param
+    'beta'
+    >>> get_method("forgeting")
+    Traceback (most recent call last):
+        ...
+    ValueError: method='forgeting' is not a fairrep method. Did you mean 'forgetting'? ...
+    """
     if name not in METHODS:
         import difflib
 

@@ -197,6 +197,11 @@ class InformationDropoutTransformer(TransformerMixin, _ClassifierBase):
     --------
     InformationDropoutClassifier : the same model, predicting y with its linear head.
 
+    References
+    ----------
+    A. Achille and S. Soatto, "Information dropout: learning optimal
+    representations through noisy computation", IEEE TPAMI 40(12), 2018.
+
     Examples
     --------
     >>> import numpy as np
@@ -224,6 +229,11 @@ class InformationDropoutClassifier(ClassifierMixin, TransformerMixin, InvariantC
     """ + _PARAMS_DOC + _ATTRIBUTES_DOC + """
     classes_ : ndarray or list of ndarray
         Labels of y (a list with one array per task for several tasks).
+
+    References
+    ----------
+    A. Achille and S. Soatto, "Information dropout: learning optimal
+    representations through noisy computation", IEEE TPAMI 40(12), 2018.
 
     Examples
     --------
@@ -279,6 +289,13 @@ class InformationDropoutAutoencoder(TransformerMixin, _InformationBase):
         ``train_loss`` (reconstruction + beta * kl), per sample.
     n_features_in_ : int
     n_epochs_ : int
+
+    References
+    ----------
+    A. Achille and S. Soatto, "Information dropout: learning optimal
+    representations through noisy computation", IEEE TPAMI 40(12), 2018.
+
+    D. P. Kingma and M. Welling, "Auto-encoding variational Bayes", ICLR 2014.
 
     Examples
     --------

@@ -69,6 +69,14 @@ def clustering_ari(Z, labels, *, n_clusters=None, n_init=10, random_state=None):
     --------
     sklearn.metrics.adjusted_rand_score : The index itself.
 
+    References
+    ----------
+    Anonymous authors, "Isolating latent structure with cross-population
+    variational autoencoders", ICLR 2020 submission (under double-blind review).
+
+    L. Hubert and P. Arabie, "Comparing partitions", Journal of Classification
+    2(1), 1985.
+
     Examples
     --------
     >>> import numpy as np

@@ -68,6 +68,17 @@ def max_correlation(Z, T, *, test_size=0.3, hidden_layer_sizes=(200,), n_iter=10
     rho : float
         In [0, 1].
 
+    References
+    ----------
+    A. Rényi, "On measures of dependence", Acta Mathematica Academiae
+    Scientiarum Hungarica 10, 1959.
+
+    V. Grari, B. Ruf, S. Lamprier and M. Detyniecki, "Fairness-aware neural
+    Rényi minimization for continuous features", IJCAI 2020.
+
+    Y. Chen, W. Sun, Y. Li and A. Weller, "Scalable infomin learning",
+    NeurIPS 2022.
+
     Examples
     --------
     >>> import numpy as np
@@ -149,6 +160,11 @@ def sliced_mutual_information(Z, T, *, n_slices=100, degree=3, random_state=None
     -------
     si : float
         In [0, 1].
+
+    References
+    ----------
+    Y. Chen, W. Sun, Y. Li and A. Weller, "Scalable infomin learning",
+    NeurIPS 2022.
 
     Examples
     --------

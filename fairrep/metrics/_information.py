@@ -35,6 +35,14 @@ def total_correlation(Z):
         Non-negative; ``inf`` when the (non-constant) columns are linearly dependent
         (singular covariance), 0.0 when fewer than two columns vary.
 
+    References
+    ----------
+    A. Achille and S. Soatto, "Information dropout: learning optimal
+    representations through noisy computation", IEEE TPAMI 40(12), 2018.
+
+    S. Watanabe, "Information theoretical analysis of multivariate
+    correlation", IBM Journal of Research and Development 4(1), 1960.
+
     Examples
     --------
     >>> import numpy as np

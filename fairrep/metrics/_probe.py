@@ -41,6 +41,14 @@ def majority_share(s):
     ValueError
         If ``s`` is empty or not 1-D.
 
+    References
+    ----------
+    A. Jaiswal, D. Moyer, G. Ver Steeg, W. AbdAlmageed and P. Natarajan,
+    "Invariant representations through adversarial forgetting", AAAI 2020.
+
+    A. Achille and S. Soatto, "Information dropout: learning optimal
+    representations through noisy computation", IEEE TPAMI 40(12), 2018.
+
     Examples
     --------
     >>> from fairrep.metrics import majority_share
@@ -212,6 +220,11 @@ def probe_accuracy(Z_train, s_train, Z_test=None, s_test=None, *,
     probe_report : Accuracy together with the chance level.
     majority_share : Chance level of the probe.
 
+    References
+    ----------
+    A. Jaiswal, D. Moyer, G. Ver Steeg, W. AbdAlmageed and P. Natarajan,
+    "Invariant representations through adversarial forgetting", AAAI 2020.
+
     Examples
     --------
     >>> import numpy as np
@@ -253,6 +266,14 @@ def probe_report(Z_train, s_train, Z_test=None, s_test=None, **kw):
     See Also
     --------
     probe_accuracy : The probe itself.
+
+    References
+    ----------
+    A. Jaiswal, D. Moyer, G. Ver Steeg, W. AbdAlmageed and P. Natarajan,
+    "Invariant representations through adversarial forgetting", AAAI 2020.
+
+    A. Achille and S. Soatto, "Information dropout: learning optimal
+    representations through noisy computation", IEEE TPAMI 40(12), 2018.
 
     Examples
     --------

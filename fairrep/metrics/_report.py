@@ -147,6 +147,17 @@ def invariance_report(Z_train, Z_test, *, y_train=None, y_test=None, s_train=Non
     --------
     probe_report : The probe and its chance level alone.
 
+    References
+    ----------
+    A. Jaiswal, D. Moyer, G. Ver Steeg, W. AbdAlmageed and P. Natarajan,
+    "Invariant representations through adversarial forgetting", AAAI 2020.
+
+    V. Grari, B. Ruf, S. Lamprier and M. Detyniecki, "Fairness-aware neural
+    Rényi minimization for continuous features", IJCAI 2020.
+
+    Y. Chen, W. Sun, Y. Li and A. Weller, "Scalable infomin learning",
+    NeurIPS 2022.
+
     Examples
     --------
     >>> import numpy as np

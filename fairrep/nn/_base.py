@@ -20,6 +20,26 @@ def make_mlp(sizes, activation=nn.ReLU, out_activation=None):
         Hidden activation.
     out_activation : nn.Module or None
         Applied after the last linear layer.
+
+    References
+    ----------
+    A. Jaiswal, D. Moyer, G. Ver Steeg, W. AbdAlmageed and P. Natarajan,
+    "Invariant representations through adversarial forgetting", AAAI 2020.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from fairrep.nn import make_mlp
+    >>> mlp = make_mlp([5, 16, 2], out_activation=torch.nn.Softmax(dim=1))
+    >>> mlp
+    Sequential(
+      (0): Linear(in_features=5, out_features=16, bias=True)
+      (1): ReLU()
+      (2): Linear(in_features=16, out_features=2, bias=True)
+      (3): Softmax(dim=1)
+    )
+    >>> mlp(torch.zeros(3, 5)).shape
+    torch.Size([3, 2])
     """
     sizes = list(sizes)
     layers = []
@@ -41,6 +61,22 @@ def multi_head_cross_entropy(logits, targets, cardinalities):
     targets : LongTensor of shape (n, n_heads)
     cardinalities : sequence of int
         Number of classes of each head.
+
+    References
+    ----------
+    A. Jaiswal, D. Moyer, G. Ver Steeg, W. AbdAlmageed and P. Natarajan,
+    "Invariant representations through adversarial forgetting", AAAI 2020.
+
+    Examples
+    --------
+    Two heads, with 2 and 3 classes; uniform logits cost log 2 + log 3:
+
+    >>> import torch
+    >>> from fairrep.nn import multi_head_cross_entropy
+    >>> logits = torch.zeros(4, 5)
+    >>> targets = torch.tensor([[0, 2], [1, 0], [1, 1], [0, 2]])
+    >>> round(float(multi_head_cross_entropy(logits, targets, [2, 3])), 4)
+    1.7918
     """
     loss = logits.new_zeros(())
     start = 0
@@ -62,9 +98,37 @@ class InvariantModule(nn.Module):
       term); ``generator`` is the ``torch.Generator`` to draw any randomness from;
     - ``adversary_parameters()`` lists the parameters updated by the adversary optimizer
       (empty for methods without an adversary); every other parameter belongs to the model;
-    - ``adversary_inputs(X, generator)`` and ``adversary_loss_terms(inputs, s)`` define the adversary's
-      own update, run ``adversary_steps`` times per model update on the same batch with the
-      inputs computed once (they carry no gradient to the model).
+    - ``adversary_inputs(X, generator)`` and ``adversary_loss_terms(inputs, s)`` define the
+      adversary's own update, run ``adversary_steps`` times per model update on the same
+      batch with the inputs computed once (they carry no gradient to the model).
+
+    References
+    ----------
+    A. Jaiswal, D. Moyer, G. Ver Steeg, W. AbdAlmageed and P. Natarajan,
+    "Invariant representations through adversarial forgetting", AAAI 2020.
+
+    A. Achille and S. Soatto, "Information dropout: learning optimal
+    representations through noisy computation", IEEE TPAMI 40(12), 2018.
+
+    Examples
+    --------
+    Every network of :mod:`fairrep.nn` follows the protocol:
+
+    >>> import torch
+    >>> from fairrep.nn import InvariantModule, MMDNetwork
+    >>> g = torch.Generator().manual_seed(0)
+    >>> X = torch.randn(8, 5, generator=g)
+    >>> y = torch.randint(0, 2, (8, 1), generator=g)
+    >>> s = torch.randint(0, 2, (8, 1), generator=g)
+    >>> net = MMDNetwork(5, 3, [2], s_cardinalities=[2], hidden_layer_sizes=(8,))
+    >>> isinstance(net, InvariantModule)
+    True
+    >>> net(X).shape
+    torch.Size([8, 3])
+    >>> sorted(net.loss_terms(X, y, s, generator=g))
+    ['loss', 'mmd', 'task']
+    >>> net.adversary_parameters()
+    []
     """
 
     def adversary_parameters(self):

@@ -49,6 +49,25 @@ class GradientReversal(nn.Module):
     ----------
     coefficient : float, default=1.0
         lambda, the scale of the reversed gradient; may be changed between steps (a schedule).
+
+    References
+    ----------
+    Y. Ganin, E. Ustinova, H. Ajakan, P. Germain, H. Larochelle, F. Laviolette,
+    M. Marchand and V. Lempitsky, "Domain-adversarial training of neural
+    networks", JMLR 17(59), 2016.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from fairrep.nn import GradientReversal
+    >>> x = torch.ones(2, 3, requires_grad=True)
+    >>> out = GradientReversal(coefficient=0.5)(x)
+    >>> torch.equal(out, x)
+    True
+    >>> out.sum().backward()
+    >>> x.grad
+    tensor([[-0.5000, -0.5000, -0.5000],
+            [-0.5000, -0.5000, -0.5000]])
     """
 
     def __init__(self, coefficient=1.0):
@@ -103,6 +122,26 @@ def mmd2(x, y, scales=MMD_SCALES, bandwidth=None):
     MMD^2 = mean k(x, x') + mean k(y, y') - 2 mean k(x, y) with the kernel of
     :func:`gaussian_kernel` on the pooled sample (median heuristic times ``scales``). It is
     the squared RKHS distance between the two empirical mean embeddings, hence >= 0.
+
+    References
+    ----------
+    Y. Li, K. Swersky and R. Zemel, "Learning unbiased features",
+    arXiv:1412.5244, 2014.
+
+    A. Gretton, K. M. Borgwardt, M. J. Rasch, B. Schölkopf and A. Smola, "A
+    kernel two-sample test", JMLR 13, 2012.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from fairrep.nn import mmd2
+    >>> g = torch.Generator().manual_seed(0)
+    >>> a = torch.randn(20, 2, generator=g)
+    >>> b = torch.randn(20, 2, generator=g) + 3.0
+    >>> float(mmd2(a, a))
+    0.0
+    >>> bool(mmd2(a, b) > mmd2(a, torch.randn(20, 2, generator=g)))
+    True
     """
     n = x.shape[0]
     K = gaussian_kernel(torch.cat([x, y]), scales, bandwidth)
@@ -115,6 +154,25 @@ def hsic(x, t, bandwidth_x=None, bandwidth_t=None):
     HSIC_b = tr(K H L H) / (n - 1)^2, H the centring matrix, K and L Gaussian Gram matrices of
     the rows of ``x`` and ``t`` (median-heuristic bandwidths by default). On one-hot ``t`` the
     Gaussian kernel takes two values, i.e. it is an affine map of the delta kernel.
+
+    References
+    ----------
+    A. Gretton, O. Bousquet, A. Smola and B. Schölkopf, "Measuring
+    statistical dependence with Hilbert-Schmidt norms", ALT 2005.
+
+    R. Lopez, J. Regier, M. I. Jordan and N. Yosef, "Information constraints
+    on auto-encoding variational Bayes", NeurIPS 2018.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from fairrep.nn import hsic
+    >>> g = torch.Generator().manual_seed(0)
+    >>> x = torch.randn(50, 2, generator=g)
+    >>> dependent = hsic(x, x[:, :1] ** 2)
+    >>> independent = hsic(x, torch.randn(50, 1, generator=g))
+    >>> dependent.shape, bool(dependent > independent)
+    (torch.Size([]), True)
     """
     n = x.shape[0]
     if n < 2:
@@ -199,6 +257,32 @@ class GradientReversalNetwork(EncoderPredictorNetwork):
         ``total_steps`` done; 'constant': lambda = adversary_weight throughout.
     total_steps : int
         Training batches of the whole fit (the module counts its training steps).
+
+    References
+    ----------
+    Y. Ganin, E. Ustinova, H. Ajakan, P. Germain, H. Larochelle, F. Laviolette,
+    M. Marchand and V. Lempitsky, "Domain-adversarial training of neural
+    networks", JMLR 17(59), 2016.
+
+    Q. Xie, Z. Dai, Y. Du, E. Hovy and G. Neubig, "Controllable invariance
+    through adversarial feature learning", NeurIPS 2017.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from fairrep.nn import GradientReversalNetwork
+    >>> g = torch.Generator().manual_seed(0)
+    >>> X = torch.randn(8, 5, generator=g)
+    >>> y = torch.randint(0, 2, (8, 1), generator=g)
+    >>> s = torch.randint(0, 2, (8, 1), generator=g)
+    >>> net = GradientReversalNetwork(5, 3, [2], s_cardinalities=[2], hidden_layer_sizes=(8,),
+    ...                               schedule="constant")
+    >>> net(X).shape
+    torch.Size([8, 3])
+    >>> sorted(net.loss_terms(X, y, s, generator=g))
+    ['adversary', 'loss', 'reversal', 'task']
+    >>> net.coefficient()
+    1.0
     """
 
     def __init__(self, n_features, n_components, n_classes, s_cardinalities=None,
@@ -250,6 +334,29 @@ class MMDNetwork(EncoderPredictorNetwork):
         Weight of the MMD^2 term.
     scales : tuple of float
         Bandwidth multipliers of the Gaussian mixture kernel around the median heuristic.
+
+    References
+    ----------
+    Y. Li, K. Swersky and R. Zemel, "Learning unbiased features",
+    arXiv:1412.5244, 2014.
+
+    A. Gretton, K. M. Borgwardt, M. J. Rasch, B. Schölkopf and A. Smola, "A
+    kernel two-sample test", JMLR 13, 2012.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from fairrep.nn import MMDNetwork
+    >>> g = torch.Generator().manual_seed(0)
+    >>> X = torch.randn(8, 5, generator=g)
+    >>> y = torch.randint(0, 2, (8, 1), generator=g)
+    >>> s = torch.randint(0, 2, (8, 1), generator=g)
+    >>> net = MMDNetwork(5, 3, [2], s_cardinalities=[2], hidden_layer_sizes=(8,))
+    >>> net(X).shape
+    torch.Size([8, 3])
+    >>> terms = net.loss_terms(X, y, s, generator=g)
+    >>> sorted(terms), bool(terms["mmd"] >= 0)
+    (['loss', 'mmd', 'task'], True)
     """
 
     def __init__(self, n_features, n_components, n_classes, s_cardinalities=None,
@@ -287,6 +394,30 @@ class HSICNetwork(EncoderPredictorNetwork):
         Dimension of T; None: no penalty.
     hsic_weight : float
         Weight of the HSIC term.
+
+    References
+    ----------
+    R. Lopez, J. Regier, M. I. Jordan and N. Yosef, "Information constraints
+    on auto-encoding variational Bayes", NeurIPS 2018.
+
+    A. Gretton, O. Bousquet, A. Smola and B. Schölkopf, "Measuring
+    statistical dependence with Hilbert-Schmidt norms", ALT 2005.
+
+    Examples
+    --------
+    ``s`` enters the penalty as its numeric encoding T (here one-hot):
+
+    >>> import torch
+    >>> from fairrep.nn import HSICNetwork
+    >>> g = torch.Generator().manual_seed(0)
+    >>> X = torch.randn(8, 5, generator=g)
+    >>> y = torch.randint(0, 2, (8, 1), generator=g)
+    >>> T = torch.nn.functional.one_hot(torch.randint(0, 2, (8,), generator=g), 2)
+    >>> net = HSICNetwork(5, 3, [2], dim_t=2, hidden_layer_sizes=(8,))
+    >>> net(X).shape
+    torch.Size([8, 3])
+    >>> sorted(net.loss_terms(X, y, T, generator=g))
+    ['hsic', 'loss', 'task']
     """
 
     def __init__(self, n_features, n_components, n_classes, dim_t=None,

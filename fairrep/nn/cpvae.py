@@ -309,6 +309,29 @@ class CrossPopulationVAENetwork(InvariantModule):
     ``sum_k pi_k (I(x_k; t_k) - I(x_-k; t_k))``, eq. (4)-(5), whose marginal KLs cancel) and
     ``loss``: ``reconstruction + kl_shared + alpha * cross_kl`` with the MI term, else
     ``reconstruction + kl_shared + kl_private`` (the negative ELBO).
+
+    References
+    ----------
+    Anonymous authors, "Isolating latent structure with cross-population
+    variational autoencoders", ICLR 2020 submission (under double-blind review).
+
+    Examples
+    --------
+    The population of each row is passed as the first column of ``s``:
+
+    >>> import torch
+    >>> from fairrep.nn import CrossPopulationVAENetwork
+    >>> g = torch.Generator().manual_seed(0)
+    >>> X = torch.randn(8, 5, generator=g)
+    >>> populations = torch.tensor([[0], [1], [0], [1], [0], [1], [0], [1]])
+    >>> net = CrossPopulationVAENetwork(5, n_populations=2, n_shared=3, n_private=2,
+    ...                                 hidden_layer_sizes=(8,))
+    >>> net(X).shape, net.private_means(X).shape
+    (torch.Size([8, 3]), torch.Size([8, 2, 2]))
+    >>> sorted(net.loss_terms(X, None, populations, generator=g))
+    ['cross_kl', 'kl_private', 'kl_shared', 'loss', 'mi', 'reconstruction']
+    >>> net.sample(4, population=1, generator=g).shape
+    torch.Size([4, 5])
     """
 
     def __init__(self, n_features, n_populations, n_shared=10, n_private=5,

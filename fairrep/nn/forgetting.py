@@ -40,6 +40,29 @@ class AdversarialForgettingNetwork(InvariantModule):
         rho, delta and lambda of eq. (1).
     precision : float
         q, the precision at which z~ is represented (see :meth:`forget`); 0 is exact.
+
+    References
+    ----------
+    A. Jaiswal, D. Moyer, G. Ver Steeg, W. AbdAlmageed and P. Natarajan,
+    "Invariant representations through adversarial forgetting", AAAI 2020.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from fairrep.nn import AdversarialForgettingNetwork
+    >>> g = torch.Generator().manual_seed(0)
+    >>> X = torch.randn(8, 5, generator=g)
+    >>> y = torch.randint(0, 2, (8, 1), generator=g)
+    >>> s = torch.randint(0, 2, (8, 1), generator=g)
+    >>> net = AdversarialForgettingNetwork(5, 3, [2], s_cardinalities=[2], s_columns=[[0]],
+    ...                                    hidden_layer_sizes=(8,))
+    >>> net(X).shape, net.masks(X).shape
+    (torch.Size([8, 3]), torch.Size([8, 1, 3]))
+    >>> sorted(net.loss_terms(X, y, s, generator=g))
+    ['adversary', 'loss', 'mask', 'reconstruction', 'task']
+    >>> inputs = net.adversary_inputs(X, generator=g).detach()
+    >>> sorted(net.adversary_loss_terms(inputs, s))
+    ['discriminator', 'loss']
     """
 
     def __init__(self, n_features, n_components, n_classes, s_cardinalities=None,

@@ -70,6 +70,26 @@ class InformationDropout(nn.Module):
       form is KL = log(sigma / alpha) + (alpha^2 + (log f(h) - mu)^2) / (2 sigma^2) - 1/2.
       This is eq. (6) of the paper with the posterior mean log f(h) written out (the printed
       eq. (6) has mu^2 in place of (log f(h) - mu)^2, i.e. it takes f(h) = 1).
+
+    References
+    ----------
+    A. Achille and S. Soatto, "Information dropout: learning optimal
+    representations through noisy computation", IEEE TPAMI 40(12), 2018.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from fairrep.nn import InformationDropout
+    >>> g = torch.Generator().manual_seed(0)
+    >>> x = torch.randn(8, 5, generator=g)
+    >>> h = torch.randn(8, 3, generator=g)
+    >>> layer = InformationDropout(n_inputs=5, n_units=3)
+    >>> z, kl = layer(h, x, generator=g)
+    >>> z.shape, kl.shape, bool((kl >= 0).all())
+    (torch.Size([8, 3]), torch.Size([3]), True)
+    >>> _ = layer.eval()
+    >>> torch.equal(layer(h, x)[0], torch.relu(h))  # no noise in eval mode
+    True
     """
 
     def __init__(self, n_inputs, n_units, activation="relu", max_alpha=0.7, noisy=False):
@@ -204,6 +224,26 @@ class InformationDropoutNetwork(InvariantModule):
     ``loss_terms`` returns ``task`` (the cross-entropy, summed over tasks), ``kl`` (the KL
     summed over units and layers, averaged over the batch) and
     ``loss = task + beta * kl / n_train``.
+
+    References
+    ----------
+    A. Achille and S. Soatto, "Information dropout: learning optimal
+    representations through noisy computation", IEEE TPAMI 40(12), 2018.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from fairrep.nn import InformationDropoutNetwork
+    >>> g = torch.Generator().manual_seed(0)
+    >>> X = torch.randn(8, 5, generator=g)
+    >>> y = torch.randint(0, 2, (8, 1), generator=g)
+    >>> net = InformationDropoutNetwork(5, [2], layer_sizes=(6, 4), n_train=8)
+    >>> net(X, generator=g).shape
+    torch.Size([8, 4])
+    >>> sorted(net.loss_terms(X, y, None, generator=g))
+    ['kl', 'loss', 'task']
+    >>> net.unit_information(X).shape  # 6 + 4 units
+    torch.Size([8, 10])
     """
 
     def __init__(self, n_features, n_classes, layer_sizes=(64,), activation="relu",
@@ -287,6 +327,27 @@ class InformationDropoutAutoencoder(InvariantModule):
     ``loss_terms`` returns ``reconstruction`` (-log p(x|u), summed over features, one sample of
     u), ``kl`` (summed over units) and ``loss = reconstruction + beta * kl``, all averaged over
     the batch: per-sample quantities, not divided by N_train.
+
+    References
+    ----------
+    A. Achille and S. Soatto, "Information dropout: learning optimal
+    representations through noisy computation", IEEE TPAMI 40(12), 2018.
+
+    D. P. Kingma and M. Welling, "Auto-encoding variational Bayes", ICLR 2014.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from fairrep.nn import InformationDropoutAutoencoder
+    >>> g = torch.Generator().manual_seed(0)
+    >>> X = torch.randn(8, 5, generator=g)
+    >>> vae = InformationDropoutAutoencoder(5, 3, hidden_layer_sizes=(8,))
+    >>> vae(X).shape
+    torch.Size([8, 3])
+    >>> sorted(vae.loss_terms(X, None, None, generator=g))
+    ['kl', 'loss', 'reconstruction']
+    >>> vae.elbo(X, generator=g).shape
+    torch.Size([8])
     """
 
     def __init__(self, n_features, n_components, hidden_layer_sizes=(64,), max_alpha=0.7,

@@ -80,6 +80,28 @@ class ActNorm(InvertibleModule):
     eps : float, default=1e-2
         Added to the batch variance at initialisation: a (nearly) constant channel gets a
         scale of at most ``eps ** -0.5`` instead of blowing up.
+
+    References
+    ----------
+    D. P. Kingma and P. Dhariwal, "Glow: generative flow with invertible 1x1
+    convolutions", NeurIPS 2018.
+
+    J.-H. Jacobsen, J. Behrmann, R. Zemel and M. Bethge, "Excessive
+    invariance causes adversarial vulnerability", ICLR 2019.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from fairrep.nn import ActNorm
+    >>> x = 3.0 + 2.0 * torch.randn(16, 4, generator=torch.Generator().manual_seed(0))
+    >>> actnorm = ActNorm(4)
+    >>> y, logdet = actnorm(x)  # the first training batch initialises bias and scale
+    >>> y.shape, logdet.shape, bool(actnorm.initialized)
+    (torch.Size([16, 4]), torch.Size([16]), True)
+    >>> torch.allclose(y.mean(dim=0), torch.zeros(4), atol=1e-5)
+    True
+    >>> torch.allclose(actnorm.inverse(y), x, atol=1e-5)
+    True
     """
 
     def __init__(self, n_channels, eps=1e-2):
@@ -119,6 +141,26 @@ class InvertibleLinear(InvertibleModule):
     Parameters
     ----------
     n_channels : int
+
+    References
+    ----------
+    D. P. Kingma and P. Dhariwal, "Glow: generative flow with invertible 1x1
+    convolutions", NeurIPS 2018.
+
+    J.-H. Jacobsen, J. Behrmann, R. Zemel and M. Bethge, "Excessive
+    invariance causes adversarial vulnerability", ICLR 2019.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from fairrep.nn import InvertibleLinear
+    >>> x = torch.randn(8, 4, generator=torch.Generator().manual_seed(0))
+    >>> mixing = InvertibleLinear(4)
+    >>> y, logdet = mixing(x)
+    >>> y.shape, logdet.shape
+    (torch.Size([8, 4]), torch.Size([8]))
+    >>> torch.allclose(mixing.inverse(y), x, atol=1e-5)
+    True
     """
 
     def __init__(self, n_channels):
@@ -163,6 +205,22 @@ class Permutation(InvertibleModule):
     kind : {'reverse', 'random'}, default='reverse'
         'reverse' flips the channel order (the reference code's choice); 'random' draws a
         permutation from torch's global generator.
+
+    References
+    ----------
+    L. Dinh, J. Sohl-Dickstein and S. Bengio, "Density estimation using Real
+    NVP", ICLR 2017.
+
+    J.-H. Jacobsen, J. Behrmann, R. Zemel and M. Bethge, "Excessive
+    invariance causes adversarial vulnerability", ICLR 2019.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from fairrep.nn import Permutation
+    >>> y, logdet = Permutation(4)(torch.tensor([[0.0, 1.0, 2.0, 3.0]]))
+    >>> y, logdet
+    (tensor([[3., 2., 1., 0.]]), tensor([0.]))
     """
 
     def __init__(self, n_channels, kind="reverse"):
@@ -236,6 +294,29 @@ class AdditiveCoupling(_Coupling):
         first and last, 1x1 ones between them).
     conv : bool, default=False
         Whether the input is an image (n, C, H, W).
+
+    References
+    ----------
+    L. Dinh, D. Krueger and Y. Bengio, "NICE: non-linear independent
+    components estimation", ICLR 2015 (workshop track).
+
+    J.-H. Jacobsen, A. Smeulders and E. Oyallon, "i-RevNet: deep invertible
+    networks", ICLR 2018.
+
+    J.-H. Jacobsen, J. Behrmann, R. Zemel and M. Bethge, "Excessive
+    invariance causes adversarial vulnerability", ICLR 2019.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from fairrep.nn import AdditiveCoupling
+    >>> x = torch.randn(8, 4, generator=torch.Generator().manual_seed(0))
+    >>> coupling = AdditiveCoupling(4, hidden_layer_sizes=(8,))
+    >>> y, logdet = coupling(x)
+    >>> torch.equal(y[:, :2], x[:, :2]), bool((logdet == 0).all())
+    (True, True)
+    >>> torch.allclose(coupling.inverse(y), x, atol=1e-6)
+    True
     """
 
     def forward(self, x):
@@ -259,6 +340,26 @@ class AffineCoupling(_Coupling):
         As in :class:`AdditiveCoupling`.
     scale_bound : float, default=2.0
         The bound of ``|log_s|``.
+
+    References
+    ----------
+    L. Dinh, J. Sohl-Dickstein and S. Bengio, "Density estimation using Real
+    NVP", ICLR 2017.
+
+    J.-H. Jacobsen, J. Behrmann, R. Zemel and M. Bethge, "Excessive
+    invariance causes adversarial vulnerability", ICLR 2019.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from fairrep.nn import AffineCoupling
+    >>> x = torch.randn(8, 4, generator=torch.Generator().manual_seed(0))
+    >>> coupling = AffineCoupling(4, hidden_layer_sizes=(8,))
+    >>> y, logdet = coupling(x)
+    >>> y.shape, logdet.shape, torch.equal(y[:, :2], x[:, :2])
+    (torch.Size([8, 4]), torch.Size([8]), True)
+    >>> torch.allclose(coupling.inverse(y), x, atol=1e-5)
+    True
     """
 
     n_params = 2
@@ -289,6 +390,28 @@ class Squeeze(InvertibleModule):
 
     The invertible downsampling of RealNVP / i-RevNet (log-determinant 0); H and W must be
     even.
+
+    References
+    ----------
+    L. Dinh, J. Sohl-Dickstein and S. Bengio, "Density estimation using Real
+    NVP", ICLR 2017.
+
+    J.-H. Jacobsen, A. Smeulders and E. Oyallon, "i-RevNet: deep invertible
+    networks", ICLR 2018.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from fairrep.nn import Squeeze
+    >>> image = torch.arange(16.0).reshape(1, 1, 4, 4)
+    >>> squeeze = Squeeze()
+    >>> y, logdet = squeeze(image)
+    >>> y.shape
+    torch.Size([1, 4, 2, 2])
+    >>> y[0, :, 0, 0]  # the top-left 2x2 patch
+    tensor([0., 1., 4., 5.])
+    >>> torch.equal(squeeze.inverse(y), image)
+    True
     """
 
     def forward(self, x):
@@ -351,7 +474,29 @@ class FlattenChannelsLast(InvertibleModule):
 
 
 class InvertibleSequential(InvertibleModule):
-    """A chain of invertible blocks; log-determinants add up, the inverse runs backwards."""
+    """A chain of invertible blocks; log-determinants add up, the inverse runs backwards.
+
+    References
+    ----------
+    J.-H. Jacobsen, J. Behrmann, R. Zemel and M. Bethge, "Excessive
+    invariance causes adversarial vulnerability", ICLR 2019.
+
+    D. P. Kingma and P. Dhariwal, "Glow: generative flow with invertible 1x1
+    convolutions", NeurIPS 2018.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from fairrep.nn import ActNorm, AdditiveCoupling, InvertibleSequential, Permutation
+    >>> x = torch.randn(8, 4, generator=torch.Generator().manual_seed(0))
+    >>> flow = InvertibleSequential(ActNorm(4), Permutation(4),
+    ...                             AdditiveCoupling(4, hidden_layer_sizes=(8,)))
+    >>> y, logdet = flow(x)
+    >>> len(flow), y.shape, logdet.shape
+    (3, torch.Size([8, 4]), torch.Size([8]))
+    >>> torch.allclose(flow.inverse(y), x, atol=1e-5)
+    True
+    """
 
     def __init__(self, *blocks):
         super().__init__()
@@ -449,6 +594,29 @@ def dense_flow(n_features, n_blocks=4, hidden_layer_sizes=(64,), coupling="affin
     -------
     InvertibleSequential
         R^d -> R^d.
+
+    References
+    ----------
+    J.-H. Jacobsen, J. Behrmann, R. Zemel and M. Bethge, "Excessive
+    invariance causes adversarial vulnerability", ICLR 2019.
+
+    D. P. Kingma and P. Dhariwal, "Glow: generative flow with invertible 1x1
+    convolutions", NeurIPS 2018.
+
+    L. Dinh, J. Sohl-Dickstein and S. Bengio, "Density estimation using Real
+    NVP", ICLR 2017.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from fairrep.nn import dense_flow
+    >>> x = torch.randn(8, 4, generator=torch.Generator().manual_seed(0))
+    >>> flow = dense_flow(4, n_blocks=2, hidden_layer_sizes=(8,))
+    >>> len(flow)  # two steps of ActNorm, mixing and coupling
+    6
+    >>> z, logdet = flow(x)
+    >>> z.shape, torch.allclose(flow.inverse(z), x, atol=1e-5)
+    (torch.Size([8, 4]), True)
     """
     return InvertibleSequential(*_steps(n_features, n_blocks, hidden_layer_sizes, coupling,
                                         mixing, conv=False))
@@ -480,6 +648,29 @@ def conv_flow(image_shape, n_blocks=4, hidden_layer_sizes=(32,), coupling="affin
     -------
     InvertibleSequential
         R^(C*H*W) -> R^(C*H*W).
+
+    References
+    ----------
+    J.-H. Jacobsen, J. Behrmann, R. Zemel and M. Bethge, "Excessive
+    invariance causes adversarial vulnerability", ICLR 2019.
+
+    J.-H. Jacobsen, A. Smeulders and E. Oyallon, "i-RevNet: deep invertible
+    networks", ICLR 2018.
+
+    D. P. Kingma and P. Dhariwal, "Glow: generative flow with invertible 1x1
+    convolutions", NeurIPS 2018.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from fairrep.nn import conv_flow
+    >>> x = torch.randn(2, 16, generator=torch.Generator().manual_seed(0))  # 1x4x4 images
+    >>> flow = conv_flow((1, 4, 4), n_blocks=1, hidden_layer_sizes=(4,))
+    >>> z, logdet = flow(x)
+    >>> z.shape, logdet.shape
+    (torch.Size([2, 16]), torch.Size([2]))
+    >>> torch.allclose(flow.inverse(z), x, atol=1e-5)
+    True
     """
     c, h, w = image_shape
     if h % 2 ** n_levels or w % 2 ** n_levels:
@@ -543,6 +734,31 @@ class FullyInvertibleRevNet(InvariantModule):
         batch's labels (the reference code).
     pad_std : float, default=0.01
         Standard deviation of the padding noise in training.
+
+    References
+    ----------
+    J.-H. Jacobsen, J. Behrmann, R. Zemel and M. Bethge, "Excessive
+    invariance causes adversarial vulnerability", ICLR 2019.
+
+    J.-H. Jacobsen, A. Smeulders and E. Oyallon, "i-RevNet: deep invertible
+    networks", ICLR 2018.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from fairrep.nn import FullyInvertibleRevNet
+    >>> g = torch.Generator().manual_seed(0)
+    >>> X = torch.randn(8, 4, generator=g)
+    >>> y = torch.randint(0, 2, (8, 1), generator=g)
+    >>> net = FullyInvertibleRevNet(4, [2], n_blocks=2, hidden_layer_sizes=(8,),
+    ...                             nuisance_hidden_layer_sizes=(8,))
+    >>> z = net(X)
+    >>> z.shape, net.predict_logits(X)[0].shape, net.represent(X, "nuisance").shape
+    (torch.Size([8, 4]), torch.Size([8, 2]), torch.Size([8, 2]))
+    >>> torch.allclose(net.inverse(z), X, atol=1e-4)
+    True
+    >>> sorted(net.loss_terms(X, y, y, generator=g))
+    ['loss', 'nll', 'nuisance', 'task']
     """
 
     def __init__(self, n_features, n_classes, image_shape=None, n_blocks=4,

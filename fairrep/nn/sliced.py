@@ -179,6 +179,22 @@ def fit_slices(z, t, n_slices, degree, generator=None, ridge=CCA_RIDGE):
     Returns
     -------
     SliceSolution
+
+    References
+    ----------
+    Y. Chen, W. Sun, Y. Li and A. Weller, "Scalable infomin learning",
+    NeurIPS 2022.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from fairrep.nn import fit_slices
+    >>> g = torch.Generator().manual_seed(0)
+    >>> z = torch.randn(64, 3, generator=g)
+    >>> t = z[:, :1] ** 3
+    >>> solution = fit_slices(z, t, n_slices=10, degree=3, generator=g)
+    >>> solution.theta.shape, solution.phi.shape, solution.heldout_corr.shape
+    (torch.Size([10, 3]), torch.Size([10, 1]), torch.Size([10]))
     """
     with torch.no_grad(), _full_precision(z):
         z = _at_least_float32(z.detach())
@@ -203,6 +219,23 @@ def sliced_information(z, t, solution, degree, reduction="max"):
     Returns the sup (``reduction='max'``, the paper's estimate) or the mean
     (``reduction='mean'``) over slice pairs of ``|rho(h_i(theta_i^T z), g_i(phi_i^T t))|`` on this
     batch, a scalar in [0, 1] through which the gradient reaches ``z``.
+
+    References
+    ----------
+    Y. Chen, W. Sun, Y. Li and A. Weller, "Scalable infomin learning",
+    NeurIPS 2022.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from fairrep.nn import fit_slices, sliced_information
+    >>> g = torch.Generator().manual_seed(0)
+    >>> z = torch.randn(64, 3, generator=g, requires_grad=True)
+    >>> t = z.detach()[:, :1] ** 3
+    >>> solution = fit_slices(z, t, n_slices=10, degree=3, generator=g)
+    >>> si = sliced_information(z, t, solution, degree=3)
+    >>> si.shape, bool(0 <= si <= 1), si.requires_grad
+    (torch.Size([]), True, True)
     """
     with _full_precision(z):
         z = _at_least_float32(z)
@@ -234,6 +267,25 @@ class HGRNetwork(nn.Module):
     dim_z, dim_t : int
         Dimensions of Z and T.
     hidden_layer_sizes : tuple of int, default=(200,)
+
+    References
+    ----------
+    A. Rényi, "On measures of dependence", Acta Mathematica Academiae
+    Scientiarum Hungarica 10, 1959.
+
+    V. Grari, B. Ruf, S. Lamprier and M. Detyniecki, "Fairness-aware neural
+    Rényi minimization for continuous features", IJCAI 2020.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from fairrep.nn import HGRNetwork
+    >>> g = torch.Generator().manual_seed(0)
+    >>> z = torch.randn(32, 3, generator=g)
+    >>> t = torch.randn(32, 2, generator=g)
+    >>> rho = HGRNetwork(dim_z=3, dim_t=2, hidden_layer_sizes=(8,))(z, t)
+    >>> rho.shape, bool(rho.abs() <= 1)
+    (torch.Size([]), True)
     """
 
     def __init__(self, dim_z, dim_t, hidden_layer_sizes=(200,)):
@@ -290,6 +342,36 @@ class SlicedInfominNetwork(InvariantModule):
         slice instead of the single (noisiest) best one and removed far more of s on the
         synthetic and Adult data (see tests/test_sliced_infomin.py). SI in ``history`` is
         then the mean over slices.
+
+    References
+    ----------
+    Y. Chen, W. Sun, Y. Li and A. Weller, "Scalable infomin learning",
+    NeurIPS 2022.
+
+    A. Rényi, "On measures of dependence", Acta Mathematica Academiae
+    Scientiarum Hungarica 10, 1959.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from fairrep.nn import SlicedInfominNetwork
+    >>> g = torch.Generator().manual_seed(0)
+    >>> X = torch.randn(8, 5, generator=g)
+    >>> y = torch.randint(0, 2, (8, 1), generator=g)
+    >>> T = torch.nn.functional.one_hot(torch.randint(0, 2, (8,), generator=g), 2)
+    >>> net = SlicedInfominNetwork(5, 3, n_classes=[2], dim_t=2, hidden_layer_sizes=(8,),
+    ...                            n_slices=5)
+    >>> net(X).shape
+    torch.Size([8, 3])
+    >>> sorted(net.loss_terms(X, y, T, generator=g))
+    ['loss', 'si', 'task']
+
+    Without ``n_classes`` the task is to reconstruct X; the Renyi estimator adds an adversary:
+
+    >>> net = SlicedInfominNetwork(5, 3, dim_t=2, hidden_layer_sizes=(8,), estimator="renyi",
+    ...                            adversary_hidden=(8,))
+    >>> sorted(net.loss_terms(X, None, T, generator=g))
+    ['hgr', 'loss', 'reconstruction']
     """
 
     def __init__(self, n_features, n_components, n_classes=None, dim_t=None,

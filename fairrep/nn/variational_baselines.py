@@ -211,6 +211,26 @@ class VFAENetwork(InvariantModule):
         the true s. False: q(z1 | x), the decoder alone sees s.
     scales : tuple of float
         Bandwidth multipliers of the MMD's Gaussian kernel mixture.
+
+    References
+    ----------
+    C. Louizos, K. Swersky, Y. Li, M. Welling and R. Zemel, "The variational
+    fair autoencoder", ICLR 2016.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from fairrep.nn import VFAENetwork
+    >>> g = torch.Generator().manual_seed(0)
+    >>> X = torch.randn(8, 5, generator=g)
+    >>> y = torch.randint(0, 2, (8, 1), generator=g)
+    >>> s = torch.randint(0, 2, (8, 1), generator=g)
+    >>> net = VFAENetwork(5, 3, [2], s_cardinalities=[2], n_components_z2=2,
+    ...                   hidden_layer_sizes=(8,))
+    >>> net(X).shape
+    torch.Size([8, 3])
+    >>> sorted(net.loss_terms(X, y, s, generator=g))
+    ['kl_z1', 'kl_z2', 'loss', 'mmd', 'reconstruction', 'task']
     """
 
     def __init__(self, n_features, n_components, n_classes, s_cardinalities=None,
@@ -340,6 +360,25 @@ class CVIBNetwork(InvariantModule):
         beta, weight of KL(q(z|x) || N(0, I)).
     invariance_weight : float
         lambda, weight of the bound on I(z; s).
+
+    References
+    ----------
+    D. Moyer, S. Gao, R. Brekelmans, A. Galstyan and G. Ver Steeg, "Invariant
+    representations without adversarial training", NeurIPS 2018.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from fairrep.nn import CVIBNetwork
+    >>> g = torch.Generator().manual_seed(0)
+    >>> X = torch.randn(8, 5, generator=g)
+    >>> y = torch.randint(0, 2, (8, 1), generator=g)
+    >>> s = torch.randint(0, 2, (8, 1), generator=g)
+    >>> net = CVIBNetwork(5, 3, [2], s_cardinalities=[2], hidden_layer_sizes=(8,))
+    >>> net(X).shape
+    torch.Size([8, 3])
+    >>> sorted(net.loss_terms(X, y, s, generator=g))
+    ['kl', 'loss', 'pairwise_kl', 'reconstruction', 'task']
     """
 
     def __init__(self, n_features, n_components, n_classes, s_cardinalities=None,
@@ -429,6 +468,24 @@ class UAINetwork(InvariantModule):
         gamma, weight of the disentanglers' loss against random targets.
     dropout_rate : float in [0, 1)
         Rate of psi's dropout on e1.
+
+    References
+    ----------
+    A. Jaiswal, Y. Wu, W. AbdAlmageed and P. Natarajan, "Unsupervised
+    adversarial invariance", NeurIPS 2018.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from fairrep.nn import UAINetwork
+    >>> g = torch.Generator().manual_seed(0)
+    >>> X = torch.randn(8, 5, generator=g)
+    >>> y = torch.randint(0, 2, (8, 1), generator=g)
+    >>> net = UAINetwork(5, 3, [2], nuisance_components=2, hidden_layer_sizes=(8,))
+    >>> net(X).shape
+    torch.Size([8, 3])
+    >>> sorted(net.loss_terms(X, y, None, generator=g))
+    ['disentanglement', 'loss', 'reconstruction', 'task']
     """
 
     def __init__(self, n_features, n_components, n_classes, nuisance_components=8,
