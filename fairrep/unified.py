@@ -45,6 +45,45 @@ _DOC_PARAMS = """
         Only when ``X`` was a DataFrame with string column names.
 """
 
+_DOC_REFERENCES = """
+    References
+    ----------
+    A. Jaiswal, D. Moyer, G. Ver Steeg, W. AbdAlmageed and P. Natarajan,
+    "Invariant representations through adversarial forgetting", AAAI 2020.
+
+    A. Achille and S. Soatto, "Information dropout: learning optimal
+    representations through noisy computation", IEEE TPAMI 40(12), 2018.
+
+    Y. Chen, W. Sun, Y. Li and A. Weller, "Scalable infomin learning",
+    NeurIPS 2022.
+
+    J.-H. Jacobsen, J. Behrmann, R. Zemel and M. Bethge, "Excessive
+    invariance causes adversarial vulnerability", ICLR 2019.
+
+    Anonymous authors, "Isolating latent structure with cross-population
+    variational autoencoders", ICLR 2020 submission (under double-blind review).
+
+    Y. Ganin, E. Ustinova, H. Ajakan, P. Germain, H. Larochelle, F. Laviolette,
+    M. Marchand and V. Lempitsky, "Domain-adversarial training of neural
+    networks", JMLR 17(59), 2016.
+
+    Y. Li, K. Swersky and R. Zemel, "Learning unbiased features",
+    arXiv:1412.5244, 2014.
+
+    R. Lopez, J. Regier, M. I. Jordan and N. Yosef, "Information constraints
+    on auto-encoding variational Bayes", NeurIPS 2018.
+
+    C. Louizos, K. Swersky, Y. Li, M. Welling and R. Zemel, "The variational
+    fair autoencoder", ICLR 2016.
+
+    D. Moyer, S. Gao, R. Brekelmans, A. Galstyan and G. Ver Steeg, "Invariant
+    representations without adversarial training", NeurIPS 2018.
+
+    A. Jaiswal, Y. Wu, W. AbdAlmageed and P. Natarajan, "Unsupervised
+    adversarial invariance", NeurIPS 2018.
+
+"""
+
 
 class _UnifiedBase(BaseEstimator):
     _role = "transformer"
@@ -168,43 +207,7 @@ class InvariantTransformer(TransformerMixin, _UnifiedBase):
     A single parameter grid can sweep methods and invariance strengths::
 
         {"rep__method": ["forgetting", ...], "rep__invariance": [0.1, 1, 10]}
-    """ + _DOC_PARAMS + """
-    References
-    ----------
-    A. Jaiswal, D. Moyer, G. Ver Steeg, W. AbdAlmageed and P. Natarajan,
-    "Invariant representations through adversarial forgetting", AAAI 2020.
-
-    A. Achille and S. Soatto, "Information dropout: learning optimal
-    representations through noisy computation", IEEE TPAMI 40(12), 2018.
-
-    Y. Chen, W. Sun, Y. Li and A. Weller, "Scalable infomin learning",
-    NeurIPS 2022.
-
-    J.-H. Jacobsen, J. Behrmann, R. Zemel and M. Bethge, "Excessive
-    invariance causes adversarial vulnerability", ICLR 2019.
-
-    Anonymous authors, "Isolating latent structure with cross-population
-    variational autoencoders", ICLR 2020 submission (under double-blind review).
-
-    Y. Ganin, E. Ustinova, H. Ajakan, P. Germain, H. Larochelle, F. Laviolette,
-    M. Marchand and V. Lempitsky, "Domain-adversarial training of neural
-    networks", JMLR 17(59), 2016.
-
-    Y. Li, K. Swersky and R. Zemel, "Learning unbiased features",
-    arXiv:1412.5244, 2014.
-
-    R. Lopez, J. Regier, M. I. Jordan and N. Yosef, "Information constraints
-    on auto-encoding variational Bayes", NeurIPS 2018.
-
-    C. Louizos, K. Swersky, Y. Li, M. Welling and R. Zemel, "The variational
-    fair autoencoder", ICLR 2016.
-
-    D. Moyer, S. Gao, R. Brekelmans, A. Galstyan and G. Ver Steeg, "Invariant
-    representations without adversarial training", NeurIPS 2018.
-
-    A. Jaiswal, Y. Wu, W. AbdAlmageed and P. Natarajan, "Unsupervised
-    adversarial invariance", NeurIPS 2018.
-
+    """ + _DOC_PARAMS + _DOC_REFERENCES + """
     Examples
     --------
     >>> import numpy as np
@@ -221,43 +224,7 @@ class InvariantTransformer(TransformerMixin, _UnifiedBase):
 
 class InvariantClassifier(ClassifierMixin, TransformerMixin, _UnifiedBase):
     __doc__ = """Classifier of any registered method, chosen by name.
-    """ + _DOC_PARAMS + """
-    References
-    ----------
-    A. Jaiswal, D. Moyer, G. Ver Steeg, W. AbdAlmageed and P. Natarajan,
-    "Invariant representations through adversarial forgetting", AAAI 2020.
-
-    A. Achille and S. Soatto, "Information dropout: learning optimal
-    representations through noisy computation", IEEE TPAMI 40(12), 2018.
-
-    Y. Chen, W. Sun, Y. Li and A. Weller, "Scalable infomin learning",
-    NeurIPS 2022.
-
-    J.-H. Jacobsen, J. Behrmann, R. Zemel and M. Bethge, "Excessive
-    invariance causes adversarial vulnerability", ICLR 2019.
-
-    Anonymous authors, "Isolating latent structure with cross-population
-    variational autoencoders", ICLR 2020 submission (under double-blind review).
-
-    Y. Ganin, E. Ustinova, H. Ajakan, P. Germain, H. Larochelle, F. Laviolette,
-    M. Marchand and V. Lempitsky, "Domain-adversarial training of neural
-    networks", JMLR 17(59), 2016.
-
-    Y. Li, K. Swersky and R. Zemel, "Learning unbiased features",
-    arXiv:1412.5244, 2014.
-
-    R. Lopez, J. Regier, M. I. Jordan and N. Yosef, "Information constraints
-    on auto-encoding variational Bayes", NeurIPS 2018.
-
-    C. Louizos, K. Swersky, Y. Li, M. Welling and R. Zemel, "The variational
-    fair autoencoder", ICLR 2016.
-
-    D. Moyer, S. Gao, R. Brekelmans, A. Galstyan and G. Ver Steeg, "Invariant
-    representations without adversarial training", NeurIPS 2018.
-
-    A. Jaiswal, Y. Wu, W. AbdAlmageed and P. Natarajan, "Unsupervised
-    adversarial invariance", NeurIPS 2018.
-
+    """ + _DOC_PARAMS + _DOC_REFERENCES + """
     Examples
     --------
     >>> import numpy as np

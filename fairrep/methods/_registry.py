@@ -24,20 +24,8 @@ class MethodSpec:
 
     References
     ----------
-    A. Jaiswal, D. Moyer, G. Ver Steeg, W. AbdAlmageed and P. Natarajan,
-    "Invariant representations through adversarial forgetting", AAAI 2020.
-
-    A. Achille and S. Soatto, "Information dropout: learning optimal
-    representations through noisy computation", IEEE TPAMI 40(12), 2018.
-
-    Y. Chen, W. Sun, Y. Li and A. Weller, "Scalable infomin learning",
-    NeurIPS 2022.
-
-    J.-H. Jacobsen, J. Behrmann, R. Zemel and M. Bethge, "Excessive
-    invariance causes adversarial vulnerability", ICLR 2019.
-
-    Anonymous authors, "Isolating latent structure with cross-population
-    variational autoencoders", ICLR 2020 submission (under double-blind review).
+    The papers of the registered methods: each ``MethodSpec.paper``; the full list is in
+    the References of :class:`fairrep.InvariantTransformer`.
 
     Examples
     --------
@@ -62,20 +50,8 @@ def register_method(spec):
 
     References
     ----------
-    A. Jaiswal, D. Moyer, G. Ver Steeg, W. AbdAlmageed and P. Natarajan,
-    "Invariant representations through adversarial forgetting", AAAI 2020.
-
-    A. Achille and S. Soatto, "Information dropout: learning optimal
-    representations through noisy computation", IEEE TPAMI 40(12), 2018.
-
-    Y. Chen, W. Sun, Y. Li and A. Weller, "Scalable infomin learning",
-    NeurIPS 2022.
-
-    J.-H. Jacobsen, J. Behrmann, R. Zemel and M. Bethge, "Excessive
-    invariance causes adversarial vulnerability", ICLR 2019.
-
-    Anonymous authors, "Isolating latent structure with cross-population
-    variational autoencoders", ICLR 2020 submission (under double-blind review).
+    The papers of the registered methods: each ``MethodSpec.paper``; the full list is in
+    the References of :class:`fairrep.InvariantTransformer`.
 
     Examples
     --------
@@ -105,20 +81,8 @@ def available_methods():
 
     References
     ----------
-    A. Jaiswal, D. Moyer, G. Ver Steeg, W. AbdAlmageed and P. Natarajan,
-    "Invariant representations through adversarial forgetting", AAAI 2020.
-
-    A. Achille and S. Soatto, "Information dropout: learning optimal
-    representations through noisy computation", IEEE TPAMI 40(12), 2018.
-
-    Y. Chen, W. Sun, Y. Li and A. Weller, "Scalable infomin learning",
-    NeurIPS 2022.
-
-    J.-H. Jacobsen, J. Behrmann, R. Zemel and M. Bethge, "Excessive
-    invariance causes adversarial vulnerability", ICLR 2019.
-
-    Anonymous authors, "Isolating latent structure with cross-population
-    variational autoencoders", ICLR 2020 submission (under double-blind review).
+    The papers of the registered methods: each ``MethodSpec.paper``; the full list is in
+    the References of :class:`fairrep.InvariantTransformer`.
 
     Examples
     --------
@@ -136,20 +100,8 @@ def get_method(name):
 
     References
     ----------
-    A. Jaiswal, D. Moyer, G. Ver Steeg, W. AbdAlmageed and P. Natarajan,
-    "Invariant representations through adversarial forgetting", AAAI 2020.
-
-    A. Achille and S. Soatto, "Information dropout: learning optimal
-    representations through noisy computation", IEEE TPAMI 40(12), 2018.
-
-    Y. Chen, W. Sun, Y. Li and A. Weller, "Scalable infomin learning",
-    NeurIPS 2022.
-
-    J.-H. Jacobsen, J. Behrmann, R. Zemel and M. Bethge, "Excessive
-    invariance causes adversarial vulnerability", ICLR 2019.
-
-    Anonymous authors, "Isolating latent structure with cross-population
-    variational autoencoders", ICLR 2020 submission (under double-blind review).
+    The papers of the registered methods: each ``MethodSpec.paper``; the full list is in
+    the References of :class:`fairrep.InvariantTransformer`.
 
     Examples
     --------
