@@ -195,9 +195,9 @@ def compact(codes):
     codes = codes.numpy() if isinstance(codes, torch.Tensor) else np.asarray(codes)
     if codes.dtype.kind == "f":
         return torch.from_numpy(codes.astype(np.float32, copy=False))
+    low, high = (codes.min(), codes.max()) if codes.size else (0, 0)
     for dtype in (np.int8, np.int16, np.int32, np.int64):
-        if codes.size == 0 or (codes.min() >= np.iinfo(dtype).min
-                               and codes.max() <= np.iinfo(dtype).max):
+        if np.iinfo(dtype).min <= low and high <= np.iinfo(dtype).max:
             return torch.from_numpy(codes.astype(dtype, copy=False))
 
 

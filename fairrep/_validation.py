@@ -259,8 +259,7 @@ def encode_sensitive_numeric(s, n_samples, *, estimator="This estimator", requir
     blocks, col_classes_list, centers, scales = [], [], [], []
     for column, name, known in zip(columns, names, given):
         if known is not None:
-            codes = encode_sensitive_like(np.asarray(column, dtype=object).reshape(-1, 1),
-                                          [known])[:, 0]
+            codes = _codes_in(column, known)
             col_classes = np.asarray(known)
             if len(col_classes) < 2:
                 raise ValueError(S_CONSTANT.format(column=name, value=col_classes[0]))
@@ -281,6 +280,11 @@ def encode_sensitive_numeric(s, n_samples, *, estimator="This estimator", requir
             centers.append(None)
             scales.append(None)
     return NumericSensitive(np.hstack(blocks), col_classes_list, names, was_1d, centers, scales)
+
+
+def _codes_in(column, known):
+    """Codes of one column of ``s`` among the groups ``known`` (unseen values: ValueError)."""
+    return encode_sensitive_like(np.asarray(column, dtype=object).reshape(-1, 1), [known])[:, 0]
 
 
 S_WAS_NONE = (
@@ -351,9 +355,7 @@ def encode_sensitive_as(s, n_samples, reference, *, estimator="This estimator"):
             x = np.asarray(column, dtype=np.float64)
             blocks.append(((x - center) / scale).reshape(-1, 1))
         else:
-            codes = encode_sensitive_like(np.asarray(column, dtype=object).reshape(-1, 1),
-                                          [known])[:, 0]
-            blocks.append(np.eye(len(known))[codes])
+            blocks.append(np.eye(len(known))[_codes_in(column, known)])
     return replace(reference, values=np.hstack(blocks))
 
 

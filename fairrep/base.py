@@ -47,6 +47,14 @@ CLASSES_TASKS = (
     "column of y (a single array for a 1-D y)."
 )
 
+#: The docstring entries of the two switches every method estimator shares.
+TRAINING_SWITCHES_DOC = """    verbose : int, default=0
+        0 is silent, 1 shows a progress bar over epochs, 2 also prints skorch's epoch table.
+    mixed_precision : bool, default=False
+        Run the training forward passes under ``torch.autocast`` in bfloat16 (CPU and GPU);
+        weights, gradients and optimizer state stay float32, inference is unchanged.
+"""
+
 #: Parameters every estimator validates the same way: name -> checker.
 _COMMON_CHECKS = {
     "max_epochs": V.check_positive_int,
@@ -96,9 +104,18 @@ class BaseInvariantEstimator(BaseEstimator):
             The fitted estimator. If ``fit`` raises, the estimator is left exactly as it was
             before the call (no half-fitted state).
         """
+        return self._rolled_back_on_error(self._fit, X, y, s)
+
+    def _rolled_back_on_error(self, step, *args, copy_net=False):
+        """Run ``step(*args)``; if it raises, restore the estimator as it was before.
+
+        ``copy_net``: the step trains the fitted net in place (partial_fit), so keep a copy.
+        """
         state = dict(self.__dict__)
+        if copy_net and "net_" in state:
+            state["net_"] = copy.deepcopy(self.net_)
         try:
-            self._fit(X, y, s)
+            step(*args)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(state)
@@ -249,16 +266,8 @@ class BaseInvariantEstimator(BaseEstimator):
         self : object
             If the call raises, the estimator is left as it was before the call.
         """
-        state = dict(self.__dict__)
-        if "net_" in state:  # training updates the net in place: keep a copy to roll back
-            state["net_"] = copy.deepcopy(self.net_)
-        try:
-            self._partial_fit(X, y, s, classes, s_classes)
-        except BaseException:
-            self.__dict__.clear()
-            self.__dict__.update(state)
-            raise
-        return self
+        return self._rolled_back_on_error(self._partial_fit, X, y, s, classes, s_classes,
+                                          copy_net=True)
 
     def _partial_fit(self, X, y, s, classes, s_classes):
         first = not hasattr(self, "net_")

@@ -12,7 +12,8 @@ from sklearn.base import ClassifierMixin, TransformerMixin
 
 from .. import _validation as V
 from .._training import process_group
-from ..base import BaseInvariantEstimator, InvariantClassifierMixin, NumericSensitiveMixin
+from ..base import (TRAINING_SWITCHES_DOC, BaseInvariantEstimator, InvariantClassifierMixin,
+                    NumericSensitiveMixin)
 from ..nn.baselines import GradientReversalNetwork, HSICNetwork, MMDNetwork
 
 SCHEDULE_INVALID = "schedule must be 'dann' or 'constant', got {value!r}."
@@ -37,12 +38,7 @@ _TRAINING_PARAMS_DOC = """
     random_state : int, RandomState instance or None, default=None
         Seeds parameter initialisation and batch order. With an int, CPU results are
         bit-identical from run to run.
-    verbose : int, default=0
-        0 is silent, 1 shows a progress bar over epochs, 2 also prints skorch's epoch table.
-    mixed_precision : bool, default=False
-        Run the training forward passes under ``torch.autocast`` in bfloat16 (CPU and GPU);
-        weights, gradients and optimizer state stay float32, inference is unchanged.
-"""
+""" + TRAINING_SWITCHES_DOC + """"""
 
 
 def _attributes_doc(network, terms):

@@ -17,7 +17,7 @@ from skorch.callbacks import Callback
 
 from .. import _validation as V
 from .._training import to_tensor
-from ..base import BaseInvariantEstimator
+from ..base import TRAINING_SWITCHES_DOC, BaseInvariantEstimator
 from ..nn.cpvae import COMBINE_NAMES, PARTS, CrossPopulationVAENetwork
 
 SCHEDULES = ("constant", "linear", "exponential")
@@ -136,12 +136,7 @@ _TRAINING_DOC = """
         Seeds parameter initialisation, batch order, the reparameterised draws in training
         and the importance-sampling draws of :meth:`score_samples`. With an int, CPU results
         are bit-identical from run to run.
-    verbose : int, default=0
-        0 is silent, 1 shows a progress bar over epochs, 2 also prints skorch's epoch table.
-    mixed_precision : bool, default=False
-        Run the training forward passes under ``torch.autocast`` in bfloat16 (CPU and GPU);
-        weights, gradients and optimizer state stay float32, inference is unchanged.
-"""
+""" + TRAINING_SWITCHES_DOC + """"""
 
 _PARAMS_DOC = """
     Parameters

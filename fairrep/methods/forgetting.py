@@ -6,7 +6,7 @@ from sklearn.base import ClassifierMixin, TransformerMixin
 from skorch.callbacks import Callback
 
 from .. import _validation as V
-from ..base import BaseInvariantEstimator, InvariantClassifierMixin
+from ..base import TRAINING_SWITCHES_DOC, BaseInvariantEstimator, InvariantClassifierMixin
 from ..nn.forgetting import AdversarialForgettingNetwork
 
 _PARAMS_DOC = """
@@ -58,12 +58,7 @@ _PARAMS_DOC = """
     random_state : int, RandomState instance or None, default=None
         Seeds parameter initialisation, batch order and the random s targets. With an int,
         CPU results are bit-identical from run to run.
-    verbose : int, default=0
-        0 is silent, 1 shows a progress bar over epochs, 2 also prints skorch's epoch table.
-    mixed_precision : bool, default=False
-        Run the training forward passes under ``torch.autocast`` in bfloat16 (CPU and GPU);
-        weights, gradients and optimizer state stay float32, inference is unchanged.
-"""
+""" + TRAINING_SWITCHES_DOC + """"""
 
 _ATTRIBUTES_DOC = """
     Attributes

@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.base import ClassifierMixin, TransformerMixin
 
 from .. import _validation as V
-from ..base import BaseInvariantEstimator, InvariantClassifierMixin
+from ..base import TRAINING_SWITCHES_DOC, BaseInvariantEstimator, InvariantClassifierMixin
 from ..nn.information_dropout import (
     ACTIVATIONS,
     InformationDropoutAutoencoder as _AutoencoderNetwork,
@@ -32,12 +32,7 @@ _TRAINING_DOC = """
     random_state : int, RandomState instance or None, default=None
         Seeds parameter initialisation, batch order and the noise eps. With an int, CPU results
         are bit-identical from run to run.
-    verbose : int, default=0
-        0 is silent, 1 shows a progress bar over epochs, 2 also prints skorch's epoch table.
-    mixed_precision : bool, default=False
-        Run the training forward passes under ``torch.autocast`` in bfloat16 (CPU and GPU);
-        weights, gradients and optimizer state stay float32, inference is unchanged.
-"""
+""" + TRAINING_SWITCHES_DOC + """"""
 
 _PARAMS_DOC = """
     Parameters

@@ -12,7 +12,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from .. import _validation as V
-from ..base import BaseInvariantEstimator, InvariantClassifierMixin
+from ..base import TRAINING_SWITCHES_DOC, BaseInvariantEstimator, InvariantClassifierMixin
 from ..nn.invertible import COUPLINGS, LOSSES, MIXINGS, NUISANCE_TARGETS, FullyInvertibleRevNet
 
 REPRESENTATIONS = ("logits", "nuisance", "full")
@@ -129,12 +129,7 @@ _PARAMS_DOC = """
     random_state : int, RandomState instance or None, default=None
         Seeds parameter initialisation, batch order, label shuffles and padding noise. With
         an int, CPU results are bit-identical from run to run.
-    verbose : int, default=0
-        0 is silent, 1 shows a progress bar over epochs, 2 also prints skorch's epoch table.
-    mixed_precision : bool, default=False
-        Run the training forward passes under ``torch.autocast`` in bfloat16 (CPU and GPU);
-        weights, gradients and optimizer state stay float32, inference is unchanged.
-"""
+""" + TRAINING_SWITCHES_DOC + """"""
 
 _ATTRIBUTES_DOC = """
     Attributes

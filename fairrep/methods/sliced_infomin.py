@@ -5,7 +5,8 @@ from __future__ import annotations
 from sklearn.base import ClassifierMixin, TransformerMixin
 
 from .. import _validation as V
-from ..base import BaseInvariantEstimator, InvariantClassifierMixin, NumericSensitiveMixin
+from ..base import (TRAINING_SWITCHES_DOC, BaseInvariantEstimator, InvariantClassifierMixin,
+                    NumericSensitiveMixin)
 from ..nn.sliced import SlicedInfominNetwork
 
 ESTIMATOR_INVALID = "estimator must be 'slice' or 'renyi', got {value!r}."
@@ -50,11 +51,7 @@ _PARAMS_DOC = """
     device : str, default='cpu'
     random_state : int, RandomState instance or None, default=None
         Seeds the initialisation, the batch order, the slices and the CCA halves.
-    verbose : int, default=0
-    mixed_precision : bool, default=False
-        Run the training forward passes under ``torch.autocast`` in bfloat16 (CPU and GPU);
-        weights, gradients and optimizer state stay float32, inference is unchanged.
-"""
+""" + TRAINING_SWITCHES_DOC + """"""
 
 _ATTRIBUTES_DOC = """
     Attributes
