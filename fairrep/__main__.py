@@ -44,6 +44,9 @@ def add_benchmark_arguments(parser):
     parser.add_argument("--plots", default=None, metavar="DIR",
                         help="write t-SNE and trade-off figures (PNG) to DIR")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the runs already in OUTPUT/results.csv made with the same "
+                             "settings and fit only the missing ones")
 
 
 def _names(values):
@@ -63,7 +66,7 @@ def run_benchmark_command(args):
         run_benchmark(methods=_names(args.methods), datasets=_names(args.datasets),
                       seeds=args.seeds,
                       quick=args.quick, max_epochs=args.max_epochs, output=args.output,
-                      plots=args.plots, progress=not args.quiet)
+                      plots=args.plots, progress=not args.quiet, resume=args.resume)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -107,3 +107,46 @@ def test_rotated_digits_dataset_in_the_table():
     row = runs.iloc[0]
     assert row["A_s_optimum"] == pytest.approx(0.2, abs=0.02)  # five angles, balanced
     assert np.isnan(row["DP_gap"])  # ten classes: no binary parity gap
+
+
+def test_interrupted_run_resumes_where_it_stopped(tmp_path, monkeypatch):
+    from fairrep.benchmark import _run
+
+    kw = dict(methods=["plain", "forgetting"], datasets=["german"], seeds=[0], quick=True,
+              max_epochs=1, output=tmp_path, progress=False, print_fn=lambda *a: None)
+    fitted, original = [], _run._method_estimator
+
+    def interrupted(method, **params):
+        if method == "forgetting":
+            raise KeyboardInterrupt
+        fitted.append(method)
+        return original(method, **params)
+
+    monkeypatch.setattr(_run, "_method_estimator", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run_benchmark(**kw)
+    written = pd.read_csv(tmp_path / "results.csv")
+    assert list(written["method"]) == ["plain"]  # the finished run is on disk
+
+    def counting(method, **params):
+        fitted.append(method)
+        return original(method, **params)
+
+    monkeypatch.setattr(_run, "_method_estimator", counting)
+    fitted.clear()
+    runs, _ = run_benchmark(resume=True, **kw)
+    assert fitted == ["forgetting"]  # plain is read back, not refitted
+    assert list(runs["method"]) == ["plain", "forgetting"]
+    assert runs.iloc[0]["A_s"] == written.iloc[0]["A_s"]
+    fitted.clear()
+    runs, _ = run_benchmark(resume=True, **{**kw, "max_epochs": 2})  # other settings: refit
+    assert fitted == ["plain", "forgetting"]
+    assert list(runs["epochs"]) == [2, 2]
+    kept = pd.read_csv(tmp_path / "results.csv")  # the 1-epoch rows stay in the file
+    assert list(kept["epochs"]) == [1, 1, 2, 2]
+
+
+def test_resume_needs_an_output_directory():
+    with pytest.raises(ValueError, match="resume=True needs output"):
+        run_benchmark(methods=["plain"], datasets=["german"], quick=True, resume=True,
+                      progress=False, print_fn=lambda *a: None)

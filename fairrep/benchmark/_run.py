@@ -56,8 +56,15 @@ class BenchmarkData:
     description: str = ""
     #: Per-method constructor parameters that differ from the method's defaults on this data.
     params: dict = field(default_factory=dict)
-    #: Epochs of a ``--quick`` run (small data sets afford more than the tabular 5).
-    quick_epochs: int = 5
+
+
+#: Epochs of a ``--quick`` run per data set (small data sets afford more); 30 otherwise.
+QUICK_EPOCHS = {"adult": 5, "german": 5, "rotated_digits": 30}
+FULL_EPOCHS = 30
+
+
+def _epochs(dataset, quick, max_epochs):
+    return max_epochs or (QUICK_EPOCHS[dataset] if quick else FULL_EPOCHS)
 
 
 def _subsample(X, y, s, n, rng):
@@ -104,7 +111,7 @@ def _rotated_digits(quick, random_state):
                              "adversary_weight": 10.0, "precision": 1.0}}
     return BenchmarkData("rotated_digits", X, y, s.astype(str), Xt, yt, st.astype(str),
                          description="8x8 digits (padded to 12x12) rotated by seen angles; "
-                                     "s = angle", params=params, quick_epochs=30)
+                                     "s = angle", params=params)
 
 
 #: name -> loader(quick, random_state) -> BenchmarkData
@@ -196,7 +203,7 @@ def _has_fairlearn():
 
 def run_benchmark(*, methods=None, datasets=("adult", "german", "rotated_digits"),
                   seeds=(0,), quick=False, max_epochs=None, output=None, plots=None,
-                  progress=True, print_fn=print):
+                  progress=True, resume=False, print_fn=print):
     """Run methods x datasets x seeds and return the per-run and summary tables.
 
     Parameters
@@ -219,6 +226,12 @@ def run_benchmark(*, methods=None, datasets=("adult", "german", "rotated_digits"
         Directory for the PNG figures of :mod:`fairrep.benchmark._plots` (needs matplotlib).
     progress : bool
         A progress bar over runs.
+    resume : bool
+        Keep the runs already in ``output/results.csv`` that match this call's settings
+        (data set, method, seed, epochs, ``quick``) and fit only the missing ones; rows made
+        with other settings stay in the file but not in the returned tables. Rows are written
+        to ``results.csv`` as each run ends, so an interrupted benchmark loses at most the run
+        in progress. Without ``resume`` the file is started afresh.
 
     Returns
     -------
@@ -232,8 +245,14 @@ def run_benchmark(*, methods=None, datasets=("adult", "german", "rotated_digits"
     _check_choices(datasets, list(DATASETS), DATASET_UNKNOWN)
     if FAIRLEARN in methods and not _has_fairlearn():
         raise ValueError("fairlearn_adversarial needs fairlearn: pip install fairlearn")
+    if resume and output is None:
+        raise ValueError("resume=True needs output: the directory whose results.csv to resume.")
     batch_size = 128
     jobs = [(d, m, s) for d in datasets for m in methods for s in seeds]
+    results_csv = None if output is None else Path(output) / "results.csv"
+    done, others = {}, []
+    if resume:
+        done, others = _finished_runs(results_csv, quick=quick, max_epochs=max_epochs)
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -241,13 +260,18 @@ def run_benchmark(*, methods=None, datasets=("adult", "german", "rotated_digits"
         bar = tqdm(total=len(jobs), desc="benchmark", leave=False)
     rows, cache, fitted = [], {}, {}
     for dataset, method, seed in jobs:
+        if (dataset, method, seed) in done:
+            rows.append(done[(dataset, method, seed)])
+            if bar is not None:
+                bar.update()
+            continue
         if bar is not None:
             bar.set_postfix_str(f"{dataset} / {method} / seed {seed}")
         key = (dataset, seed if quick else 0)
         if key not in cache:
             cache[key] = DATASETS[dataset](quick, seed)
         data = cache[key]
-        epochs = max_epochs or (data.quick_epochs if quick else 30)
+        epochs = _epochs(dataset, quick, max_epochs)
         if method == FAIRLEARN:
             row = _fairlearn_row(data, max_epochs=epochs, batch_size=batch_size,
                                  random_state=seed)
@@ -263,7 +287,11 @@ def run_benchmark(*, methods=None, datasets=("adult", "german", "rotated_digits"
             row["fit_s"] = fit_s
             if seed == seeds[0]:
                 fitted[(dataset, method)] = clf
-        rows.append({"dataset": dataset, "method": method, "seed": seed, **row})
+        rows.append({"dataset": dataset, "method": method, "seed": seed, "epochs": epochs,
+                     "quick": bool(quick), **row})
+        if results_csv is not None:
+            results_csv.parent.mkdir(parents=True, exist_ok=True)
+            pd.DataFrame(others + rows).to_csv(results_csv, index=False)
         if bar is not None:
             bar.update()
     if bar is not None:
@@ -274,7 +302,7 @@ def run_benchmark(*, methods=None, datasets=("adult", "german", "rotated_digits"
     if output is not None:
         out = Path(output)
         out.mkdir(parents=True, exist_ok=True)
-        runs.to_csv(out / "results.csv", index=False)
+        pd.DataFrame(others + rows).to_csv(out / "results.csv", index=False)
         summary.to_csv(out / "summary.csv")
         (out / "summary.md").write_text(format_markdown(summary) + "\n")
         print_fn(f"wrote {out / 'results.csv'}, {out / 'summary.csv'}, {out / 'summary.md'}")
@@ -284,6 +312,24 @@ def run_benchmark(*, methods=None, datasets=("adult", "german", "rotated_digits"
         written = benchmark_plots(fitted, cache, plots, seed=seeds[0])
         print_fn(f"wrote {len(written)} figure(s) to {plots}")
     return runs, summary
+
+
+def _finished_runs(path, *, quick, max_epochs):
+    """The runs in ``path`` made with these settings, ``(dataset, method, seed) -> row``,
+    and the list of the other rows."""
+    if path is None or not path.exists():
+        return {}, []
+    runs = pd.read_csv(path)
+    if not {"dataset", "method", "seed", "epochs", "quick"} <= set(runs.columns):
+        return {}, runs.to_dict("records")
+    done, others = {}, []
+    for row in runs.to_dict("records"):
+        if (row["dataset"] in QUICK_EPOCHS and bool(row["quick"]) == bool(quick)
+                and int(row["epochs"]) == _epochs(row["dataset"], quick, max_epochs)):
+            done[(row["dataset"], row["method"], int(row["seed"]))] = row
+        else:
+            others.append(row)
+    return done, others
 
 
 #: Columns of the summary, in the papers' order.
