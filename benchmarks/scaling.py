@@ -4,8 +4,8 @@ Synthetic Adult-like data (continuous columns plus one-hot blocks, binary s tied
 columns, binary y from others) is written to a float32 ``.npy`` file chunk by chunk, so the
 full array never sits in this process. Each (method, n, input) runs in a fresh subprocess that
 
-- loads ``y`` and ``s`` (in memory: one small value per row) and ``X`` either as a memory map
-  (``np.load(path, mmap_mode="r")``, streamed batch by batch) or as an in-memory array;
+- loads ``X``, ``y`` and ``s`` either as memory maps (``np.load(path, mmap_mode="r")``: X
+  streamed batch by batch, y and s encoded batch by batch) or as in-memory arrays;
 - warms up (a 300-row fit, so one-time imports and allocator pools are in the baseline);
 - samples its resident anonymous memory (RssAnon: the process's own allocations, not the
   file pages the kernel maps in for a memory map, which it can drop at any time) every 2 ms
@@ -75,24 +75,44 @@ def _rss_anon():
 
 
 class PeakSampler(threading.Thread):
-    """Samples RssAnon every ``interval`` seconds: (time, bytes) pairs."""
+    """Samples RssAnon every ``interval`` seconds into a preallocated, pre-touched array.
 
-    def __init__(self, interval=0.002):
+    Appending samples to a Python list would itself grow the process by ~100 bytes a sample
+    (50 KB a second at 2 ms): the array's pages are resident before the baseline is taken,
+    so sampling adds nothing to what it measures. It holds ``capacity`` samples (about 2 h
+    at 2 ms); later samples overwrite the last slot.
+    """
+
+    def __init__(self, interval=0.002, capacity=4_000_000):
         super().__init__(daemon=True)
-        self.interval, self.samples, self._done = interval, [], threading.Event()
+        self.interval, self._done = interval, threading.Event()
+        self._samples = np.ones((capacity, 2))  # written now: resident before the baseline
+        self._count = 0
+
+    def _record(self):
+        slot = min(self._count, len(self._samples) - 1)
+        self._samples[slot] = time.perf_counter(), _rss_anon()
+        self._count += 1
 
     def run(self):
         while not self._done.is_set():
-            self.samples.append((time.perf_counter(), _rss_anon()))
+            self._record()
             time.sleep(self.interval)
 
     def stop(self):
         self._done.set()
         self.join()
-        self.samples.append((time.perf_counter(), _rss_anon()))
+        self._record()
+
+    @property
+    def samples(self):
+        """(time, bytes) pairs."""
+        return [(float(t), int(rss)) for t, rss in
+                self._samples[:min(self._count, len(self._samples))]]
 
     def peak(self, since=0.0):
-        return max(rss for t, rss in self.samples if t >= since)
+        recorded = self._samples[:min(self._count, len(self._samples))]
+        return int(recorded[recorded[:, 0] >= since, 1].max())
 
 
 def worker(args):
@@ -103,8 +123,10 @@ def worker(args):
     torch.set_num_threads(args.threads)
     directory = Path(args.data_dir)
     path = directory / f"X_{args.n}_{args.features}.npy"
-    y = np.load(directory / f"y_{args.n}.npy")
-    s = np.load(directory / f"s_{args.n}.npy")
+    # with X from a memory map, y and s are memory maps too (encoded a batch at a time)
+    labels_mode = "r" if args.input == "memmap" else None
+    y = np.load(directory / f"y_{args.n}.npy", mmap_mode=labels_mode)
+    s = np.load(directory / f"s_{args.n}.npy", mmap_mode=labels_mode)
 
     def make():
         return InvariantClassifier(method=args.method, method_params=dict(

@@ -9,7 +9,12 @@ in-memory arrays,
   whose items are one row of ``X`` (any shape, flattened) or an ``(x, y)`` pair; ``y`` comes
   from the items when ``fit`` is not given one, ``s`` is passed alongside as usual.
 
-``y`` and ``s`` (one small value per row) are held in memory; only ``X`` streams.
+``y`` and ``s`` given as in-memory arrays are encoded once and held in memory as compact codes
+(one or two bytes a row). Given as memory maps too (``np.load(path, mmap_mode="r")``), they
+are scanned once, a chunk at a time, for their groups, and encoded a batch at a time as the
+batches are read (:class:`LazyColumns`), so a fit holds nothing per row. The epoch's shuffle of
+streamed rows is a keyed pseudo-random permutation evaluated a batch of positions at a time
+(:class:`FeistelOrder`), not a stored permutation of every position.
 """
 
 from __future__ import annotations
@@ -156,21 +161,24 @@ class RowSource:
 
 
 class StreamBatches:
-    """Training batches read from a :class:`RowSource`; ``y`` and ``s`` stay in memory.
+    """Training batches read from a :class:`RowSource`.
 
     ``y`` and ``s`` are numpy arrays of codes (or real values), kept compact (see
-    :func:`compact`) and moved to the device a batch at a time.
+    :func:`compact`), or :class:`LazyColumns` encoding a memory map a batch at a time; either
+    is moved to the device a batch at a time.
 
-    Same interface as :class:`fairrep._training.TensorBatches`, and the same batches: rows
-    are read in the order of the epoch's permutation, so a fit from a memory map equals the
-    fit from the same array in memory.
+    Same interface as :class:`fairrep._training.TensorBatches`; the epoch's order is a
+    :class:`FeistelOrder` (``keyed_order``), so a memory map and a torch Dataset of the same
+    rows give the same fit.
     """
 
     index_device = torch.device("cpu")
+    #: The epoch's order is a :class:`FeistelOrder` (positions computed a batch at a time).
+    keyed_order = True
 
     def __init__(self, source, y=None, s=None, device="cpu"):
         self.source, self.device = source, torch.device(device)
-        self.y, self.s = compact(y), compact(s)
+        self.y, self.s = _compact_or_lazy(y), _compact_or_lazy(s)
 
     def __len__(self):
         return self.source.n_samples
@@ -182,9 +190,169 @@ class StreamBatches:
     def _labels(self, codes, index):
         if codes is None:
             return None
+        if isinstance(codes, LazyColumns):
+            codes = torch.from_numpy(codes[index.numpy()])
+        else:
+            codes = codes[index]
         if codes.is_floating_point():
-            return codes[index].to(self.device)
-        return codes[index].to(self.device, torch.long)
+            return codes.to(self.device)
+        return codes.to(self.device, torch.long)
+
+
+def _compact_or_lazy(codes):
+    return codes if isinstance(codes, LazyColumns) else compact(codes)
+
+
+_MIX1, _MIX2 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9)
+
+
+class FeistelOrder:
+    """A pseudo-random permutation of ``range(n)`` evaluated position by position.
+
+    A balanced Feistel network of ``rounds`` rounds on ``2 * half`` bits (the smallest even
+    width whose domain holds ``n``, so fewer than four times ``n`` values), keyed by
+    ``rounds`` 32-bit keys drawn from ``generator``, is a bijection of that domain; positions
+    that land outside ``range(n)`` are mapped again until they fall inside (cycle walking),
+    which keeps it a bijection of ``range(n)``. ``order(positions)`` costs memory in the
+    number of positions asked for, not in ``n``: an epoch over 10**6 streamed rows shuffles
+    without the 4-8 MB of a stored permutation.
+
+    Parameters
+    ----------
+    n : int
+    generator : torch.Generator
+        CPU generator the keys are drawn from (one draw of ``rounds`` integers).
+    rounds : int
+    """
+
+    def __init__(self, n, generator, rounds=4):
+        self.n = int(n)
+        bits = max(int(self.n - 1).bit_length(), 2)
+        self.half = np.uint64((bits + 1) // 2)
+        self.mask = np.uint64((1 << int(self.half)) - 1)
+        keys = torch.randint(0, 2**32, (rounds,), generator=generator, dtype=torch.int64)
+        self.keys = [np.uint64(k) for k in keys.tolist()]
+
+    def _once(self, x):
+        left, right = x >> self.half, x & self.mask
+        for key in self.keys:
+            mixed = (right ^ key) * _MIX1
+            mixed ^= mixed >> np.uint64(29)
+            mixed *= _MIX2
+            mixed ^= mixed >> np.uint64(32)
+            left, right = right, left ^ (mixed & self.mask)
+        return (left << self.half) | right
+
+    def __call__(self, positions):
+        """The permuted index of each position (int64 array of values in ``range(n)``)."""
+        x = self._once(np.asarray(positions, dtype=np.uint64))
+        outside = np.flatnonzero(x >= self.n)
+        while outside.size:
+            x[outside] = self._once(x[outside])
+            outside = outside[x[outside] >= self.n]
+        return x.astype(np.int64)
+
+
+#: Rows of a memory-mapped y or s read at a time when scanning it for its groups (64 KB of
+#: int64 values: the scan's temporaries stay well below a batch of X).
+SCAN_ROWS = 1 << 13
+
+
+def is_lazy_column_source(values):
+    """Whether ``values`` (y or s) is a numeric memory map: encoded a batch at a time."""
+    return (isinstance(values, np.memmap) and values.ndim in (1, 2)
+            and values.dtype.kind in "biuf")
+
+
+def chunks(column, rows=SCAN_ROWS):
+    """``column`` (a 1-D memory map) as in-memory arrays of at most ``rows`` values."""
+    for start in range(0, column.shape[0], rows):
+        yield np.asarray(column[start:start + rows])
+
+
+def scan_groups(column, max_levels=None):
+    """Sorted distinct values of a numeric memory-mapped column, read a chunk at a time.
+
+    Returns ``(groups, has_nan)``; ``groups`` is None when the column has more than
+    ``max_levels`` distinct values (a continuous column: no need to collect them all).
+    """
+    groups, has_nan = np.empty(0, dtype=column.dtype), False
+    for values in chunks(column):
+        if values.dtype.kind == "f" and np.isnan(values).any():
+            has_nan = True
+            values = values[~np.isnan(values)]
+        groups = np.union1d(groups, np.unique(values))
+        if max_levels is not None and len(groups) > max_levels:
+            return None, has_nan
+    return groups, has_nan
+
+
+def moments(column):
+    """Mean and standard deviation of a memory-mapped column, read a chunk at a time."""
+    n, total, squares = 0, 0.0, 0.0
+    for values in chunks(column):
+        n += values.size
+        total += float(values.sum(dtype=np.float64))
+    mean = total / n
+    for values in chunks(column):
+        squares += float(((values.astype(np.float64) - mean) ** 2).sum())
+    return mean, float(np.sqrt(squares / n))
+
+
+class LazyColumns:
+    """Encoded columns of a memory-mapped ``y`` or ``s``, computed a batch of rows at a time.
+
+    Parameters
+    ----------
+    raw : numpy.memmap of shape (n_samples,) or (n_samples, n_columns)
+    encoders : list of callables
+        ``encoders[j](values)`` maps the raw values of column ``j`` (a 1-D array) to a block
+        of shape (len(values), width_j).
+    dtype : numpy dtype
+        dtype of the encoded rows (int64 codes, or float32 values).
+
+    ``columns[index]`` (a slice or integer positions) returns the encoded rows as a numpy
+    array; ``numpy.asarray(columns)`` encodes every row (for code that needs them all).
+    """
+
+    def __init__(self, raw, encoders, dtype):
+        self.raw = raw.reshape(-1, 1) if raw.ndim == 1 else raw
+        self.encoders, self.dtype = encoders, np.dtype(dtype)
+        self.shape = (self.raw.shape[0], self[:1].shape[1])
+
+    def __len__(self):
+        return self.shape[0]
+
+    @property
+    def ndim(self):
+        return 2
+
+    def __getitem__(self, index):
+        values = np.asarray(self.raw[index])
+        blocks = [encode(values[:, j]) for j, encode in enumerate(self.encoders)]
+        out = blocks[0] if len(blocks) == 1 else np.hstack(blocks)
+        return out.astype(self.dtype, copy=False)
+
+    def __array__(self, dtype=None, copy=None):
+        out = np.concatenate([self[start:start + SCAN_ROWS]
+                              for start in range(0, max(len(self), 1), SCAN_ROWS)])
+        return out if dtype is None else out.astype(dtype, copy=False)
+
+
+def code_encoder(groups):
+    """Values -> integer codes (one column) among the sorted ``groups``."""
+    return lambda values: np.searchsorted(groups, values).reshape(-1, 1)
+
+
+def one_hot_encoder(groups):
+    """Values -> one-hot rows among the sorted ``groups``."""
+    eye = np.eye(len(groups))
+    return lambda values: eye[np.searchsorted(groups, values)]
+
+
+def standard_encoder(center, scale):
+    """Values -> standardised values (one column)."""
+    return lambda values: ((values.astype(np.float64) - center) / scale).reshape(-1, 1)
 
 
 def compact(codes):

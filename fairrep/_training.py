@@ -79,6 +79,9 @@ class BatchIterator:
         return math.ceil(self._n_rows() / self.batch_size)
 
     def __iter__(self):
+        if getattr(self.data, "keyed_order", False):
+            yield from self._keyed_batches()
+            return
         n = len(self.data)
         device = self.data.index_device
         # int32 positions: the same permutation as int64 in a quarter of randperm's memory
@@ -95,6 +98,21 @@ class BatchIterator:
             order = torch.cat([order, order[:padding]])[self.rank::self.world_size]
         for start in range(0, order.shape[0], self.batch_size):
             yield self.data.batch(order[start:start + self.batch_size])
+
+    def _keyed_batches(self):
+        """Streamed data: the epoch's order as a :class:`~fairrep._streaming.FeistelOrder`,
+        evaluated a batch of positions at a time (memory in the batch, not in n); the same
+        positions per process and padding as the stored permutation above."""
+        from ._streaming import FeistelOrder
+
+        n, per_process = len(self.data), self._n_rows()
+        order = FeistelOrder(n, self.generator) if self.shuffle else None
+        for start in range(0, per_process, self.batch_size):
+            positions = self.rank + self.world_size * np.arange(
+                start, min(start + self.batch_size, per_process), dtype=np.int64)
+            positions = np.where(positions >= n, positions - n, positions)
+            index = positions if order is None else order(positions)
+            yield self.data.batch(torch.from_numpy(index))
 
 
 class EpochProgressBar(Callback):

@@ -11,6 +11,9 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import check_random_state
 
+from ._streaming import (LazyColumns, code_encoder, is_lazy_column_source, moments,
+                         one_hot_encoder, scan_groups, standard_encoder)
+
 S_REQUIRED = (
     "{estimator} needs the sensitive attribute: call fit(X, y, s=s) with one value of s "
     "per row of X."
@@ -149,7 +152,7 @@ def distinct(column):
 
 
 def encode_sensitive(s, n_samples, *, estimator="This estimator", required=True,
-                     allow_continuous=False):
+                     allow_continuous=False, lazy=False):
     """Validate ``s`` at fit time and encode each column as integer codes.
 
     Parameters
@@ -163,11 +166,16 @@ def encode_sensitive(s, n_samples, *, estimator="This estimator", required=True,
         Whether ``s=None`` is an error.
     allow_continuous : bool
         If False, float columns with many distinct values raise a ``ValueError``.
+    lazy : bool
+        Encode a numeric memory-mapped ``s`` a batch at a time: ``codes`` is then a
+        :class:`~fairrep._streaming.LazyColumns` (the groups are found in one chunked pass).
 
     Returns
     -------
     SensitiveEncoding or None
     """
+    if lazy and is_lazy_column_source(s):
+        return _encode_lazily(s, n_samples, estimator, allow_continuous, numeric=False)
     checked = _checked_columns(s, n_samples, estimator, required)
     if checked is None:
         return None
@@ -238,19 +246,22 @@ class NumericSensitive:
 
 
 def encode_sensitive_numeric(s, n_samples, *, estimator="This estimator", required=True,
-                             classes=None):
+                             classes=None, lazy=False):
     """Validate ``s`` and encode it as real columns T (categorical or continuous).
 
     A numeric column with more than ``MAX_CATEGORICAL_FLOAT_LEVELS`` distinct values is
     continuous (standardised); any other column is categorical (one-hot). A constant column
     is a ``ValueError`` (``S_CONSTANT``). ``classes`` (one entry per column: the groups, or
     None to decide from the data) fixes the groups of categorical columns, for a first
-    ``partial_fit`` call that does not hold every group.
+    ``partial_fit`` call that does not hold every group. ``lazy``: as in
+    :func:`encode_sensitive` (``values`` is then computed a batch at a time).
 
     Returns
     -------
     NumericSensitive or None
     """
+    if lazy and classes is None and is_lazy_column_source(s):
+        return _encode_lazily(s, n_samples, estimator, True, numeric=True)
     checked = _checked_columns(s, n_samples, estimator, required)
     if checked is None:
         return None
@@ -280,6 +291,49 @@ def encode_sensitive_numeric(s, n_samples, *, estimator="This estimator", requir
             centers.append(None)
             scales.append(None)
     return NumericSensitive(np.hstack(blocks), col_classes_list, names, was_1d, centers, scales)
+
+
+def _encode_lazily(s, n_samples, estimator, allow_continuous, numeric):
+    """A memory-mapped ``s`` as a :class:`SensitiveEncoding` (``numeric=False``) or a
+    :class:`NumericSensitive`, with the same checks and groups as the in-memory encoders, its
+    rows encoded a batch at a time."""
+    if s.shape[0] != n_samples:
+        raise ValueError(S_LENGTH.format(n_s=s.shape[0], n_x=n_samples))
+    raw = s.reshape(-1, 1) if s.ndim == 1 else s
+    if raw.shape[1] == 0:
+        raise ValueError(S_EMPTY_COLUMNS)
+    names = [f"s{j}" for j in range(raw.shape[1])]
+    classes, encoders, centers, scales = [], [], [], []
+    for j, name in enumerate(names):
+        column = raw[:, j]
+        levels = None
+        if column.dtype.kind in "iuf" and (numeric or not allow_continuous):
+            levels = MAX_CATEGORICAL_FLOAT_LEVELS if (numeric or column.dtype.kind == "f") else None
+        groups, has_nan = scan_groups(column, max_levels=levels)
+        if has_nan:
+            raise ValueError(S_MISSING.format(column=name))
+        center = scale = None
+        if groups is None and numeric:  # continuous: standardised
+            center, scale = moments(column)
+            encoders.append(standard_encoder(center, scale))
+        elif groups is None:
+            raise ValueError(S_CONTINUOUS.format(
+                column=name, n_unique=f"more than {MAX_CATEGORICAL_FLOAT_LEVELS}",
+                estimator=estimator))
+        elif len(groups) < 2:
+            message = S_CONSTANT if numeric else S_SINGLE_GROUP
+            raise ValueError(message.format(column=name,
+                                            value=groups[0] if len(groups) else None))
+        else:
+            encoders.append(one_hot_encoder(groups) if numeric else code_encoder(groups))
+        classes.append(groups)
+        centers.append(center)
+        scales.append(scale)
+    was_1d = s.ndim == 1 or raw.shape[1] == 1
+    if numeric:
+        return NumericSensitive(LazyColumns(raw, encoders, np.float32), classes, names, was_1d,
+                                centers, scales)
+    return SensitiveEncoding(LazyColumns(raw, encoders, np.int64), classes, names, was_1d)
 
 
 def _codes_in(column, known):

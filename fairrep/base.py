@@ -19,7 +19,8 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from . import _validation as V
 from ._streaming import (DATASET_Y_LENGTH, DATASET_Y_MISSING, STREAM_FEATURES,
-                         STREAM_UNSUPPORTED, RowSource, StreamBatches, describe, is_stream)
+                         STREAM_UNSUPPORTED, LazyColumns, RowSource, StreamBatches,
+                         code_encoder, describe, is_lazy_column_source, is_stream, scan_groups)
 from ._training import EpochProgressBar, InvariantNet, TensorBatches, to_tensor
 
 Y_SINGLE_CLASS = (
@@ -41,6 +42,8 @@ Y_UNEXPECTED = (
     "{estimator} was fitted without y, so partial_fit cannot take y now; refit with y from "
     "the first call, or keep passing y=None."
 )
+Y_NAN = "y contains NaN; drop or impute those rows before fitting."
+Y_NDIM = "y must be 1-D or 2-D (one column per task), got an array with {ndim} dimensions."
 MIXED_PRECISION = "mixed_precision must be True or False, got {value!r}."
 CLASSES_TASKS = (
     "classes has {n_given} entries but y has {n_tasks} columns; give one array of labels per "
@@ -83,6 +86,9 @@ class BaseInvariantEstimator(BaseEstimator):
     #: Whether ``partial_fit`` is offered (False where the model depends on all the data
     #: at once, e.g. a prior estimated from every row).
     _supports_partial_fit = True
+    #: Whether a memory-mapped ``y`` / ``s`` beside a streamed ``X`` is encoded a batch at a
+    #: time (False where the method needs every code at once, e.g. to count its groups).
+    _lazy_labels = True
 
     # -- fit -----------------------------------------------------------------------------
     def fit(self, X, y=None, s=None):
@@ -147,7 +153,9 @@ class BaseInvariantEstimator(BaseEstimator):
             source.check_finite()
             self._check_stream_features(source, reset)
             if y is not None:
-                y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
+                if not (self._lazy_labels and is_lazy_column_source(y)):
+                    # a memory-mapped y stays one: _encode_targets reads it in chunks
+                    y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
                 if y.shape[0] != source.n_samples:
                     raise ValueError(DATASET_Y_LENGTH.format(n_y=y.shape[0],
                                                              n_x=source.n_samples))
@@ -211,9 +219,12 @@ class BaseInvariantEstimator(BaseEstimator):
     def _batches(self, X, y_codes, s_enc, device):
         """Training batches: tensors on the device, or rows streamed from a RowSource."""
         if isinstance(X, RowSource):
-            return StreamBatches(X, y_codes,
-                                 None if s_enc is None else self._s_tensor(s_enc, "cpu"),
-                                 device)
+            held = getattr(s_enc, "codes", getattr(s_enc, "values", None))
+            if isinstance(held, LazyColumns):  # a memory-mapped s, encoded batch by batch
+                s_rows = held
+            else:
+                s_rows = None if s_enc is None else self._s_tensor(s_enc, "cpu")
+            return StreamBatches(X, y_codes, s_rows, device)
         return TensorBatches(
             to_tensor(X, torch.float32, device),
             to_tensor(y_codes, torch.long, device),
@@ -369,7 +380,8 @@ class BaseInvariantEstimator(BaseEstimator):
         """Validate ``s`` and encode it; the default treats every column as categorical."""
         return V.encode_sensitive(s, n_samples, estimator=type(self).__name__,
                                   required=self._requires_s,
-                                  allow_continuous=self._continuous_s)
+                                  allow_continuous=self._continuous_s,
+                                  lazy=self._lazy_labels)
 
     def _s_tensor(self, s_enc, device):
         """The training tensor of ``s``: integer codes of shape (n, n_columns)."""
@@ -382,7 +394,13 @@ class BaseInvariantEstimator(BaseEstimator):
         return s_enc.classes[0] if s_enc.was_1d else s_enc.classes
 
     def _encode_targets(self, y):
-        """Encode each target column; return codes (n, T) and the classes of each column."""
+        """Encode each target column; return codes (n, T) and the classes of each column.
+
+        A memory-mapped ``y`` (streamed fits) is scanned for its classes a chunk at a time and
+        its codes are computed a batch at a time (:class:`~fairrep._streaming.LazyColumns`).
+        """
+        if is_lazy_column_source(y):
+            return self._encode_targets_lazily(y)
         check_classification_targets(y)
         y2 = y.reshape(-1, 1) if y.ndim == 1 else y
         codes, classes = [], []
@@ -395,6 +413,22 @@ class BaseInvariantEstimator(BaseEstimator):
             classes.append(labels)
         stacked = codes[0].reshape(-1, 1) if len(codes) == 1 else np.stack(codes, axis=1)
         return stacked, classes
+
+    def _encode_targets_lazily(self, y):
+        if y.ndim not in (1, 2):
+            raise ValueError(Y_NDIM.format(ndim=y.ndim))
+        raw = y.reshape(-1, 1) if y.ndim == 1 else y
+        classes = []
+        for j in range(raw.shape[1]):
+            labels, has_nan = scan_groups(raw[:, j])
+            if has_nan:
+                raise ValueError(Y_NAN)
+            check_classification_targets(labels)  # continuous y: sklearn's error
+            if len(labels) < 2:
+                raise ValueError(Y_SINGLE_CLASS.format(value=labels[0],
+                                                       estimator=type(self).__name__))
+            classes.append(labels)
+        return LazyColumns(raw, [code_encoder(c) for c in classes], np.int64), classes
 
     def _set_target_attributes(self, classes, y):
         """Store the target classes; a single task keeps sklearn's 1-D ``classes_``."""
@@ -480,7 +514,7 @@ class NumericSensitiveMixin:
 
     def _encode_s(self, s, n_samples):
         return V.encode_sensitive_numeric(s, n_samples, estimator=type(self).__name__,
-                                          required=self._requires_s)
+                                          required=self._requires_s, lazy=self._lazy_labels)
 
     def _s_tensor(self, s_enc, device):
         return to_tensor(s_enc.values, torch.float32, device)

@@ -36,29 +36,54 @@ def memmap(tmp_path):
 
 @pytest.mark.parametrize("Estimator", [ForgettingClassifier, SlicedInfominClassifier,
                                        MMDTransformer, GradientReversalClassifier])
-def test_memmap_fit_equals_in_memory_fit(Estimator, data, memmap):
+def test_memmap_fit_equals_dataset_fit(Estimator, data, memmap):
+    # every streamed X is read in the same (keyed) order: the same rows give the same model
     X, y, s = data
     Xm = memmap(X)
     assert isinstance(Xm, np.memmap)
-    a = Estimator(**FAST).fit(X, y, s=s)
+    a = Estimator(**FAST).fit(TensorDataset(torch.from_numpy(X)), y, s=s)
     b = Estimator(**FAST).fit(Xm, y, s=s)
     np.testing.assert_array_equal(a.transform(X), b.transform(Xm))
     assert b.transform(Xm).dtype == np.float32
     assert b.n_features_in_ == X.shape[1]
 
 
-def test_dataset_of_pairs_gives_y(data):
+def test_streamed_batches_hold_the_rows_of_in_memory_batches(data, memmap):
+    # streamed and in-memory fits differ only in the order of the rows: a batch at the
+    # same positions holds the same values
+    from fairrep._streaming import RowSource, StreamBatches
+    from fairrep._training import TensorBatches
+
     X, y, s = data
-    a = ForgettingClassifier(**FAST).fit(X, y, s=s)
+    index = torch.tensor([5, 0, 399, 17, 17])
+    codes = y.reshape(-1, 1)
+    streamed = StreamBatches(RowSource(memmap(X)), codes, s.reshape(-1, 1)).batch(index)
+    held = TensorBatches(torch.from_numpy(X), torch.from_numpy(codes),
+                         torch.from_numpy(s.reshape(-1, 1))).batch(index)
+    for a, b in zip(streamed, held):
+        torch.testing.assert_close(a, b.to(a.dtype), rtol=0, atol=0)
+
+
+def test_streamed_fit_learns_like_in_memory_fit(data, memmap):
+    X, y, s = data
+    params = {**FAST, "max_epochs": 20}
+    a = ForgettingClassifier(**params).fit(X, y, s=s)
+    b = ForgettingClassifier(**params).fit(memmap(X), y, s=s)
+    assert abs(a.score(X, y) - b.score(X, y)) < 0.05
+
+
+def test_dataset_of_pairs_gives_y(data, memmap):
+    X, y, s = data
+    a = ForgettingClassifier(**FAST).fit(memmap(X), y, s=s)
     pairs = TensorDataset(torch.from_numpy(X), torch.from_numpy(y))
     b = ForgettingClassifier(**FAST).fit(pairs, s=s)
     np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(pairs))
     np.testing.assert_array_equal(b.classes_, np.unique(y))
 
 
-def test_skorch_dataset_and_y_alongside(data):
+def test_skorch_dataset_and_y_alongside(data, memmap):
     X, y, s = data
-    a = ForgettingClassifier(**FAST).fit(X, y, s=s)
+    a = ForgettingClassifier(**FAST).fit(memmap(X), y, s=s)
     b = ForgettingClassifier(**FAST).fit(SkorchDataset(X, y), s=s)
     c = ForgettingClassifier(**FAST).fit(TensorDataset(torch.from_numpy(X)), y, s=s)
     np.testing.assert_array_equal(a.transform(X), b.transform(X))
@@ -211,7 +236,7 @@ def test_partial_fit_over_memmap_chunks_forgets_s(memmap):
     results = {}
     for delta in (10.0, 0.0):
         est = ForgettingClassifier(**{**strong, "adversary_weight": delta})
-        for _ in range(30):
+        for _ in range(60):  # 60 passes, as the in-memory test in test_forgetting.py
             for start in (0, 500):
                 est.partial_fit(Xm[start:start + 500], y[start:start + 500],
                                 s=s[start:start + 500])
@@ -235,3 +260,158 @@ def test_unified_estimators_offer_partial_fit_of_their_method(data):
     assert clf.estimator_.n_epochs_ == 2
     assert clf.predict(X).shape == y.shape
     assert not hasattr(InvariantTransformer(method="information_dropout"), "partial_fit")
+
+
+# -- streamed order and memory-mapped y / s ------------------------------------------------
+@pytest.mark.parametrize("n", [2, 3, 1000, 4097])
+def test_feistel_order_is_a_permutation_redrawn_each_epoch(n):
+    from fairrep._streaming import FeistelOrder
+
+    generator = torch.Generator().manual_seed(0)
+    first = FeistelOrder(n, generator)(np.arange(n))
+    second = FeistelOrder(n, generator)(np.arange(n))
+    np.testing.assert_array_equal(np.sort(first), np.arange(n))
+    np.testing.assert_array_equal(np.sort(second), np.arange(n))
+    again = FeistelOrder(n, torch.Generator().manual_seed(0))(np.arange(n))
+    np.testing.assert_array_equal(first, again)  # the same seed, the same order
+    if n >= 1000:
+        assert (first != second).mean() > 0.99  # a new order each epoch
+        # no trace of the positions in the order: a shuffled epoch
+        assert abs(np.corrcoef(np.arange(n), first)[0, 1]) < 0.1
+        # positions asked for in pieces map as when asked for at once
+        np.testing.assert_array_equal(
+            np.concatenate([FeistelOrder(n, torch.Generator().manual_seed(0))(part)
+                            for part in np.array_split(np.arange(n), 7)]), first)
+
+
+def test_streamed_order_splits_over_processes_like_one_process_with_twice_the_batch():
+    from fairrep._training import BatchIterator
+
+    class Positions:  # streamed-data interface: the batch is its positions
+        keyed_order = True
+
+        def __len__(self):
+            return 101
+
+        def batch(self, index):
+            return index.numpy()
+
+    def batches(batch_size, rank=0, world_size=1):
+        return list(BatchIterator(Positions(), batch_size,
+                                  generator=torch.Generator().manual_seed(4),
+                                  rank=rank, world_size=world_size))
+
+    single = batches(20)
+    ranks = [batches(10, rank, 2) for rank in (0, 1)]
+    assert len(ranks[0]) == len(ranks[1]) == len(single) == 6
+    for step, rows in enumerate(single[:-1]):
+        np.testing.assert_array_equal(np.sort(np.concatenate([r[step] for r in ranks])),
+                                      np.sort(rows))
+    covered = np.concatenate([np.concatenate(r) for r in ranks])
+    np.testing.assert_array_equal(np.unique(covered), np.arange(101))  # + 1 padding row
+
+
+@pytest.mark.parametrize("Estimator", [ForgettingClassifier, SlicedInfominClassifier,
+                                       MMDTransformer])
+def test_memmap_y_and_s_give_the_in_memory_labels_fit(Estimator, data, memmap, tmp_path):
+    X, y, s = data
+    np.save(tmp_path / "y.npy", y)
+    np.save(tmp_path / "s.npy", s)
+    ym, sm = (np.load(tmp_path / f"{name}.npy", mmap_mode="r") for name in ("y", "s"))
+    a = Estimator(**FAST).fit(memmap(X), y, s=s)
+    b = Estimator(**FAST).fit(memmap(X), ym, s=sm)
+    np.testing.assert_array_equal(a.transform(X), b.transform(X))
+    np.testing.assert_array_equal(b.s_classes_, [0, 1])
+    if hasattr(b, "classes_"):
+        np.testing.assert_array_equal(b.classes_, [0, 1])
+
+
+def test_memmap_continuous_s_is_standardised_batch_by_batch(data, memmap, tmp_path):
+    X, y, _ = data
+    s = (X[:, 3] * 2.0 + 1.0).astype(np.float64)
+    np.save(tmp_path / "s.npy", s)
+    sm = np.load(tmp_path / "s.npy", mmap_mode="r")
+    a = SlicedInfominClassifier(**FAST).fit(memmap(X), y, s=s)
+    b = SlicedInfominClassifier(**FAST).fit(memmap(X), y, s=sm)
+    # the same model up to the last bits of the chunked mean and standard deviation
+    np.testing.assert_allclose(a.transform(X), b.transform(X), rtol=1e-4, atol=1e-5)
+
+
+def test_memmap_labels_are_read_a_batch_at_a_time(data, memmap, tmp_path, monkeypatch):
+    from fairrep._streaming import LazyColumns
+
+    X, y, s = data
+    s2 = np.stack([s, (X[:, 0] > 0).astype(np.int16)], axis=1)
+    np.save(tmp_path / "y.npy", y)
+    np.save(tmp_path / "s.npy", s2)
+    ym, sm = (np.load(tmp_path / f"{name}.npy", mmap_mode="r") for name in ("y", "s"))
+
+    def whole(self, *args, **kwargs):
+        raise AssertionError("every row of a memory-mapped label was encoded at once")
+
+    monkeypatch.setattr(LazyColumns, "__array__", whole)
+    for Estimator in (ForgettingClassifier, SlicedInfominClassifier):
+        est = Estimator(**FAST).fit(memmap(X), ym, s=sm)
+        assert len(est.s_classes_) == 2
+        assert est.predict(X).shape == y.shape
+
+
+def test_fit_holds_no_per_row_state_with_memmap_x_y_and_s(tmp_path):
+    # numpy allocations of a fit from memory maps do not grow with the number of rows
+    rng = np.random.RandomState(0)
+    peaks = {}
+    for n in (20_000, 200_000):
+        X = rng.randn(n, 5).astype(np.float32)
+        for name, values in [("X", X), ("y", (X[:, 0] > 0).astype(np.int64)),
+                             ("s", (X[:, 1] > 0).astype(np.int64))]:
+            np.save(tmp_path / f"{name}{n}.npy", values)
+        Xm, ym, sm = (np.load(tmp_path / f"{name}{n}.npy", mmap_mode="r") for name in "Xys")
+        # large batches: skorch's per-batch history (~0.5 KB a batch) stays small here
+        params = dict(max_epochs=1, batch_size=4096, random_state=0)
+        ForgettingClassifier(**params).fit(Xm, ym, s=sm)  # one-time imports and caches
+        tracemalloc.start()
+        ForgettingClassifier(**params).fit(Xm, ym, s=sm)
+        peaks[n] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    # 180 000 more rows, under 100 KB more: codes held for every row (one int8 each for y
+    # and s) would add 360 KB, encoding them in memory transient int64 arrays of 1.4 MB
+    assert peaks[200_000] - peaks[20_000] < 100_000, peaks
+
+
+def test_bad_memmap_labels_are_clear_errors(data, memmap, tmp_path):
+    X, y, s = data
+
+    def mm(name, values):
+        np.save(tmp_path / f"{name}.npy", values)
+        return np.load(tmp_path / f"{name}.npy", mmap_mode="r")
+
+    Xm = memmap(X)
+    s_nan = s.astype(float)
+    s_nan[7] = np.nan
+    cases = [
+        (dict(s=mm("s1", s_nan)), "contains missing values"),
+        (dict(s=mm("s2", X[:, 0].astype(float))), "more than 20 distinct float values"),
+        (dict(s=mm("s3", np.zeros(len(X), dtype=int))), "single group"),
+        (dict(s=mm("s4", s[:-1])), "s has 399 rows but X has 400"),
+        (dict(y=mm("y1", np.zeros(len(X), dtype=int))), "single class"),
+        (dict(y=mm("y2", np.where(np.arange(len(X)) == 3, np.nan, y.astype(float)))),
+         "y contains NaN"),
+        (dict(y=mm("y3", X[:, 0].astype(float))), "Unknown label type"),
+    ]
+    for given, match in cases:
+        kw = {"y": y, "s": s, **given}
+        with pytest.raises(ValueError, match=match):
+            ForgettingClassifier(**FAST).fit(Xm, kw["y"], s=kw["s"])
+
+
+@pytest.mark.parametrize("Estimator", [InvertibleClassifier, CrossPopulationVAE])
+def test_methods_that_count_their_groups_take_memmap_labels_whole(Estimator, data, memmap,
+                                                                   tmp_path):
+    X, y, s = data
+    np.save(tmp_path / "y.npy", y)
+    np.save(tmp_path / "s.npy", s)
+    ym, sm = (np.load(tmp_path / f"{name}.npy", mmap_mode="r") for name in ("y", "s"))
+    params = dict(max_epochs=1, batch_size=64, random_state=0)
+    a = Estimator(**params).fit(memmap(X), y, s=s)
+    b = Estimator(**params).fit(memmap(X), ym, s=sm)
+    np.testing.assert_array_equal(a.transform(X), b.transform(X))

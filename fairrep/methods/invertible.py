@@ -156,6 +156,7 @@ class _InvertibleBase(BaseInvariantEstimator):
     _module_class = FullyInvertibleRevNet
     # the classifier's group logits and z_s labels are computed over the whole fit set
     _supports_partial_fit = False
+    _lazy_labels = False  # the codes are read whole when the net is built
 
     def __init__(self, loss="ice", representation="logits", hidden_layer_sizes=(64,), n_blocks=4,
                  coupling="affine", mixing="lu", image_shape=None, nuisance_weight=1.0,
