@@ -22,6 +22,7 @@ Output: a Markdown table on stdout and ``scaling.csv`` in ``--output``.
 """
 
 import argparse
+import copy
 import json
 import os
 import subprocess
@@ -115,6 +116,31 @@ class PeakSampler(threading.Thread):
         return int(recorded[recorded[:, 0] >= since, 1].max())
 
 
+def saved_activations(est, X, y, s, batch_size):
+    """Bytes the autograd graph of one training step keeps for the backward pass.
+
+    The model's loss on one batch under ``torch.autograd.graph.saved_tensors_hooks``: every
+    tensor saved for backward (layer inputs, activations, masks) counted once. This is the
+    working memory a step needs on top of the batch and the model, whatever the data source.
+    """
+    import torch
+
+    module = copy.deepcopy(est.net_.module_).float()
+    Xb = torch.as_tensor(np.asarray(X[:batch_size]), dtype=torch.float32)
+    yb = torch.as_tensor(est._encode_targets(np.asarray(y[:batch_size]))[0])
+    sb = est._s_tensor(est._encode_s(np.asarray(s[:batch_size]), batch_size), "cpu")
+    saved = {}
+
+    def pack(tensor):
+        saved[(tensor.data_ptr(), tensor.dtype)] = tensor.numel() * tensor.element_size()
+        return tensor
+
+    module.train()
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
+        module.loss_terms(Xb, yb, sb, generator=torch.Generator().manual_seed(0))
+    return sum(saved.values())
+
+
 def worker(args):
     import torch
 
@@ -149,6 +175,7 @@ def worker(args):
     durations = [row["dur"] for row in est.history_]
     module = est.estimator_.net_.module_
     n_params = sum(p.numel() for p in module.parameters())
+    step_mb = saved_activations(est.estimator_, Xm, y, s, args.batch_size) / 2**20
     print(json.dumps(dict(
         method=args.method, n=args.n, input=args.input, device=args.device,
         s_per_epoch=float(np.mean(durations)), fit_s=wall,
@@ -159,6 +186,8 @@ def worker(args):
         batch_mb=args.batch_size * args.features * 4 / 2**20,
         # float32 weights, their gradients and Adam's two moments
         model_mb=4 * n_params * 4 / 2**20,
+        # what one training step keeps for its backward pass (activations of one batch)
+        step_mb=step_mb,
         x_mb=args.n * args.features * 4 / 2**20,
         labels_mb=(y.nbytes + s.nbytes) / 2**20,
     )))
@@ -211,9 +240,12 @@ def main(argv=None):
         table.loc[group.index, "us_per_row"] = 1e6 * per_row
     Path(args.output).mkdir(parents=True, exist_ok=True)
     table.to_csv(Path(args.output) / "scaling.csv", index=False)
+    # the issue's bound, 1.5 x (one batch + the model), and the same with the step's
+    # activations counted in
+    table["bound_mb"] = 1.5 * (table["batch_mb"] + table["model_mb"])
+    table["step_bound_mb"] = 1.5 * (table["batch_mb"] + table["step_mb"] + table["model_mb"])
     cols = ["method", "input", "n", "s_per_epoch", "us_per_row", "peak_mb", "train_peak_mb",
-            "batch_mb",
-            "model_mb", "labels_mb", "x_mb"]
+            "batch_mb", "model_mb", "step_mb", "bound_mb", "step_bound_mb", "labels_mb", "x_mb"]
     print(table[cols].to_markdown(index=False, floatfmt=".3g"))
 
 
