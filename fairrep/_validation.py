@@ -306,10 +306,12 @@ def _encode_lazily(s, n_samples, estimator, allow_continuous, numeric):
     classes, encoders, centers, scales = [], [], [], []
     for j, name in enumerate(names):
         column = raw[:, j]
-        levels = None
-        if column.dtype.kind in "iuf" and (numeric or not allow_continuous):
-            levels = MAX_CATEGORICAL_FLOAT_LEVELS if (numeric or column.dtype.kind == "f") else None
-        groups, has_nan = scan_groups(column, max_levels=levels)
+        kind = column.dtype.kind
+        # as the in-memory encoders: numbers with many levels are continuous for the numeric
+        # encoding, floats with many levels an error for the categorical one
+        may_be_continuous = (kind in "iuf") if numeric else (kind == "f" and not allow_continuous)
+        groups, has_nan = scan_groups(
+            column, max_levels=MAX_CATEGORICAL_FLOAT_LEVELS if may_be_continuous else None)
         if has_nan:
             raise ValueError(S_MISSING.format(column=name))
         center = scale = None

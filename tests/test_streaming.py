@@ -12,6 +12,7 @@ from fairrep import (CrossPopulationVAE, ForgettingClassifier, ForgettingTransfo
                      GradientReversalClassifier, InformationDropoutClassifier,
                      InvertibleClassifier, MMDTransformer, SlicedInfominClassifier,
                      UAIClassifier, VFAETransformer)
+from fairrep.methods import available_methods, get_method
 from fairrep.metrics import majority_share, probe_accuracy
 
 from conftest import make_biased
@@ -414,4 +415,18 @@ def test_methods_that_count_their_groups_take_memmap_labels_whole(Estimator, dat
     params = dict(max_epochs=1, batch_size=64, random_state=0)
     a = Estimator(**params).fit(memmap(X), y, s=s)
     b = Estimator(**params).fit(memmap(X), ym, s=sm)
+    np.testing.assert_array_equal(a.transform(X), b.transform(X))
+
+
+@pytest.mark.parametrize("method", sorted(available_methods()))
+def test_memmap_labels_beside_in_memory_x(method, data, tmp_path):
+    # an in-memory X with memory-mapped y and s: the labels are read whole, same fit
+    X, y, s = data
+    np.save(tmp_path / "y.npy", y)
+    np.save(tmp_path / "s.npy", s)
+    ym, sm = (np.load(tmp_path / f"{name}.npy", mmap_mode="r") for name in ("y", "s"))
+    Estimator = get_method(method).classifier or get_method(method).transformer
+    params = dict(max_epochs=1, batch_size=64, random_state=0)
+    a = Estimator(**params).fit(X, y, s=s)
+    b = Estimator(**params).fit(X, ym, s=sm)
     np.testing.assert_array_equal(a.transform(X), b.transform(X))
