@@ -189,3 +189,65 @@ def test_beta_continuous_s():
         rho[beta] = max_correlation(rep.transform(X[te]), s[te], **FAST_RHO)
     assert rho[0.0] > 0.8
     assert rho[5.0] < rho[0.0] - 0.3
+
+
+# -- max steps on rows drawn from the training set -------------------------------------------
+def test_max_step_rows_solves_on_that_many_training_rows(monkeypatch):
+    X, y, s = make_biased(n=400)
+    sizes = []
+    original = SlicedInfominNetwork.max_step
+
+    def spy(self, z, t, generator=None):
+        sizes.append(z.shape[0])
+        return original(self, z, t, generator)
+
+    monkeypatch.setattr(SlicedInfominNetwork, "max_step", spy)
+    est = SlicedInfominClassifier(max_epochs=2, batch_size=64, max_step_rows=300,
+                                  max_step_every=3, random_state=0).fit(X, y, s=s)
+    # 7 batches an epoch, 14 in all: max steps before batches 0, 3, 6, 9 and 12
+    assert sizes == [300] * 5
+    assert est.net_.module_.max_step_every == 0  # no max step of its own on the batches
+    sizes.clear()
+    SlicedInfominClassifier(max_epochs=1, batch_size=64, max_step_rows=10_000,
+                            max_step_every=100, random_state=0).fit(X, y, s=s)
+    assert sizes == [400]  # at most every row
+    sizes.clear()
+    SlicedInfominClassifier(max_epochs=1, batch_size=64, max_step_rows=300,
+                            random_state=0).fit(X, y)  # no s: no max step
+    assert sizes == []
+
+
+def test_max_step_rows_partial_fit_and_pickle():
+    import pickle
+
+    X, y, s = make_biased(n=400)
+    params = dict(max_epochs=2, batch_size=64, max_step_rows=200, random_state=0)
+    fitted = SlicedInfominClassifier(**params).fit(X, y, s=s)
+    stepped = SlicedInfominClassifier(**params)
+    stepped.partial_fit(X, y, s=s)
+    stepped.partial_fit(X, y, s=s)
+    np.testing.assert_array_equal(fitted.transform(X), stepped.transform(X))
+    restored = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_array_equal(fitted.transform(X), restored.transform(X))
+
+
+@pytest.mark.parametrize("value", [3, 2.5, True, "all"])
+def test_bad_max_step_rows(value):
+    X, y, s = make_biased(n=100)
+    with pytest.raises(ValueError, match="max_step_rows must be None"):
+        SlicedInfominClassifier(max_step_rows=value, max_epochs=1).fit(X, y, s=s)
+
+
+@pytest.mark.slow
+def test_max_steps_on_training_rows_remove_s(split):
+    # the mechanism with the max step solved on 800 training rows once an epoch (4 batches)
+    (X_tr, y_tr, s_tr), (X_te, y_te, s_te) = split
+    rho = {}
+    for beta in (0.0, 5.0):
+        est = SlicedInfominClassifier(beta=beta, max_step_rows=800, max_step_every=4,
+                                      **BEHAVIOUR).fit(X_tr, y_tr, s=s_tr)
+        rho[beta] = max_correlation(est.transform(X_te), s_te, **FAST_RHO)
+        if beta:
+            assert est.score(X_te, y_te) > 0.93
+    assert rho[0.0] > 0.8
+    assert rho[5.0] < rho[0.0] - 0.3

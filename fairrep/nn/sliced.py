@@ -330,7 +330,8 @@ class SlicedInfominNetwork(InvariantModule):
         Degree of the polynomial features.
     max_step_every : int
         Min steps per max step: the slices are redrawn and the CCAs re-solved on the current
-        batch every ``max_step_every`` training batches.
+        batch every ``max_step_every`` training batches. 0: never in ``loss_terms``; the
+        trainer calls :meth:`max_step` itself (on rows drawn from the training set).
     estimator : {'slice', 'renyi'}
         'slice': the sliced proxy, solved analytically; 'renyi': a neural HGR adversary
         (:class:`HGRNetwork`) trained by the adversary optimizer.
@@ -434,7 +435,8 @@ class SlicedInfominNetwork(InvariantModule):
                 dependence = self.adversary(z, s).abs()
                 terms["hgr"] = dependence
             else:
-                if self.n_min_steps_ % self.max_step_every == 0 and X.shape[0] >= 4:
+                if (self.max_step_every and self.n_min_steps_ % self.max_step_every == 0
+                        and X.shape[0] >= 4):
                     self.max_step(z, s, generator)
                 self.n_min_steps_ += 1
                 if self.solution_ is None:  # a first batch too small to solve on
