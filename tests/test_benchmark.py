@@ -150,3 +150,15 @@ def test_resume_needs_an_output_directory():
     with pytest.raises(ValueError, match="resume=True needs output"):
         run_benchmark(methods=["plain"], datasets=["german"], quick=True, resume=True,
                       progress=False, print_fn=lambda *a: None)
+
+
+def test_every_registered_method_has_a_row():
+    from fairrep.benchmark import default_methods
+    from fairrep.methods import available_methods
+
+    assert set(available_methods()) <= set(default_methods())
+    # the CPVAE predicts no y: its A_y is a logistic regression's on its shared code
+    runs, _ = run_benchmark(methods=["cpvae"], datasets=["german"], seeds=[0], quick=True,
+                            max_epochs=1, progress=False, print_fn=lambda *a: None)
+    row = runs.iloc[0]
+    assert 0.5 <= row["A_y"] <= 1 and 0 <= row["A_s"] <= 1

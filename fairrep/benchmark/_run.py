@@ -131,9 +131,8 @@ def _method_estimator(method, *, max_epochs, batch_size, random_state, params):
                                     max_epochs=max_epochs, batch_size=batch_size,
                                     random_state=random_state), False
     spec = get_method(method)
-    cls = spec.classifier
-    if cls is None:
-        raise ValueError(f"method {method!r} has no classifier to benchmark")
+    # a method without a predictor of y (the CPVAE) is measured on its transformer's code
+    cls = spec.classifier or spec.transformer
     accepted = _accepted(cls)
     kw = {"max_epochs": max_epochs, "batch_size": batch_size, "random_state": random_state}
     kw.update(params)
@@ -162,13 +161,20 @@ def _dp_gap(data, y_pred):
 
 
 def evaluate_representation(clf, data, *, random_state=0, rho_iter=500):
-    """A_y, A_s, A_s_optimum, DP_gap and rho_s of a fitted fairrep classifier on ``data``.
+    """A_y, A_s, A_s_optimum, DP_gap and rho_s of a fitted fairrep estimator on ``data``.
 
-    A_y is the accuracy of the method's own predictor; the figures about ``s`` come from
-    :func:`fairrep.metrics.invariance_report` on the frozen representation.
+    A_y is the accuracy of the method's own predictor (for a transformer without one, the
+    CPVAE, of a logistic regression trained on its frozen training code); the figures about
+    ``s`` come from :func:`fairrep.metrics.invariance_report` on the frozen representation.
     """
-    y_pred = clf.predict(data.X_test)
-    report = invariance_report(clf.transform(data.X_train), clf.transform(data.X_test),
+    Z_train, Z_test = clf.transform(data.X_train), clf.transform(data.X_test)
+    if hasattr(clf, "predict"):
+        y_pred = clf.predict(data.X_test)
+    else:
+        from sklearn.linear_model import LogisticRegression
+
+        y_pred = LogisticRegression(max_iter=1000).fit(Z_train, data.y_train).predict(Z_test)
+    report = invariance_report(Z_train, Z_test,
                                s_train=data.s_train, s_test=data.s_test,
                                dependence=("probe", "rho"), random_state=random_state,
                                rho_params={"n_iter": rho_iter})
@@ -185,9 +191,8 @@ def _check_choices(values, choices, message):
 
 
 def default_methods():
-    """Every registered method with a classifier, plus the reference rows."""
-    methods = [m for m in available_methods() if get_method(m).classifier is not None]
-    rows = [PLAIN, *methods]
+    """Every registered method, plus the reference rows."""
+    rows = [PLAIN, *available_methods()]
     if _has_fairlearn():
         rows.append(FAIRLEARN)
     return rows
