@@ -136,6 +136,19 @@ def test_interrupted_run_resumes_where_it_stopped(tmp_path, monkeypatch):
     fitted.clear()
     runs, _ = run_benchmark(resume=True, **kw)
     assert fitted == ["forgetting"]  # plain is read back, not refitted
+    # interrupted again during a resumed run: the rows read back are still in the file
+    def interrupted_second(method, **params):
+        if method == "mmd":
+            raise KeyboardInterrupt
+        return original(method, **params)
+
+    monkeypatch.setattr(_run, "_method_estimator", interrupted_second)
+    with pytest.raises(KeyboardInterrupt):  # one new run written, then stopped before the rest
+        run_benchmark(resume=True, **{**kw, "methods": ["hsic", "mmd", "plain", "forgetting"]})
+    assert set(pd.read_csv(tmp_path / "results.csv")["method"]) == {"hsic", "plain",
+                                                                     "forgetting"}
+    monkeypatch.setattr(_run, "_method_estimator", counting)
+    fitted.clear()
     assert list(runs["method"]) == ["plain", "forgetting"]
     assert runs.iloc[0]["A_s"] == written.iloc[0]["A_s"]
     fitted.clear()
@@ -143,7 +156,7 @@ def test_interrupted_run_resumes_where_it_stopped(tmp_path, monkeypatch):
     assert fitted == ["plain", "forgetting"]
     assert list(runs["epochs"]) == [2, 2]
     kept = pd.read_csv(tmp_path / "results.csv")  # the 1-epoch rows stay in the file
-    assert list(kept["epochs"]) == [1, 1, 2, 2]
+    assert list(kept["epochs"]) == [1, 1, 1, 2, 2]
 
 
 def test_resume_needs_an_output_directory():

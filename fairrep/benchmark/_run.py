@@ -264,9 +264,10 @@ def run_benchmark(*, methods=None, datasets=("adult", "german", "rotated_digits"
 
         bar = tqdm(total=len(jobs), desc="benchmark", leave=False)
     rows, cache, fitted = [], {}, {}
+    unvisited = dict(done)  # finished runs not reached yet: kept in every write of the file
     for dataset, method, seed in jobs:
         if (dataset, method, seed) in done:
-            rows.append(done[(dataset, method, seed)])
+            rows.append(unvisited.pop((dataset, method, seed)))
             if bar is not None:
                 bar.update()
             continue
@@ -296,7 +297,8 @@ def run_benchmark(*, methods=None, datasets=("adult", "german", "rotated_digits"
                      "quick": bool(quick), **row})
         if results_csv is not None:
             results_csv.parent.mkdir(parents=True, exist_ok=True)
-            pd.DataFrame(others + rows).to_csv(results_csv, index=False)
+            pd.DataFrame(others + rows + list(unvisited.values())).to_csv(results_csv,
+                                                                          index=False)
         if bar is not None:
             bar.update()
     if bar is not None:
