@@ -43,7 +43,6 @@ Y_UNEXPECTED = (
     "the first call, or keep passing y=None."
 )
 Y_NAN = "y contains NaN; drop or impute those rows before fitting."
-Y_NDIM = "y must be 1-D or 2-D (one column per task), got an array with {ndim} dimensions."
 MIXED_PRECISION = "mixed_precision must be True or False, got {value!r}."
 CLASSES_TASKS = (
     "classes has {n_given} entries but y has {n_tasks} columns; give one array of labels per "
@@ -415,9 +414,7 @@ class BaseInvariantEstimator(BaseEstimator):
         return stacked, classes
 
     def _encode_targets_lazily(self, y):
-        if y.ndim not in (1, 2):
-            raise ValueError(Y_NDIM.format(ndim=y.ndim))
-        raw = y.reshape(-1, 1) if y.ndim == 1 else y
+        raw = y.reshape(-1, 1) if y.ndim == 1 else y  # 1-D or 2-D: is_lazy_column_source
         classes = []
         for j in range(raw.shape[1]):
             labels, has_nan = scan_groups(raw[:, j])
