@@ -31,7 +31,12 @@ def main():
     parser.add_argument("--hidden", type=int, default=100)
     parser.add_argument("--max-epochs", type=int, default=40)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                        help="another ForgettingClassifier parameter (a number), repeatable: "
+                             "--param mask_weight=1 --param adversary_steps=5")
     args = parser.parse_args()
+    extra = {name: float(value) if "." in value or "e" in value else int(value)
+             for name, value in (pair.split("=", 1) for pair in args.param)}
     torch.set_num_threads(1)
 
     data = make_rotated_digits(random_state=0)
@@ -41,7 +46,7 @@ def main():
         clf = ForgettingClassifier(n_components=args.n_components,
                                    hidden_layer_sizes=(args.hidden,), adversary_weight=delta,
                                    precision=q, max_epochs=args.max_epochs,
-                                   random_state=args.seed)
+                                   random_state=args.seed, **extra)
         start = time.perf_counter()
         clf.fit(data.data, data.target, s=s)
         row = {"delta": delta, "q": q, "fit_seconds": time.perf_counter() - start,
@@ -53,7 +58,7 @@ def main():
         print(pd.DataFrame([row]).round(3).to_string(index=False, header=len(rows) == 1),
               flush=True)
     print(f"\nrotated digits, seed {args.seed}, n_components {args.n_components}, hidden "
-          f"({args.hidden},), {args.max_epochs} epochs; A_s chance 0.2")
+          f"({args.hidden},), {args.max_epochs} epochs, {extra}; A_s chance 0.2")
 
 
 if __name__ == "__main__":

@@ -250,6 +250,20 @@ def test_history_records_every_loss_term(data):
     assert not no_s.net_.adversary_steps
 
 
+def test_history_is_per_epoch_not_per_batch(data):
+    """Per-batch entries would grow memory and the pickle with n / batch_size."""
+    X, y, s = data
+    small = tiny_clf(batch_size=8, max_epochs=3).fit(X, y, s=s)
+    large = tiny_clf(batch_size=64, max_epochs=3).fit(X, y, s=s)
+    assert small.history_[-1, "train_batch_count"] > 4 * large.history_[-1, "train_batch_count"]
+    for clf in (small, large):
+        assert all(row["batches"] == [] for row in clf.history_)
+        losses = clf.history_[:, "train_loss"]
+        best = [i == 0 or loss < min(losses[:i]) for i, loss in enumerate(losses)]
+        assert clf.history_[:, "train_loss_best"] == best
+    assert len(pickle.dumps(small.history_)) == len(pickle.dumps(large.history_))
+
+
 def test_verbose_shows_progress(data, capsys):
     X, y, s = data
     tiny_clf(verbose=1).fit(X, y, s=s)

@@ -192,8 +192,9 @@ def test_beta_continuous_s():
 
 
 # -- max steps on rows drawn from the training set -------------------------------------------
-def test_max_step_rows_solves_on_that_many_training_rows(monkeypatch):
-    X, y, s = make_biased(n=400)
+@pytest.fixture
+def max_step_sizes(monkeypatch):
+    """Rows of every max step the module solves, in order."""
     sizes = []
     original = SlicedInfominNetwork.max_step
 
@@ -202,6 +203,12 @@ def test_max_step_rows_solves_on_that_many_training_rows(monkeypatch):
         return original(self, z, t, generator)
 
     monkeypatch.setattr(SlicedInfominNetwork, "max_step", spy)
+    return sizes
+
+
+def test_max_step_rows_solves_on_that_many_training_rows(max_step_sizes):
+    sizes = max_step_sizes
+    X, y, s = make_biased(n=400)
     est = SlicedInfominClassifier(max_epochs=2, batch_size=64, max_step_rows=300,
                                   max_step_every=3, random_state=0).fit(X, y, s=s)
     # 7 batches an epoch, 14 in all: max steps before batches 0, 3, 6, 9 and 12
@@ -231,11 +238,32 @@ def test_max_step_rows_partial_fit_and_pickle():
     np.testing.assert_array_equal(fitted.transform(X), restored.transform(X))
 
 
-@pytest.mark.parametrize("value", [3, 2.5, True, "all"])
+def test_max_step_on_all_rows_once_an_epoch(max_step_sizes):
+    """The authors' schedule: one max step on every training row, then an epoch of min steps."""
+    sizes = max_step_sizes
+    X, y, s = make_biased(n=400)
+    params = dict(batch_size=64, max_step_rows="all", max_step_every="epoch", random_state=0)
+    fitted = SlicedInfominClassifier(max_epochs=3, **params).fit(X, y, s=s)
+    assert sizes == [400] * 3
+    stepped = SlicedInfominClassifier(max_epochs=1, **params)
+    for _ in range(3):
+        stepped.partial_fit(X, y, s=s)
+    np.testing.assert_array_equal(fitted.transform(X), stepped.transform(X))
+
+
+@pytest.mark.parametrize("value", [3, 2.5, True, "every"])
 def test_bad_max_step_rows(value):
     X, y, s = make_biased(n=100)
     with pytest.raises(ValueError, match="max_step_rows must be None"):
         SlicedInfominClassifier(max_step_rows=value, max_epochs=1).fit(X, y, s=s)
+
+
+@pytest.mark.parametrize("rows, every", [(None, "epoch"), (200, "batch"), (200, 0), (None, 1.5)])
+def test_bad_max_step_every(rows, every):
+    X, y, s = make_biased(n=100)
+    with pytest.raises(ValueError, match="max_step_every must be a positive integer"):
+        SlicedInfominClassifier(max_step_rows=rows, max_step_every=every,
+                                max_epochs=1).fit(X, y, s=s)
 
 
 @pytest.mark.slow

@@ -14,8 +14,12 @@ from ..nn.sliced import SlicedInfominNetwork
 
 ESTIMATOR_INVALID = "estimator must be 'slice' or 'renyi', got {value!r}."
 MAX_STEP_ROWS = (
-    "max_step_rows must be None (solve each max step on the current batch) or an integer of "
-    "at least 4 rows, got {value!r}."
+    "max_step_rows must be None (solve each max step on the current batch), 'all' (every "
+    "training row) or an integer of at least 4 rows, got {value!r}."
+)
+MAX_STEP_EVERY = (
+    "max_step_every must be a positive integer (batches per max step), or 'epoch' (one max "
+    "step at the start of every epoch) together with max_step_rows, got {value!r}."
 )
 
 
@@ -28,6 +32,7 @@ class _SampledMaxStep(Callback):
     """
 
     def __init__(self, rows, every):
+        # rows: an int, or None for every row; every: an int, or "epoch"
         self.rows, self.every = rows, every
 
     def on_train_begin(self, net, X=None, **kwargs):
@@ -40,21 +45,32 @@ class _SampledMaxStep(Callback):
             self.generator_.manual_seed(net.seed + 2)
             self.batches_ = 0
 
+    def on_epoch_begin(self, net, **kwargs):
+        self.epoch_batches_ = 0
+
+    def _due(self):
+        if self.every == "epoch":
+            return self.epoch_batches_ == 0
+        return self.batches_ % self.every == 0
+
     def on_batch_begin(self, net, batch=None, training=False, **kwargs):
         if not training:
             return
-        if self.batches_ % self.every == 0 and net.module_.dim_t is not None:
+        if self._due() and net.module_.dim_t is not None:
             n = len(self.data_)
-            rows = torch.randperm(n, generator=self.generator_)[:min(self.rows, n)]
+            if self.rows is None or self.rows >= n:
+                rows = torch.arange(n)
+            else:
+                rows = torch.randperm(n, generator=self.generator_)[:self.rows]
             X, _, t = self.data_.batch(rows.to(self.data_.index_device))
-            if t is None:  # fitted without s: no dependence term
-                self.batches_ += 1
-                return
-            module = net.module_
-            with torch.no_grad(), torch.autocast(torch.device(net.device).type, enabled=False):
-                z = module(X)
-            module.max_step(z, t, self.generator_)
+            if t is not None:  # fitted without s: no dependence term
+                module = net.module_
+                with torch.no_grad(), torch.autocast(torch.device(net.device).type,
+                                                     enabled=False):
+                    z = module(X)
+                module.max_step(z, t, self.generator_)
         self.batches_ += 1
+        self.epoch_batches_ += 1
 
     def on_train_end(self, net, **kwargs):
         # torch.Generator does not pickle; its state does. The data is not kept.
@@ -75,19 +91,21 @@ _PARAMS_DOC = """
         paper's fairness experiments, 200 in the code's default).
     degree : int, default=3
         Degree of the polynomials h_i, g_i on tanh(theta_i^T Z), tanh(phi_i^T T).
-    max_step_every : int, default=1
+    max_step_every : int or 'epoch', default=1
         Min steps per max step: every ``max_step_every`` training batches the slices are
         redrawn and the CCAs re-solved; the batches in between minimise SI with those
-        constants. The min step minimises the *mean* over the S slice
+        constants. 'epoch' (only with ``max_step_rows``): one max step before the first
+        batch of every epoch. The min step minimises the *mean* over the S slice
         pairs of ``|rho(h_i(theta_i^T Z), g_i(phi_i^T T))|`` (the paper's estimate takes the sup;
         the mean gives every slice a gradient and removed s far better in our runs).
-    max_step_rows : int or None, default=None
+    max_step_rows : int, 'all' or None, default=None
         Rows each max step solves on. None: the current batch (the CCAs fitted on one half,
         evaluated on the other). An int: that many rows drawn at random from the training
-        set (all of them if it has fewer), encoded with the current f without gradient, as
-        the authors' code solves the max step on the whole training set; the CCA estimates
-        are then far less noisy than on half a batch, at the cost of one forward pass over
-        those rows per max step (with ``max_step_every`` = batches per epoch, once an epoch).
+        set (all of them if it has fewer), encoded with the current f without gradient;
+        'all': every training row. The CCA estimates are then far less noisy than on half a
+        batch, at the cost of one forward pass over those rows per max step.
+        ``max_step_rows='all', max_step_every='epoch'`` is the schedule of the authors' code
+        (one max step on the whole training set, then an epoch of min steps).
     estimator : {'slice', 'renyi'}, default='slice'
         'slice' is the method: the analytic sliced estimate. 'renyi' is the adversarial
         baseline: a neural HGR network f(Z), g(T) (hidden width 200) trained for
@@ -176,25 +194,36 @@ class _SlicedInfominBase(NumericSensitiveMixin, BaseInvariantEstimator):
             n_slices=V.check_positive_int(self.n_slices, "n_slices"),
             degree=V.check_positive_int(self.degree, "degree"),
             # with max_step_rows the trainer runs the max steps (_SampledMaxStep)
-            max_step_every=(0 if self._max_step_rows() else
-                            V.check_positive_int(self.max_step_every, "max_step_every")),
+            max_step_every=0 if self._sampled_max_steps() else self._max_step_every(),
             estimator=self._check_estimator(),
         )
 
+    def _sampled_max_steps(self):
+        """True when the trainer solves the max steps on training rows (_SampledMaxStep)."""
+        return self.max_step_rows is not None and self._check_estimator() == "slice"
+
     def _max_step_rows(self):
-        if self.max_step_rows is None or self._check_estimator() != "slice":
-            return None
+        """None for every row, else the number of rows (checked)."""
         rows = self.max_step_rows
+        if isinstance(rows, str) and rows == "all":
+            return None
         if isinstance(rows, bool) or not isinstance(rows, (int, np.integer)) or rows < 4:
             raise ValueError(MAX_STEP_ROWS.format(value=rows))
         return int(rows)
 
+    def _max_step_every(self):
+        every = self.max_step_every
+        if isinstance(every, str) and every == "epoch" and self._sampled_max_steps():
+            return every
+        if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
+            raise ValueError(MAX_STEP_EVERY.format(value=every))
+        return int(every)
+
     def _callbacks(self):
-        rows = self._max_step_rows()
-        if rows is None:
+        if not self._sampled_max_steps():
             return []
-        every = V.check_positive_int(self.max_step_every, "max_step_every")
-        return [("sampled_max_step", _SampledMaxStep(rows, every))]
+        return [("sampled_max_step",
+                 _SampledMaxStep(self._max_step_rows(), self._max_step_every()))]
 
 
 class SlicedInfominTransformer(TransformerMixin, _SlicedInfominBase):
