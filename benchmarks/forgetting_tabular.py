@@ -34,9 +34,12 @@ def main():
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
-                        help="a ForgettingClassifier parameter (float), repeatable")
+                        help="a ForgettingClassifier parameter (a number; a,b for hidden "
+                             "sizes), repeatable")
     args = parser.parse_args()
-    params = {k: float(v) for k, v in (p.split("=", 1) for p in args.param)}
+    params = {k: (tuple(int(x) for x in v.split(",") if x) if "," in v
+                  else int(v) if v.isdigit() else float(v))
+              for k, v in (p.split("=", 1) for p in args.param)}
     torch.set_num_threads(args.threads)
 
     load = LOADERS[args.dataset]
