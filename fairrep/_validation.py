@@ -5,6 +5,7 @@ Every error message is a module constant so tests (and users) can match it.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -50,6 +51,7 @@ DEVICE_UNAVAILABLE = (
 )
 DEVICE_INVALID = "device must be 'cpu', 'cuda' or 'cuda:N', got {device!r}."
 POSITIVE_INT = "{name} must be a positive integer, got {value!r}."
+CHOICE_INVALID = "{name} must be one of {choices}, got {value!r}.{hint}"
 NON_NEGATIVE = "{name} must be a non-negative finite number, got {value!r}."
 POSITIVE = "{name} must be a positive finite number, got {value!r}."
 HIDDEN_SIZES = (
@@ -429,6 +431,20 @@ def check_device(device):
             raise ValueError(DEVICE_UNAVAILABLE.format(device=name))
         return name
     raise ValueError(DEVICE_INVALID.format(device=device))
+
+
+def did_you_mean(value, choices):
+    """`` Did you mean 'x'?`` for the closest of ``choices`` to a string ``value``, else ''."""
+    close = difflib.get_close_matches(value, choices, n=1) if isinstance(value, str) else []
+    return f" Did you mean {close[0]!r}?" if close else ""
+
+
+def check_choice(value, name, choices):
+    """``value`` if it is one of the strings ``choices``, else a ValueError naming ``name``."""
+    if isinstance(value, str) and value in choices:
+        return value
+    raise ValueError(CHOICE_INVALID.format(name=name, choices=", ".join(map(repr, choices)),
+                                           value=value, hint=did_you_mean(value, choices)))
 
 
 def check_positive_int(value, name):

@@ -188,6 +188,8 @@ def test_bad_arguments(loader):
         loader(sensitive="income")
     with pytest.raises(ValueError, match="subset"):
         loader(subset="validation")
+    with pytest.raises(ValueError, match="sensitive must be one of .* Did you mean 'sex'"):
+        loader(sensitive="sexx")
 
 
 def test_adult_cache_not_mutated():

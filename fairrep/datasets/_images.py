@@ -32,7 +32,7 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from sklearn.utils import Bunch, check_random_state
 
-from .._validation import check_positive_int
+from .._validation import check_choice, check_positive_int
 
 __all__ = [
     "make_background_digits",
@@ -60,7 +60,6 @@ ANGLES_OVERLAP = (
     "test_angles must be unseen in training, but {overlap} also appear in angles; remove them "
     "from test_angles (or from angles)."
 )
-CHOICE = "{name} must be one of {allowed}, got {value!r}."
 STRENGTH = (
     "strength must be a number in (0, 1] (the intensity of the planted feature; pixels are in "
     "[0, 1]), got {value!r}."
@@ -126,13 +125,6 @@ def _check_test_size(test_size):
     ):
         raise ValueError(TEST_SIZE.format(value=test_size))
     return float(test_size)
-
-
-def _check_choice(name, value, allowed):
-    if not isinstance(value, str) or value not in allowed:
-        raise ValueError(CHOICE.format(
-            name=name, allowed=", ".join(repr(a) for a in allowed), value=value))
-    return value
 
 
 def _check_strength(strength):
@@ -443,7 +435,7 @@ def make_shift_digits(*, kind="texture", strength=None, code_pixels=1, test_size
     >>> np.array_equal(binary.data_test, binary.data_clean_test)
     True
     """
-    kind = _check_choice("kind", kind, _SHIFT_KINDS)
+    kind = check_choice(kind, "kind", _SHIFT_KINDS)
     strength = _check_strength(_SHIFT_STRENGTH[kind] if strength is None else strength)
     if kind == "binary" and (
         isinstance(code_pixels, (bool, np.bool_)) or code_pixels not in (1, 2)
@@ -583,7 +575,7 @@ def make_background_digits(*, background="texture", strength=0.5, test_size=0.3,
     >>> np.array_equal(bunch.sensitive, (bunch.target >= 5).astype(int))
     True
     """
-    background = _check_choice("background", background, _BACKGROUNDS)
+    background = check_choice(background, "background", _BACKGROUNDS)
     strength = _check_strength(strength)
     test_size = _check_test_size(test_size)
     rng = check_random_state(random_state)

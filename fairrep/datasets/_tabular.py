@@ -17,6 +17,8 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 from sklearn.utils import Bunch
 
+from .._validation import check_choice
+
 __all__ = ["load_adult", "load_german"]
 
 _PACKAGE = "fairrep.datasets"
@@ -130,14 +132,6 @@ def _data_file(name):
 
 def _read_text(name):
     return _data_file(name).read_text(encoding="utf-8")
-
-
-def _check_choice(name, value, allowed):
-    if not isinstance(value, str) or value not in allowed:
-        raise ValueError(
-            f"Invalid value for argument `{name}`: {value!r}. "
-            f"Allowed values are {', '.join(repr(a) for a in allowed)}."
-        )
 
 
 def _strip_strings(df, columns):
@@ -387,8 +381,8 @@ def load_adult(*, sensitive="sex", subset="train", as_frame=False, return_X_y=Fa
     >>> X.shape, y.shape, s.shape
     ((15060, 102), (15060,), (15060,))
     """
-    _check_choice("sensitive", sensitive, _ADULT_SENSITIVE)
-    _check_choice("subset", subset, _ADULT_SUBSETS)
+    check_choice(sensitive, "sensitive", _ADULT_SENSITIVE)
+    check_choice(subset, "subset", _ADULT_SUBSETS)
 
     if subset == "all":
         raw = pd.concat(
@@ -530,8 +524,8 @@ def load_german(
     >>> X.shape
     (700, 57)
     """
-    _check_choice("sensitive", sensitive, _GERMAN_SENSITIVE)
-    _check_choice("subset", subset, _GERMAN_SUBSETS)
+    check_choice(sensitive, "sensitive", _GERMAN_SENSITIVE)
+    check_choice(subset, "subset", _GERMAN_SUBSETS)
 
     raw = _german_raw()
     if subset != "all":

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import difflib
 import math
 import numbers
 import warnings
@@ -81,11 +80,6 @@ PRIORS_INVALID = (
     "priors must be None (the training frequencies), 'uniform' or {k} non-negative numbers "
     "summing to 1 (one per population, in the order of classes_), got {value!r}."
 )
-
-
-def _did_you_mean(value, names):
-    close = difflib.get_close_matches(str(value), names, n=1) if isinstance(value, str) else []
-    return f" Did you mean {close[0]!r}?" if close else ""
 
 
 def alpha_at(epoch, alpha, schedule, max_epochs):
@@ -309,11 +303,11 @@ class _CPVAEBase(BaseInvariantEstimator):
         schedule = self.alpha_schedule
         if not callable(schedule) and schedule not in SCHEDULES:
             raise ValueError(ALPHA_SCHEDULE_INVALID.format(
-                names=SCHEDULES, value=schedule, hint=_did_you_mean(schedule, SCHEDULES)))
+                names=SCHEDULES, value=schedule, hint=V.did_you_mean(schedule, SCHEDULES)))
         combine = self.combine
         if not callable(combine) and combine not in COMBINE_NAMES:
             raise ValueError(COMBINE_INVALID.format(
-                names=COMBINE_NAMES, value=combine, hint=_did_you_mean(combine, COMBINE_NAMES)))
+                names=COMBINE_NAMES, value=combine, hint=V.did_you_mean(combine, COMBINE_NAMES)))
         image_shape = None
         if self.image_shape is not None:
             image_shape = _check_int_tuple(self.image_shape, IMAGE_SHAPE_INVALID, length=3)

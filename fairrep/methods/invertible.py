@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +16,6 @@ from ..nn.invertible import COUPLINGS, LOSSES, MIXINGS, NUISANCE_TARGETS, FullyI
 
 REPRESENTATIONS = ("logits", "nuisance", "full")
 
-CHOICE_INVALID = "{name} must be one of {choices}, got {value!r}.{hint}"
 TOO_FEW_FEATURES = (
     "X has n_features={n_features} but a fully invertible network needs at least "
     "{needed} ({n_logits} logits, one per class, and a non-empty nuisance z_n); "
@@ -51,15 +49,6 @@ TARGET_SHAPE = (
     "s_target must be one value, one value per row of X, or an (n_samples, {n_cols}) array, "
     "got shape {shape}."
 )
-
-
-def _check_choice(value, name, choices):
-    if isinstance(value, str) and value in choices:
-        return value
-    close = difflib.get_close_matches(str(value), choices, n=1)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
-    raise ValueError(CHOICE_INVALID.format(name=name, choices=", ".join(map(repr, choices)),
-                                           value=value, hint=hint))
 
 
 @dataclass(frozen=True)
@@ -205,7 +194,7 @@ class _InvertibleBase(BaseInvariantEstimator):
 
     def _encode_s(self, s, n_samples):
         """The labels of z_s travel in the s slot so that the adversary D_nc sees them."""
-        loss = _check_choice(self.loss, "loss", LOSSES)
+        loss = V.check_choice(self.loss, "loss", LOSSES)
         s_enc = self._given_s(s, n_samples)
         if s_enc is None and loss == "ice":
             codes = self._label_codes
@@ -262,15 +251,15 @@ class _InvertibleBase(BaseInvariantEstimator):
         heads = s_enc.cardinalities if s_enc is not None else n_classes
         image_shape = self._check_image_shape(n_features)
         n_pad = self._n_pad(n_features, sum(heads), image_shape)
-        _check_choice(self.representation, "representation", REPRESENTATIONS)
+        V.check_choice(self.representation, "representation", REPRESENTATIONS)
         return dict(
             n_features=n_features,
             n_classes=heads,
             image_shape=image_shape,
             n_blocks=V.check_positive_int(self.n_blocks, "n_blocks"),
             hidden_layer_sizes=V.check_hidden_layer_sizes(self.hidden_layer_sizes),
-            coupling=_check_choice(self.coupling, "coupling", COUPLINGS),
-            mixing=_check_choice(self.mixing, "mixing", MIXINGS),
+            coupling=V.check_choice(self.coupling, "coupling", COUPLINGS),
+            mixing=V.check_choice(self.mixing, "mixing", MIXINGS),
             n_pad=n_pad,
             loss=self.loss,
             nuisance_weight=V.check_non_negative(self.nuisance_weight, "nuisance_weight"),
@@ -278,7 +267,7 @@ class _InvertibleBase(BaseInvariantEstimator):
                                                    "likelihood_weight"),
             nuisance_hidden_layer_sizes=V.check_hidden_layer_sizes(
                 self.nuisance_hidden_layer_sizes),
-            nuisance_targets=_check_choice(self.nuisance_targets, "nuisance_targets",
+            nuisance_targets=V.check_choice(self.nuisance_targets, "nuisance_targets",
                                            NUISANCE_TARGETS),
         )
 
@@ -304,7 +293,7 @@ class _InvertibleBase(BaseInvariantEstimator):
             n_components is C for 'logits', d - C for 'nuisance' and d (n_features plus any
             padding) for 'full'. Same floating dtype as ``X``.
         """
-        part = _check_choice(self.representation, "representation", REPRESENTATIONS)
+        part = V.check_choice(self.representation, "representation", REPRESENTATIONS)
         return self._apply(X, lambda module, Xb: module.represent(Xb, part))
 
     def inverse_transform(self, Z):
