@@ -405,9 +405,7 @@ class BaseInvariantEstimator(BaseEstimator):
         codes, classes = [], []
         for j in range(y2.shape[1]):
             labels, column_codes = V.distinct(y2[:, j])  # LabelEncoder's classes and codes
-            if len(labels) < 2:
-                raise ValueError(Y_SINGLE_CLASS.format(value=labels[0],
-                                                       estimator=type(self).__name__))
+            self._check_several_classes(labels)
             codes.append(column_codes)
             classes.append(labels)
         stacked = codes[0].reshape(-1, 1) if len(codes) == 1 else np.stack(codes, axis=1)
@@ -421,11 +419,14 @@ class BaseInvariantEstimator(BaseEstimator):
             if has_nan:
                 raise ValueError(Y_NAN)
             check_classification_targets(labels)  # continuous y: sklearn's error
-            if len(labels) < 2:
-                raise ValueError(Y_SINGLE_CLASS.format(value=labels[0],
-                                                       estimator=type(self).__name__))
+            self._check_several_classes(labels)
             classes.append(labels)
         return LazyColumns(raw, [code_encoder(c) for c in classes], np.int64), classes
+
+    def _check_several_classes(self, labels):
+        if len(labels) < 2:
+            raise ValueError(Y_SINGLE_CLASS.format(value=labels[0],
+                                                   estimator=type(self).__name__))
 
     def _set_target_attributes(self, classes, y):
         """Store the target classes; a single task keeps sklearn's 1-D ``classes_``."""
