@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
 import inspect
 
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
+from ._validation import did_you_mean
 from .methods import get_method
 
 #: Parameters of the unified estimators passed on to the method's estimator when it has them.
@@ -119,10 +119,9 @@ class _UnifiedBase(BaseEstimator):
         extra = dict(self.method_params or {})
         for key in extra:
             if key not in accepted:
-                close = difflib.get_close_matches(key, accepted, n=1)
-                hint = f" Did you mean {close[0]!r}?" if close else ""
                 raise ValueError(f"method_params has {key!r}, which {cls.__name__} does not "
-                                 f"take.{hint} Its parameters: {', '.join(sorted(accepted))}.")
+                                 f"take.{did_you_mean(key, accepted)} Its parameters: "
+                                 f"{', '.join(sorted(accepted))}.")
         params.update(extra)
         return cls(**params)
 

@@ -114,10 +114,9 @@ def get_method(name):
     ValueError: method='forgeting' is not a fairrep method. Did you mean 'forgetting'? ...
     """
     if name not in METHODS:
-        import difflib
+        from .._validation import did_you_mean
 
-        close = difflib.get_close_matches(str(name), METHODS, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise ValueError(f"method={name!r} is not a fairrep method.{hint} Available methods: "
+        raise ValueError(f"method={name!r} is not a fairrep method."
+                         f"{did_you_mean(name, list(METHODS))} Available methods: "
                          f"{', '.join(available_methods())}.")
     return METHODS[name]

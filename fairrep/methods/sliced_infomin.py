@@ -24,7 +24,8 @@ MAX_STEP_EVERY = (
 
 
 class _SampledMaxStep(Callback):
-    """Max steps on ``rows`` rows drawn from the training set, every ``every`` batches.
+    """Max steps on ``rows`` rows drawn from the training set, every ``every`` batches
+    (before every epoch's first batch when ``every`` is 'epoch').
 
     Before the batch, the rows are drawn (a generator seeded from the net's seed, its state
     kept across ``partial_fit`` calls), encoded by the current f without gradient, and the
@@ -46,31 +47,31 @@ class _SampledMaxStep(Callback):
             self.batches_ = 0
 
     def on_epoch_begin(self, net, **kwargs):
-        self.epoch_batches_ = 0
-
-    def _due(self):
         if self.every == "epoch":
-            return self.epoch_batches_ == 0
-        return self.batches_ % self.every == 0
+            self._max_step(net)
 
     def on_batch_begin(self, net, batch=None, training=False, **kwargs):
-        if not training:
+        if not training or self.every == "epoch":
             return
-        if self._due() and net.module_.dim_t is not None:
-            n = len(self.data_)
-            if self.rows is None or self.rows >= n:
-                rows = torch.arange(n)
-            else:
-                rows = torch.randperm(n, generator=self.generator_)[:self.rows]
-            X, _, t = self.data_.batch(rows.to(self.data_.index_device))
-            if t is not None:  # fitted without s: no dependence term
-                module = net.module_
-                with torch.no_grad(), torch.autocast(torch.device(net.device).type,
-                                                     enabled=False):
-                    z = module(X)
-                module.max_step(z, t, self.generator_)
+        if self.batches_ % self.every == 0:
+            self._max_step(net)
         self.batches_ += 1
-        self.epoch_batches_ += 1
+
+    def _max_step(self, net):
+        module = net.module_
+        if module.dim_t is None:
+            return
+        n = len(self.data_)
+        if self.rows is None or self.rows >= n:
+            rows = torch.arange(n)
+        else:
+            rows = torch.randperm(n, generator=self.generator_)[:self.rows]
+        X, _, t = self.data_.batch(rows.to(self.data_.index_device))
+        if t is None:  # fitted without s: no dependence term
+            return
+        with torch.no_grad(), torch.autocast(torch.device(net.device).type, enabled=False):
+            z = module(X)
+        module.max_step(z, t, self.generator_)
 
     def on_train_end(self, net, **kwargs):
         # torch.Generator does not pickle; its state does. The data is not kept.
