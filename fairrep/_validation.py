@@ -434,9 +434,15 @@ def check_device(device):
 
 
 def did_you_mean(value, choices):
-    """`` Did you mean 'x'?`` for the closest of ``choices`` to a string ``value``, else ''."""
-    close = difflib.get_close_matches(value, choices, n=1) if isinstance(value, str) else []
-    return f" Did you mean {close[0]!r}?" if close else ""
+    """`` Did you mean 'x'?`` for the closest of ``choices`` to a string ``value``, else ''.
+
+    Case-insensitive: ``'Slice'`` suggests ``'slice'``.
+    """
+    if not isinstance(value, str):
+        return ""
+    by_lower = {choice.lower(): choice for choice in choices}
+    close = difflib.get_close_matches(value.lower(), list(by_lower), n=1)
+    return f" Did you mean {by_lower[close[0]]!r}?" if close else ""
 
 
 def check_choice(value, name, choices):

@@ -168,7 +168,9 @@ def test_report_is_deterministic_and_concatenates(split, independent_report):
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    ({"dependence": ("probe", "rhoo")}, "unknown entry 'rhoo' (did you mean 'rho'?)"),
+    ({"dependence": ("probe", "rhoo")},
+     "unknown entry 'rhoo'; choose from 'probe', 'rho', 'si', 'tc'. Did you mean 'rho'?"),
+    ({"dependence": ("RHO",)}, "'tc'. Did you mean 'rho'?"),
     ({"dependence": ("mi",)}, "unknown entry 'mi'; choose from"),
     ({"dependence": 3}, "dependence must be a sequence of the names"),
     ({"y_train": np.zeros(20)}, _report.Y_PAIR.format(given="y_train", missing="y_test")),

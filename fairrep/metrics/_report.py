@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
-
 import numpy as np
 import pandas as pd
 from sklearn.utils import check_random_state
 
+from .._validation import did_you_mean
 from ._dependence import max_correlation, sliced_mutual_information
 from ._information import total_correlation
 from ._probe import _check_Z, majority_share, probe_accuracy
@@ -20,7 +19,7 @@ DEPENDENCE_CHOICES = ("probe", "rho", "si", "tc")
 REPORT_COLUMNS = ("A_y", "A_s", "A_s_optimum", "rho_s", "SI_s", "TC", "n_components")
 
 DEPENDENCE_UNKNOWN = (
-    "dependence has the unknown entry {value!r}{hint}; choose from 'probe', 'rho', 'si', 'tc'."
+    "dependence has the unknown entry {value!r}; choose from 'probe', 'rho', 'si', 'tc'.{hint}"
 )
 DEPENDENCE_TYPE = (
     "dependence must be a sequence of the names 'probe', 'rho', 'si', 'tc' (or one of them), "
@@ -62,9 +61,8 @@ def _check_dependence(dependence):
         if not isinstance(value, str):
             raise ValueError(DEPENDENCE_TYPE.format(value=dependence))
         if value not in DEPENDENCE_CHOICES:
-            close = difflib.get_close_matches(value.lower(), DEPENDENCE_CHOICES, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise ValueError(DEPENDENCE_UNKNOWN.format(value=value, hint=hint))
+            raise ValueError(DEPENDENCE_UNKNOWN.format(
+                value=value, hint=did_you_mean(value, DEPENDENCE_CHOICES)))
     return frozenset(requested)
 
 
