@@ -20,16 +20,19 @@ _DOC_PARAMS = """
     ----------
     method : str, default='forgetting'
         Registered method name; ``fairrep.methods.available_methods()`` lists them.
-    n_components : int, default=8
-        Size of the representation (per task).
+    n_components : int or None, default=None
+        Size of the representation (per task). None: the method's default (8 for
+        ``'forgetting'``).
     invariance : float or None, default=None
         Invariance strength, mapped onto the method's own weight (``adversary_weight``, delta,
         for ``'forgetting'``). None keeps the method's default; 0 switches the invariance term
         off (not for ``'cpvae'``, whose alpha is at least 1: there alpha = 1 is the plain
         VAE objective).
-    max_epochs : int, default=100
-    batch_size : int, default=128
-    lr : float, default=1e-3
+    max_epochs, batch_size : int or None, default=None
+        Passes over the data and rows per step. None: the method's default (100 epochs of
+        128 rows for ``'forgetting'``; each estimator's docstring gives its own).
+    lr : float or None, default=None
+        Learning rate. None: the method's default (1e-3 for ``'forgetting'``).
     device : str, default='cpu'
     random_state : int, RandomState instance or None, default=None
     verbose : int, default=0
@@ -88,9 +91,9 @@ _DOC_REFERENCES = """
 class _UnifiedBase(BaseEstimator):
     _role = "transformer"
 
-    def __init__(self, method="forgetting", n_components=8, invariance=None, max_epochs=100,
-                 batch_size=128, lr=1e-3, device="cpu", random_state=None, verbose=0,
-                 method_params=None):
+    def __init__(self, method="forgetting", n_components=None, invariance=None,
+                 max_epochs=None, batch_size=None, lr=None, device="cpu", random_state=None,
+                 verbose=0, method_params=None):
         self.method = method
         self.n_components = n_components
         self.invariance = invariance
@@ -113,7 +116,9 @@ class _UnifiedBase(BaseEstimator):
     def _build(self):
         spec, cls = self._estimator_class()
         accepted = set(inspect.signature(cls.__init__).parameters) - {"self"}
-        params = {name: getattr(self, name) for name in _SHARED if name in accepted}
+        # None leaves the method's own default (its tuned epochs, batch, learning rate, size)
+        params = {name: getattr(self, name) for name in _SHARED
+                  if name in accepted and getattr(self, name) is not None}
         if self.invariance is not None:
             params[spec.strength_param] = self.invariance
         extra = dict(self.method_params or {})

@@ -281,6 +281,29 @@ def test_unified_maps_invariance_onto_the_method(data):
     assert set(clf.classes_) == {"a", "b"}
 
 
+@pytest.mark.parametrize("method", ["information_dropout", "sliced_infomin", "cpvae",
+                                    "invertible"])
+def test_unified_keeps_the_methods_own_defaults(data, method):
+    """n_components, max_epochs, batch_size, lr left at None keep the method's defaults (the
+    64 units of information dropout, sliced infomin's batches of 256, ...); a value given
+    replaces them."""
+    from fairrep.methods import get_method
+
+    X, y, s = data
+    cls = get_method(method).transformer
+    defaults = cls().get_params()
+    rep = InvariantTransformer(method=method, random_state=0)
+    built = rep._build().get_params()
+    for name in ("n_components", "max_epochs", "batch_size", "lr"):
+        if name in defaults:
+            assert built[name] == defaults[name], name
+    rep.set_params(max_epochs=1, batch_size=32)
+    fitted = rep.fit(X, y, s=s).estimator_
+    assert (fitted.max_epochs, fitted.batch_size) == (1, 32)
+    if "n_components" in defaults:
+        assert fitted.n_components == defaults["n_components"]
+
+
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_cuda_fit_then_load_on_cpu(tmp_path, data):
