@@ -90,7 +90,8 @@ def table2(args, seed):
     X, y = digits.data / 16.0, digits.target
     X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=args.test_size, stratify=y,
                                               random_state=seed)
-    X_fit, y_fit = translated(X_tr, y_tr, args.augment_shift) if args.augment_shift else (X_tr, y_tr)
+    X_fit, y_fit = (translated(X_tr, y_tr, args.augment_shift) if args.augment_shift
+                    else (X_tr, y_tr))
     rows = []
     for name, params in variants(args.alpha_max).items():
         if args.objectives and not any(name.startswith(o) for o in args.objectives):

