@@ -42,6 +42,8 @@ from fairrep.nn.sliced import HGRNetwork, fit_slices
 def evaluate(sensitive, beta, args):
     train = load_adult(sensitive=sensitive, subset="train")
     test = load_adult(sensitive=sensitive, subset="test")
+    if args.s_as_feature:
+        train, test = with_s_column(train, test)
     rep = SlicedInfominTransformer(beta=beta, n_slices=args.n_slices,
                                    max_epochs=args.max_epochs, batch_size=args.batch_size,
                                    random_state=args.seed, **parse_params(args.param))
@@ -55,6 +57,26 @@ def evaluate(sensitive, beta, args):
     return rep, {"s": sensitive, "beta": beta, "rho*(Z;s)": rho,
                  "acc_y (logreg on Z)": logreg.score(Z_test, test.target),
                  "fit_seconds": fit_seconds}
+
+
+def with_s_column(train, test):
+    """Copies of the Adult bunches with s appended to the features, standardised on train.
+
+    ``load_adult`` leaves s out of X. With it in, the encoder can cancel what s says about
+    the other features (fairness through awareness); the representation then needs s at
+    transform time too.
+    """
+    s_train, s_test = np.asarray(train.sensitive), np.asarray(test.sensitive)
+    if s_train.dtype.kind in "iuf":  # age, in years
+        s_train, s_test = s_train.astype(float)[:, None], s_test.astype(float)[:, None]
+    else:  # sex: one indicator
+        last = np.unique(s_train)[-1]
+        s_train, s_test = (s_train == last)[:, None] * 1.0, (s_test == last)[:, None] * 1.0
+    mean, std = s_train.mean(axis=0), s_train.std(axis=0)
+    train, test = copy.copy(train), copy.copy(test)
+    train.data = np.column_stack([train.data, (s_train - mean) / std])
+    test.data = np.column_stack([test.data, (s_test - mean) / std])
+    return train, test
 
 
 def parse_params(pairs):
@@ -151,6 +173,8 @@ def main():
     parser.add_argument("--sensitive", nargs="+", default=["sex", "age"],
                         choices=["sex", "age"])
     parser.add_argument("--no-baseline", action="store_true", help="skip the beta = 0 fits")
+    parser.add_argument("--s-as-feature", action="store_true",
+                        help="append s to the features (load_adult leaves it out)")
     parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                         help="a SlicedInfominTransformer parameter, repeatable "
                              "(hidden_layer_sizes=200,200)")
@@ -169,7 +193,8 @@ def main():
                         "renyi 50 steps": steps_s, "ratio": steps_s / slice_s,
                         "renyi 50 passes": passes_s, "ratio (passes)": passes_s / slice_s})
     print(f"\nAdult, seed {args.seed}, {args.max_epochs} epochs, batch {args.batch_size}, "
-          f"S = {args.n_slices}, {args.threads} thread(s), {parse_params(args.param)}")
+          f"S = {args.n_slices}, {args.threads} thread(s), {parse_params(args.param)}"
+          + (", s among the features" if args.s_as_feature else ""))
     print(pd.DataFrame(rows).round(4).to_string(index=False))
     print("\nSeconds per max step: slice on the rows it solves on in the fit (rows);",
           "neural Renyi L=50 as 50 Adam steps on one batch of", args.batch_size, "rows,",

@@ -151,6 +151,13 @@ def test_interrupted_run_resumes_where_it_stopped(tmp_path, monkeypatch):
     fitted.clear()
     assert list(runs["method"]) == ["plain", "forgetting"]
     assert runs.iloc[0]["A_s"] == written.iloc[0]["A_s"]
+    # a resumed run asked for one method keeps the others' rows in the file and the table
+    run_benchmark(resume=True, **{**kw, "methods": ["hsic"]})
+    assert fitted == []  # hsic was written by the interrupted run
+    assert set(pd.read_csv(tmp_path / "results.csv")["method"]) == {"hsic", "plain",
+                                                                     "forgetting"}
+    table = (tmp_path / "summary.md").read_text()
+    assert all(f"| {m} |" in table for m in ("hsic", "plain", "forgetting"))
     fitted.clear()
     runs, _ = run_benchmark(resume=True, **{**kw, "max_epochs": 2})  # other settings: refit
     assert fitted == ["plain", "forgetting"]

@@ -107,8 +107,13 @@ def _rotated_digits(quick, random_state):
     Xt, yt, st = _subsample(data.data_test, data.target_test, data.sensitive_test, n_test, rng)
     # Forgetting on images: a wider code and a coarser precision than the tabular defaults
     # (a sweep over n_components, delta and q; precision 0 leaves A_s at 0.98).
+    # HSIC and MMD at their tabular strengths (10 and 1) collapse to chance accuracy from the
+    # first epoch on two of three seeds here (the penalty's gradient swamps the task's while
+    # the code still depends strongly on the angle); at 3 and 0.3 no seed collapses.
     params = {"forgetting": {"n_components": 16, "hidden_layer_sizes": (100,),
-                             "adversary_weight": 10.0, "precision": 1.0}}
+                             "adversary_weight": 10.0, "precision": 1.0},
+              "hsic": {"hsic_weight": 3.0},
+              "mmd": {"mmd_weight": 0.3}}
     return BenchmarkData("rotated_digits", X, y, s.astype(str), Xt, yt, st.astype(str),
                          description="8x8 digits (padded to 12x12) rotated by seen angles; "
                                      "s = angle", params=params)
@@ -309,9 +314,13 @@ def run_benchmark(*, methods=None, datasets=("adult", "german", "rotated_digits"
     if output is not None:
         out = Path(output)
         out.mkdir(parents=True, exist_ok=True)
-        pd.DataFrame(others + rows).to_csv(out / "results.csv", index=False)
-        summary.to_csv(out / "summary.csv")
-        (out / "summary.md").write_text(format_markdown(summary) + "\n")
+        # runs resumed from the file but not asked for this time stay in it and in its table,
+        # in the file's order, the new runs after them
+        kept = list(done.values()) + [row for row in rows if _key(row) not in done]
+        pd.DataFrame(others + kept).to_csv(out / "results.csv", index=False)
+        table = summary if not unvisited else summarize(pd.DataFrame(kept))
+        table.to_csv(out / "summary.csv")
+        (out / "summary.md").write_text(format_markdown(table) + "\n")
         print_fn(f"wrote {out / 'results.csv'}, {out / 'summary.csv'}, {out / 'summary.md'}")
     if plots is not None:
         from ._plots import benchmark_plots
@@ -319,6 +328,10 @@ def run_benchmark(*, methods=None, datasets=("adult", "german", "rotated_digits"
         written = benchmark_plots(fitted, cache, plots, seed=seeds[0])
         print_fn(f"wrote {len(written)} figure(s) to {plots}")
     return runs, summary
+
+
+def _key(row):
+    return row["dataset"], row["method"], int(row["seed"])
 
 
 def _finished_runs(path, *, quick, max_epochs):
@@ -333,7 +346,7 @@ def _finished_runs(path, *, quick, max_epochs):
     for row in runs.to_dict("records"):
         if (row["dataset"] in QUICK_EPOCHS and bool(row["quick"]) == bool(quick)
                 and int(row["epochs"]) == _epochs(row["dataset"], quick, max_epochs)):
-            done[(row["dataset"], row["method"], int(row["seed"]))] = row
+            done[_key(row)] = row
         else:
             others.append(row)
     return done, others
