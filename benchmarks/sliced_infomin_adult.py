@@ -110,6 +110,8 @@ def time_max_steps(rep, sensitive, args):
       This is the like-for-like comparison: both estimators see the same rows.
     """
     train = load_adult(sensitive=sensitive, subset="train")
+    if args.s_as_feature:
+        train, _ = with_s_column(train, train)
     n_rows = {None: args.batch_size, "all": len(train.data)}.get(rep.max_step_rows,
                                                                  rep.max_step_rows)
     order = np.random.RandomState(args.seed).permutation(len(train.data))
