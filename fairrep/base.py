@@ -9,10 +9,11 @@ which arguments; validation, seeding, the device, training and inference live he
 from __future__ import annotations
 
 import copy
+import warnings
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, is_classifier
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
@@ -22,6 +23,7 @@ from ._streaming import (DATASET_Y_LENGTH, DATASET_Y_MISSING, STREAM_FEATURES,
                          STREAM_UNSUPPORTED, LazyColumns, RowSource, StreamBatches,
                          code_encoder, describe, is_lazy_column_source, is_stream, scan_groups)
 from ._training import EpochProgressBar, InvariantNet, TensorBatches, to_tensor
+from .exceptions import TaskCollapseWarning
 
 Y_SINGLE_CLASS = (
     "y has a single class ({value!r}); {estimator} needs at least two classes in every "
@@ -44,6 +46,14 @@ Y_UNEXPECTED = (
 )
 Y_NAN = "y contains NaN; drop or impute those rows before fitting."
 MIXED_PRECISION = "mixed_precision must be True or False, got {value!r}."
+TASK_COLLAPSED = (
+    "{estimator}'s predictor learned no more than the class shares: its task loss in the "
+    "last of {epochs} epochs is {task:.4f} nats against {prior:.4f} for predicting every row "
+    "by its class share, so its predictions are close to chance. {hint}"
+)
+#: TaskCollapseWarning: after at least this many optimizer steps, a task loss within this
+#: share of the labels' entropy.
+_COLLAPSE_STEPS, _COLLAPSE_MARGIN = 200, 0.03
 CLASSES_TASKS = (
     "classes has {n_given} entries but y has {n_tasks} columns; give one array of labels per "
     "column of y (a single array for a 1-D y)."
@@ -135,9 +145,32 @@ class BaseInvariantEstimator(BaseEstimator):
         data = self._batches(X, y_codes, s_enc, net.device)
         # the batches hold their own copies of the codes: keep only what s was (its groups)
         s_enc = V.reference_of(s_enc)
+        prior_entropy = _label_entropy(y_codes)
         del y_codes
         net.fit(data)
         self._commit(net, classes, y, s_enc)
+        self._warn_if_task_collapsed(prior_entropy, with_s=s is not None)
+
+    def _warn_if_task_collapsed(self, prior_entropy, with_s):
+        """TaskCollapseWarning when the predictor's loss stayed at the labels' entropy."""
+        history = self.net_.history
+        if (prior_entropy is None or prior_entropy < 1e-3 or not is_classifier(self)
+                or "train_task" not in history[-1]
+                or sum(history[:, "train_batch_count"]) < _COLLAPSE_STEPS):
+            return
+        task = float(history[-1, "train_task"])
+        if task < (1 - _COLLAPSE_MARGIN) * prior_entropy:
+            return
+        from .methods import available_methods, get_method
+
+        strength = next((spec.strength_param for spec in map(get_method, available_methods())
+                         if type(self) in (spec.classifier, spec.transformer)), None)
+        hint = ("Train more epochs or raise lr." if strength is None or not with_s else
+                f"An invariance term that outweighs the task does this: try a smaller "
+                f"{strength} (now {getattr(self, strength)}), more epochs or a higher lr.")
+        warnings.warn(TASK_COLLAPSED.format(estimator=type(self).__name__, epochs=len(history),
+                                            task=task, prior=prior_entropy, hint=hint),
+                      TaskCollapseWarning, stacklevel=5)  # the caller of fit
 
     def _validate_X_y(self, X, y, s, reset):
         """Validated ``X`` (an array, or a RowSource for streaming input) and ``y``."""
@@ -490,6 +523,18 @@ class BaseInvariantEstimator(BaseEstimator):
         if tags.transformer_tags is not None:
             tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+
+def _label_entropy(y_codes):
+    """Entropy (nats) of the label shares, summed over tasks; None for labels read lazily."""
+    if not isinstance(y_codes, np.ndarray):
+        return None
+    total = 0.0
+    for column in y_codes.reshape(len(y_codes), -1).T:
+        shares = np.bincount(column) / len(column)
+        shares = shares[shares > 0]
+        total -= float((shares * np.log(shares)).sum())
+    return total
 
 
 def _n_rows(X):

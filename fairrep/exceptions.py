@@ -31,3 +31,31 @@ class TrainingDivergedError(ValueError, ArithmeticError):
     >>> issubclass(TrainingDivergedError, ValueError)
     True
     """
+
+
+class TaskCollapseWarning(UserWarning):
+    """A classifier's predictor learned no more than the class shares.
+
+    Issued after ``fit`` when, after at least 200 optimizer steps, the task loss of the last
+    epoch (the cross-entropy of the method's predictor of ``y``, summed over tasks) is within
+    3 % of the entropy of the training labels: the loss of predicting every row's class by
+    its share.
+    An invariance term that outweighs the task does this (its trivial minimiser is a
+    representation that says nothing, about ``s`` or ``y``); the message names the method's
+    strength parameter. The fit is kept: a user who wants that trade-off can silence the
+    warning.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from fairrep import ForgettingClassifier, TaskCollapseWarning
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(640, 4))
+    >>> y = rng.randint(0, 2, 640)  # labels that X cannot predict
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = ForgettingClassifier(max_epochs=40, lr=1e-5, random_state=0).fit(X, y)
+    >>> [w.category.__name__ for w in caught]
+    ['TaskCollapseWarning']
+    """

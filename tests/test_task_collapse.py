@@ -1,0 +1,47 @@
+"""TaskCollapseWarning: a classifier whose predictor learned nothing says so after fit."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from fairrep import ForgettingClassifier, HSICClassifier, MMDClassifier, TaskCollapseWarning
+
+
+@pytest.fixture
+def s_is_y():
+    """y equals s, and X reads both: removing s from the code removes y."""
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(640, 5))
+    s = rng.randint(0, 2, 640)
+    X[:, 0] += 2 * s
+    return X, s.copy(), s
+
+
+@pytest.mark.parametrize("cls, strength", [(MMDClassifier, "mmd_weight"),
+                                           (HSICClassifier, "hsic_weight")])
+def test_an_overwhelming_invariance_term_is_named(s_is_y, cls, strength):
+    X, y, s = s_is_y
+    clf = cls(max_epochs=40, random_state=0, **{strength: 1e4})  # 5 batches an epoch
+    with pytest.warns(TaskCollapseWarning, match=rf"try a smaller {strength} \(now 10000.0\)"):
+        clf.fit(X, y, s=s)
+    assert clf.score(X, y) < 0.6  # the warning is about a real collapse, and the fit is kept
+
+
+def test_a_working_fit_and_a_short_fit_do_not_warn(s_is_y):
+    X, y, s = s_is_y
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TaskCollapseWarning)
+        clf = MMDClassifier(mmd_weight=0.0, max_epochs=40, random_state=0).fit(X, y, s=s)
+        assert clf.score(X, y) > 0.6
+        # under 200 steps a loss near the labels' entropy is too early to call
+        MMDClassifier(mmd_weight=1e4, max_epochs=39, random_state=0).fit(X, y, s=s)
+
+
+def test_without_s_the_hint_is_about_training():
+    rng = np.random.RandomState(0)
+    X, y = rng.normal(size=(640, 4)), rng.randint(0, 2, 640)  # labels X cannot predict
+    with pytest.warns(TaskCollapseWarning, match="Train more epochs or raise lr") as record:
+        ForgettingClassifier(max_epochs=40, lr=1e-5, random_state=0).fit(X, y)
+    assert "adversary_weight" not in str(record[0].message)
+    assert record[0].filename == __file__  # points at the caller's fit
