@@ -165,9 +165,11 @@ class BaseInvariantEstimator(BaseEstimator):
 
         strength = next((spec.strength_param for spec in map(get_method, available_methods())
                          if type(self) in (spec.classifier, spec.transformer)), None)
+        alias = getattr(self, "_strength_alias", None)  # set by the unified estimators
+        named = strength if alias is None else f"{strength} ({alias})"
         hint = ("Train more epochs or raise lr." if strength is None or not with_s else
                 f"An invariance term that outweighs the task does this: try a smaller "
-                f"{strength} (now {getattr(self, strength)}), more epochs or a higher lr.")
+                f"{named} (now {getattr(self, strength)}), more epochs or a higher lr.")
         warnings.warn(TASK_COLLAPSED.format(estimator=type(self).__name__, epochs=len(history),
                                             task=task, prior=prior_entropy, hint=hint),
                       TaskCollapseWarning, stacklevel=5)  # the caller of fit

@@ -128,7 +128,10 @@ class _UnifiedBase(BaseEstimator):
                                  f"take.{did_you_mean(key, accepted)} Its parameters: "
                                  f"{', '.join(sorted(accepted))}.")
         params.update(extra)
-        return cls(**params)
+        estimator = cls(**params)
+        # a TaskCollapseWarning of the inner fit names the parameter the user set
+        estimator._strength_alias = f"{type(self).__name__}'s invariance"
+        return estimator
 
     def fit(self, X, y=None, s=None):
         """Fit the chosen method's estimator on ``X``, ``y`` and sensitive attribute ``s``.

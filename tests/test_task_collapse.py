@@ -5,7 +5,8 @@ import warnings
 import numpy as np
 import pytest
 
-from fairrep import ForgettingClassifier, HSICClassifier, MMDClassifier, TaskCollapseWarning
+from fairrep import (ForgettingClassifier, HSICClassifier, InvariantClassifier, MMDClassifier,
+                     TaskCollapseWarning)
 
 
 @pytest.fixture
@@ -26,6 +27,14 @@ def test_an_overwhelming_invariance_term_is_named(s_is_y, cls, strength):
     with pytest.warns(TaskCollapseWarning, match=rf"try a smaller {strength} \(now 10000.0\)"):
         clf.fit(X, y, s=s)
     assert clf.score(X, y) < 0.6  # the warning is about a real collapse, and the fit is kept
+
+
+def test_through_the_unified_classifier_the_hint_names_invariance(s_is_y):
+    X, y, s = s_is_y
+    clf = InvariantClassifier(method="mmd", invariance=1e4, max_epochs=40, random_state=0)
+    with pytest.warns(TaskCollapseWarning,
+                      match=r"mmd_weight \(InvariantClassifier's invariance\) \(now 10000.0\)"):
+        clf.fit(X, y, s=s)
 
 
 def test_a_working_fit_and_a_short_fit_do_not_warn(s_is_y):
