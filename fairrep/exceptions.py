@@ -43,7 +43,8 @@ class TaskCollapseWarning(UserWarning):
     An invariance term that outweighs the task does this (its trivial minimiser is a
     representation that says nothing, about ``s`` or ``y``); the message names the method's
     strength parameter. The fit is kept: a user who wants that trade-off can silence the
-    warning.
+    warning. Not checked after ``partial_fit`` (a stream of calls has no end to judge) nor for
+    a memory-mapped ``y`` (its class shares would need another pass over it).
 
     Examples
     --------
