@@ -37,6 +37,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 
 from fairrep.datasets import load_adult
+from sliced_infomin_adult import with_s_column  # this folder's script: s appended to X
 
 
 def hull_accuracy(score, y):
@@ -76,23 +77,29 @@ def best_accuracy(groups, eps, n_rates=201, n_bisect=60):
         budget = eps ** 2 * p * (1 - p)
 
         def solve(lam):
-            rates = [r[np.argmax(acc - lam * (r - p) ** 2)] for _, r, acc in groups]
-            spread = sum(w * (rate - p) ** 2 for (w, _, _), rate in zip(groups, rates))
-            return rates, spread
+            """Each group's best grid index at multiplier lam, and their spread around p."""
+            picks = [np.argmax(acc - lam * (r - p) ** 2) for _, r, acc in groups]
+            spread = sum(w * (r[i] - p) ** 2 for (w, r, _), i in zip(groups, picks))
+            return picks, spread
 
-        rates, spread = solve(0.0)
+        picks, spread = solve(0.0)
         if spread > budget:
-            low, high = 0.0, 1.0
-            while solve(high)[1] > budget and high < 1e9:
+            high = 1.0
+            while (found := solve(high))[1] > budget and high < 1e9:
                 high *= 2
-            if solve(high)[1] > budget:  # no grid of rates gets this close to p
+            if found[1] > budget:  # no grid of rates gets this close to p
                 continue
+            low, picks = 0.0, found[0]
             for _ in range(n_bisect):
                 middle = (low + high) / 2
-                low, high = (middle, high) if solve(middle)[1] > budget else (low, middle)
-            rates, spread = solve(high)
-        value = sum(w * np.interp(rate, r, acc) for (w, r, acc), rate in zip(groups, rates))
+                trial, spread = solve(middle)
+                if spread > budget:
+                    low = middle
+                else:
+                    high, picks = middle, trial
+        value = sum(w * acc[i] for (w, _, acc), i in zip(groups, picks))
         if value > best[0]:
+            rates = [r[i] for (_, r, _), i in zip(groups, picks)]
             best = (value, sum(w * rate for (w, _, _), rate in zip(groups, rates)), rates)
     return best
 
@@ -116,15 +123,9 @@ def main():
         model = (HistGradientBoostingClassifier(random_state=args.seed)
                  if args.model == "boosting" else LogisticRegression(max_iter=2000))
         # load_adult leaves s out of the features; the posterior reads it too
-        s_train, s = np.asarray(train.sensitive), np.asarray(test.sensitive)
-        if sensitive == "age":
-            s_train_col, s_col = s_train.astype(float), s.astype(float)
-        else:
-            levels = np.unique(s_train)
-            s_train_col, s_col = (np.searchsorted(levels, s_train).astype(float),
-                                  np.searchsorted(levels, s).astype(float))
-        X_train = np.column_stack([train.data, s_train_col])
-        X_test = np.column_stack([test.data, s_col])
+        with_s_train, with_s_test = with_s_column(train, test)
+        X_train, X_test = with_s_train.data, with_s_test.data
+        s = np.asarray(test.sensitive)
         model.fit(X_train, train.target)
         score = model.predict_proba(X_test)[:, 1]
         y = np.asarray(test.target, dtype=int)

@@ -13,6 +13,7 @@ import warnings
 
 import numpy as np
 import torch
+from scipy.stats import entropy
 from sklearn.base import BaseEstimator, is_classifier
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
@@ -531,12 +532,8 @@ def _label_entropy(y_codes):
     """Entropy (nats) of the label shares, summed over tasks; None for labels read lazily."""
     if not isinstance(y_codes, np.ndarray):
         return None
-    total = 0.0
-    for column in y_codes.reshape(len(y_codes), -1).T:
-        shares = np.bincount(column) / len(column)
-        shares = shares[shares > 0]
-        total -= float((shares * np.log(shares)).sum())
-    return total
+    return float(sum(entropy(np.bincount(column))
+                     for column in y_codes.reshape(len(y_codes), -1).T))
 
 
 def _n_rows(X):

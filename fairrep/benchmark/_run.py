@@ -318,7 +318,7 @@ def run_benchmark(*, methods=None, datasets=("adult", "german", "rotated_digits"
         # in the file's order, the new runs after them
         kept = list(done.values()) + [row for row in rows if _key(row) not in done]
         pd.DataFrame(others + kept).to_csv(out / "results.csv", index=False)
-        table = summary if not unvisited else summarize(pd.DataFrame(kept))
+        table = summarize(pd.DataFrame(kept))
         table.to_csv(out / "summary.csv")
         (out / "summary.md").write_text(format_markdown(table) + "\n")
         print_fn(f"wrote {out / 'results.csv'}, {out / 'summary.csv'}, {out / 'summary.md'}")
