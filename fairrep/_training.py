@@ -385,4 +385,4 @@ def to_tensor(array, dtype, device):
     """A tensor copy of a numpy array on ``device`` (None stays None)."""
     if array is None:
         return None
-    return torch.tensor(np.asarray(array), dtype=dtype, device=device)
+    return torch.tensor(np.ascontiguousarray(array), dtype=dtype, device=device)

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+from sklearn.base import clone
 
 from fairrep import ForgettingClassifier, ForgettingTransformer
 from fairrep.metrics import majority_share, probe_accuracy
@@ -95,6 +96,47 @@ def test_mask_in_unit_interval_and_transform_is_code_times_mask(split):
 
 def test_precision_rounds_the_code(split):
     (X, y, s), _ = split
-    rep = ForgettingTransformer(max_epochs=2, precision=0.5, random_state=0).fit(X, y, s=s)
+    rep = ForgettingTransformer(max_epochs=2, precision=0.5, finite_precision="round",
+                                random_state=0).fit(X, y, s=s)
     Z = rep.transform(X)
     np.testing.assert_allclose(Z / 0.5, np.round(Z / 0.5), atol=1e-9)
+
+
+def test_precision_dithers_the_code_per_row(split):
+    (X, y, s), _ = split
+    rep = ForgettingTransformer(max_epochs=2, precision=0.5, random_state=0).fit(X, y, s=s)
+    Z = rep.transform(X)
+    exact = rep.encode(X) * rep.forget_mask(X)
+    noise = Z - exact
+    assert np.all(np.abs(noise) <= 0.25 + 1e-5)
+    assert abs(noise.mean()) < 0.02 and abs(noise.std() - 0.5 / np.sqrt(12)) < 0.02
+    # a fixed function of the row: the same in any order and any subset
+    np.testing.assert_allclose(rep.transform(X[::-1]), Z[::-1], rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(rep.transform(X[5:6]), Z[5:6], rtol=1e-6, atol=1e-6)
+    other = clone(rep).set_params(random_state=1).fit(X, y, s=s)
+    assert not np.allclose(other.transform(X) - other.encode(X) * other.forget_mask(X), noise)
+
+
+def test_dither_hides_what_rounding_reveals():
+    # two groups whose gated code differs by q/10 across a rounding boundary: rounding puts
+    # them q apart, the dither (like the training noise) leaves them nearly indistinguishable
+    net = AdversarialForgettingNetwork(3, 1, [2], precision=1.0).eval()
+    X = torch.randn(4000, 3, generator=torch.Generator().manual_seed(0))
+    group = torch.arange(4000) % 2
+    gated = (0.45 + 0.1 * group.double()).view(-1, 1, 1).float()
+    rounded = AdversarialForgettingNetwork(3, 1, [2], precision=1.0,
+                                           finite_precision="round").eval().forget(gated, X=X)
+    dithered = net.forget(gated, X=X)
+
+    def best_threshold_accuracy(z):
+        z = z.flatten().numpy()
+        return max(np.mean((z > t) == group.numpy()) for t in np.quantile(z, np.linspace(0, 1, 101)))
+
+    assert best_threshold_accuracy(rounded) == 1.0
+    assert best_threshold_accuracy(dithered) < 0.56
+
+
+def test_finite_precision_is_checked(split):
+    (X, y, s), _ = split
+    with pytest.raises(ValueError, match="finite_precision must be 'dither' or 'round'"):
+        ForgettingTransformer(max_epochs=1, finite_precision="exact").fit(X, y, s=s)

@@ -157,6 +157,46 @@ def shuffled(t, generator=None):
     return t[perm]
 
 
+_MASK32 = 0xFFFFFFFF
+
+
+def _mix32(h):
+    """A 32-bit integer hash (xor-shift-multiply) of each element of an int64 tensor."""
+    h = h & _MASK32
+    h = (((h >> 16) ^ h) * 0x45D9F3B) & _MASK32
+    h = (((h >> 16) ^ h) * 0x45D9F3B) & _MASK32
+    return (h >> 16) ^ h
+
+
+def row_uniform(X, n_columns, key=0):
+    """Pseudo-random numbers in [0, 1) that are a fixed function of each row of ``X``.
+
+    Row i of the result depends only on the bits of row i of ``X`` (as float32), its column
+    index and ``key``: the same row gets the same numbers whatever batch, order or device it
+    is computed in, while numbers of different rows (or columns) look independent. Integer
+    arithmetic only, so CPU and GPU agree exactly.
+
+    Parameters
+    ----------
+    X : Tensor of shape (n, ...)
+    n_columns : int
+    key : int
+        Selects one of 2**32 such functions.
+
+    Returns
+    -------
+    Tensor of shape (n, n_columns), the dtype of ``X`` (float32 for integer input).
+    """
+    dtype = X.dtype if X.is_floating_point() else torch.float32
+    bits = X.reshape(X.shape[0], -1).to(torch.float32).view(torch.int32).to(torch.int64)
+    position = torch.arange(bits.shape[1], device=X.device, dtype=torch.int64)
+    # sum of 32-bit hashes of (feature bits, position): < 2**32 per feature, no overflow
+    row = _mix32(bits ^ _mix32(position * 0x9E3779B9 + key)).sum(dim=1)
+    row = _mix32(row ^ (row >> 32))
+    column = _mix32(torch.arange(n_columns, device=X.device, dtype=torch.int64) + key + 1)
+    return (_mix32(row[:, None] ^ column[None, :]).to(torch.float64) / 2.0**32).to(dtype)
+
+
 _LOG_2PI = math.log(2 * math.pi)
 
 

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ._base import InvariantModule, make_mlp, multi_head_cross_entropy, shuffled
+from ._base import InvariantModule, make_mlp, multi_head_cross_entropy, row_uniform, shuffled
 
 
 class AdversarialForgettingNetwork(InvariantModule):
@@ -40,6 +40,10 @@ class AdversarialForgettingNetwork(InvariantModule):
         rho, delta and lambda of eq. (1).
     precision : float
         q, the precision at which z~ is represented (see :meth:`forget`); 0 is exact.
+    finite_precision : {'dither', 'round'}
+        How z~ is held at precision q outside training (see :meth:`forget`).
+    dither_key : int
+        Selects the pseudo-random dither of ``finite_precision='dither'``.
 
     References
     ----------
@@ -67,8 +71,12 @@ class AdversarialForgettingNetwork(InvariantModule):
 
     def __init__(self, n_features, n_components, n_classes, s_cardinalities=None,
                  s_columns=None, hidden_layer_sizes=(50,), reconstruction_weight=1e-2,
-                 adversary_weight=1.0, mask_weight=1e-2, precision=0.0):
+                 adversary_weight=1.0, mask_weight=1e-2, precision=0.0,
+                 finite_precision="dither", dither_key=0):
         super().__init__()
+        if not isinstance(finite_precision, str) or finite_precision not in ("dither", "round"):
+            raise ValueError("finite_precision must be 'dither' or 'round', got "
+                             f"{finite_precision!r}.")
         hidden = list(hidden_layer_sizes)
         self.n_components = n_components
         self.n_classes = list(n_classes)
@@ -76,6 +84,8 @@ class AdversarialForgettingNetwork(InvariantModule):
         self.adversary_weight = adversary_weight
         self.mask_weight = mask_weight
         self.precision = precision
+        self.finite_precision = finite_precision
+        self.dither_key = int(dither_key)
         self.encoder = make_mlp([n_features, *hidden, n_components])
         self.decoder = make_mlp([n_components, *hidden[::-1], n_features])
         self.forget_gates = nn.ModuleList(
@@ -106,11 +116,16 @@ class AdversarialForgettingNetwork(InvariantModule):
         """Forget masks m_j = F_j(x), stacked to shape (n, n_tasks, d)."""
         return torch.stack([gate(X) for gate in self.forget_gates], dim=1)
 
-    def forget(self, gated, generator=None):
+    def forget(self, gated, generator=None, X=None):
         """z * m at finite precision q (section 4.2): information below q is lost.
 
-        In training, uniform noise on [-q/2, q/2) (the paper's epsilon, and the differentiable
-        stand-in for rounding); in eval mode, rounding to multiples of q. q = 0 is exact.
+        In training, uniform noise on [-q/2, q/2) (the paper's epsilon) drawn from
+        ``generator``. In eval mode with ``finite_precision='dither'``, the same uniform noise,
+        but a pseudo-random function of the row of ``X`` (:func:`fairrep.nn._base.row_uniform`
+        keyed by ``dither_key``): a row always gets the same z~, and z~ carries what the
+        discriminator was trained on. With ``'round'``, z~ rounded to multiples of q, which
+        keeps differences the training noise hides (two codes 0.45 and 0.55 apart by q/10
+        round to 0 and 1). q = 0 is exact.
         """
         q = self.precision
         if not q:
@@ -119,12 +134,16 @@ class AdversarialForgettingNetwork(InvariantModule):
             noise = torch.rand(gated.shape, generator=generator, device=gated.device,
                                dtype=gated.dtype)
             return gated + (noise - 0.5) * q
-        return torch.round(gated / q) * q
+        if self.finite_precision == "round":
+            return torch.round(gated / q) * q
+        n_columns = gated[0].numel()
+        noise = row_uniform(X, n_columns, self.dither_key).to(gated.dtype)
+        return gated + (noise.view(gated.shape) - 0.5) * q
 
     def forward(self, X):
         """The invariant codes z~_j = z * m_j, concatenated over tasks: shape (n, n_tasks*d)."""
         z = self.code(X)
-        return self.forget(z.unsqueeze(1) * self.masks(X)).flatten(1)
+        return self.forget(z.unsqueeze(1) * self.masks(X), X=X).flatten(1)
 
     def predict_logits(self, X):
         """Logits of each task's predictor P_j(z~_j), a list of (n, n_classes_j) tensors."""
@@ -145,7 +164,7 @@ class AdversarialForgettingNetwork(InvariantModule):
         """
         z = self.encoder(X)
         m = self.masks(X)  # (n, T, d)
-        z_tilde = self.forget(z.unsqueeze(1) * m, generator)
+        z_tilde = self.forget(z.unsqueeze(1) * m, generator, X)
         task = sum(F.cross_entropy(p(z_tilde[:, j]), y[:, j])
                    for j, p in enumerate(self.predictors))
         reconstruction = (self.decoder(z) - X).pow(2).sum(dim=1).mean()
@@ -154,7 +173,7 @@ class AdversarialForgettingNetwork(InvariantModule):
         terms = {"task": task, "reconstruction": reconstruction, "mask": mask}
         if s is not None and self.s_cardinalities is not None:
             s_random = shuffled(s, generator)
-            z_gated = self.forget(z.detach().unsqueeze(1) * m, generator)
+            z_gated = self.forget(z.detach().unsqueeze(1) * m, generator, X)
             adversary = sum(
                 multi_head_cross_entropy(d(z_gated[:, j]), s_random[:, self.s_columns[j]],
                                          self._head_cards(j))
@@ -167,7 +186,7 @@ class AdversarialForgettingNetwork(InvariantModule):
 
     def adversary_inputs(self, X, generator=None):
         """The discriminators' inputs z~_j, without gradient to the model: shape (n, T, d)."""
-        return self.forget(self.encoder(X).unsqueeze(1) * self.masks(X), generator)
+        return self.forget(self.encoder(X).unsqueeze(1) * self.masks(X), generator, X)
 
     def adversary_loss_terms(self, inputs, s):
         """Discriminator step: predict the true s from z~."""
