@@ -106,12 +106,13 @@ def _rotated_digits(quick, random_state):
     X, y, s = _subsample(data.data, data.target, data.sensitive, n_train, rng)
     Xt, yt, st = _subsample(data.data_test, data.target_test, data.sensitive_test, n_test, rng)
     # Forgetting on images: a wider code and a coarser precision than the tabular defaults
-    # (a sweep over n_components, delta and q; precision 0 leaves A_s at 0.98).
+    # (a sweep over n_components, delta and q; precision 0 leaves A_s at 0.98); delta 3, the
+    # best of 0-30 over three seeds of benchmarks/forgetting_rotated.py (delta 10 lost A_y).
     # HSIC and MMD at their tabular strengths (10 and 1) collapse to chance accuracy from the
     # first epoch on two of three seeds here (the penalty's gradient swamps the task's while
     # the code still depends strongly on the angle); at 3 and 0.3 no seed collapses.
     params = {"forgetting": {"n_components": 16, "hidden_layer_sizes": (100,),
-                             "adversary_weight": 10.0, "precision": 1.0},
+                             "adversary_weight": 3.0, "precision": 1.0},
               "hsic": {"hsic_weight": 3.0},
               "mmd": {"mmd_weight": 0.3}}
     return BenchmarkData("rotated_digits", X, y, s.astype(str), Xt, yt, st.astype(str),
