@@ -97,15 +97,14 @@ def main():
                                    random_state=seed, **extra)
         start = time.perf_counter()
         clf.fit(data.data, data.target, s=s)
-        row = {"seed": seed, "delta": delta, "q": q,
-               "fit_seconds": time.perf_counter() - start,
+        seconds = time.perf_counter() - start
+        Z, Z_test = clf.transform(data.data), clf.transform(data.data_test)
+        row = {"seed": seed, "delta": delta, "q": q, "fit_seconds": seconds,
                "A_y": clf.score(data.data_test, data.target_test),
                "A_y_unseen": clf.score(data.data_unseen, data.target_unseen),
-               "A_s": probe_accuracy(clf.transform(data.data), s, clf.transform(data.data_test),
-                                     s_test, random_state=seed)}
+               "A_s": probe_accuracy(Z, s, Z_test, s_test, random_state=seed)}
         if args.probe_panel:
-            row.update(probe_panel(clf.transform(data.data), s, clf.transform(data.data_test),
-                                   s_test))
+            row.update(probe_panel(Z, s, Z_test, s_test))
         rows.append(row)
         print(pd.DataFrame([row]).round(3).to_string(index=False, header=len(rows) == 1),
               flush=True)

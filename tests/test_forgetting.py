@@ -140,3 +140,11 @@ def test_finite_precision_is_checked(split):
     (X, y, s), _ = split
     with pytest.raises(ValueError, match="finite_precision must be 'dither' or 'round'"):
         ForgettingTransformer(max_epochs=1, finite_precision="exact").fit(X, y, s=s)
+
+
+def test_a_module_pickled_before_finite_precision_keeps_rounding():
+    net = AdversarialForgettingNetwork(3, 2, [2], precision=1.0).eval()
+    del net.finite_precision, net.dither_key  # as unpickled from before the parameter
+    gated = torch.linspace(-2, 2, 12).view(4, 1, 3)
+    out = net.forget(gated, X=torch.randn(4, 3))
+    torch.testing.assert_close(out, torch.round(gated))

@@ -134,7 +134,8 @@ class AdversarialForgettingNetwork(InvariantModule):
             noise = torch.rand(gated.shape, generator=generator, device=gated.device,
                                dtype=gated.dtype)
             return gated + (noise - 0.5) * q
-        if self.finite_precision == "round":
+        # a module pickled before finite_precision existed keeps rounding
+        if getattr(self, "finite_precision", "round") == "round":
             return torch.round(gated / q) * q
         n_columns = gated[0].numel()
         noise = row_uniform(X, n_columns, self.dither_key).to(gated.dtype)
