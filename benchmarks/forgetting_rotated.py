@@ -34,7 +34,7 @@ from sklearn.preprocessing import StandardScaler
 from fairrep import ForgettingClassifier
 from sliced_infomin_adult import parse_params  # NAME=VALUE parsing (this script's folder)
 from fairrep.datasets import make_rotated_digits
-from fairrep.metrics import probe_accuracy
+from fairrep.metrics import majority_share, probe_accuracy
 
 
 def probe_panel(Z, s, Z_test, s_test):
@@ -122,7 +122,7 @@ def main():
 
         means = table.groupby(["q", "delta"], as_index=False)[["A_y", "A_s"]].mean()
         curves = {f"q = {q:g}": group.rename(columns={"delta": "strength"}).assign(
-            A_s_optimum=0.2) for q, group in means.groupby("q")}
+            A_s_optimum=majority_share(s_test)) for q, group in means.groupby("q")}
         plot_tradeoff(curves, title=f"Forgetting, rotated {args.source}: delta "
                       f"{min(args.adversary_weight):g}-{max(args.adversary_weight):g}, "
                       f"mean of {len(args.seeds)} seed(s)", path=args.plot)
