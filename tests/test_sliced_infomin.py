@@ -7,7 +7,9 @@ import torch
 from fairrep import InvariantTransformer, SlicedInfominClassifier, SlicedInfominTransformer
 from fairrep._validation import S_CONSTANT
 from fairrep.metrics import max_correlation, probe_accuracy, sliced_mutual_information
-from fairrep.nn.sliced import SlicedInfominNetwork, fit_slices, sliced_information
+from fairrep.nn.sliced import (SlicedInfominNetwork, batched_cca, fit_slices, pearson,
+                               polynomial_features, sample_sphere, slice_polynomial,
+                               sliced_information, standardize)
 
 from conftest import make_biased
 
@@ -72,6 +74,36 @@ def test_min_step_gradient_reaches_z_but_slices_are_constants():
     si.backward()
     assert z.grad is not None and z.grad.abs().sum() > 0
     assert 0.0 <= float(si.detach()) <= 1.0
+
+
+def test_cca_weights_reach_the_correlation_they_report():
+    # batched_cca's weights, read back through slice_polynomial (Horner's rule, another code
+    # path), give each slice pair the canonical correlation batched_cca reports, and no
+    # other weights of the same features do better.
+    gen = torch.Generator().manual_seed(0)
+    z = torch.randn(400, 3, generator=gen)
+    t = z[:, :1] ** 2 + 0.3 * torch.randn(400, 1, generator=gen)
+    z, t = standardize(z), standardize(t)
+    theta, phi = sample_sphere(7, 3, gen), sample_sphere(7, 1, gen)
+    fz, ft = polynomial_features(z, theta, 3), polynomial_features(t, phi, 3)
+    assert fz.shape == (7, 3, 400)
+    w_z, w_t, corr = batched_cca(fz, ft, ridge=1e-6)  # the ridge shrinks what it reports
+    direct = pearson(slice_polynomial(z, theta, w_z), slice_polynomial(t, phi, w_t)).abs()
+    torch.testing.assert_close(direct, corr, atol=1e-3, rtol=0)
+    assert corr.max() > 0.5  # the quadratic dependence is found
+    for _ in range(20):
+        other = pearson(slice_polynomial(z, theta, torch.randn(7, 3, generator=gen)),
+                        slice_polynomial(t, phi, torch.randn(7, 3, generator=gen))).abs()
+        assert torch.all(other <= corr + 1e-4)
+
+
+def test_slice_polynomial_is_the_weighted_features():
+    gen = torch.Generator().manual_seed(0)
+    x, slices = torch.randn(50, 4, generator=gen), sample_sphere(6, 4, gen)
+    for degree in (1, 2, 5):
+        w = torch.randn(6, degree, generator=gen)
+        expected = (polynomial_features(x, slices, degree) * w.unsqueeze(-1)).sum(1)
+        torch.testing.assert_close(slice_polynomial(x, slices, w), expected)
 
 
 def test_module_redraws_slices_every_max_step_every_batches():

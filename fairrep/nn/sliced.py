@@ -100,11 +100,38 @@ def polynomial_features(x, slices, degree):
 
     Returns
     -------
-    features : Tensor of shape (S, n, degree)
+    features : Tensor of shape (S, degree, n)
+        Powers by repeated products, laid out so that each slice's covariance is one
+        contiguous matrix product (an order of magnitude faster on CPU than (S, n, degree)).
     """
-    a = torch.tanh(x @ slices.T).T.unsqueeze(-1)  # (S, n, 1)
-    powers = torch.arange(1, degree + 1, device=x.device, dtype=x.dtype)
-    return a.pow(powers)
+    a = torch.tanh(slices @ x.T)  # (S, n)
+    powers = [a]
+    for _ in range(degree - 1):
+        powers.append(powers[-1] * a)
+    return torch.stack(powers, dim=1)
+
+
+def slice_polynomial(x, slices, weights):
+    """``h_i(slice_i^T x) = sum_p weights[i, p-1] * tanh(slice_i^T x)^p`` for every slice.
+
+    Horner's rule on the (S, n) projections: the same values as weighting
+    :func:`polynomial_features`, without building the (S, degree, n) features.
+
+    Parameters
+    ----------
+    x : Tensor of shape (n, d)
+    slices : Tensor of shape (S, d)
+    weights : Tensor of shape (S, degree)
+
+    Returns
+    -------
+    values : Tensor of shape (S, n)
+    """
+    a = torch.tanh(slices @ x.T)  # (S, n)
+    h = weights[:, -1:].expand_as(a)
+    for p in range(weights.shape[1] - 2, -1, -1):
+        h = weights[:, p:p + 1] + a * h
+    return a * h
 
 
 def _inv_sqrt(cov):
@@ -122,23 +149,25 @@ def batched_cca(fz, ft, ridge=CCA_RIDGE):
 
     Parameters
     ----------
-    fz, ft : Tensor of shape (S, n, k)
-        Features of the S slice pairs.
+    fz, ft : Tensor of shape (S, k, n)
+        Features of the S slice pairs (the layout of :func:`polynomial_features`).
 
     Returns
     -------
     w_z, w_t : Tensor of shape (S, k)
     corr : Tensor of shape (S,)
     """
-    n, k = fz.shape[1], fz.shape[2]
-    fz = fz - fz.mean(dim=1, keepdim=True)
-    ft = ft - ft.mean(dim=1, keepdim=True)
+    n = fz.shape[2]
+    fz = fz - fz.mean(dim=2, keepdim=True)
+    ft = ft - ft.mean(dim=2, keepdim=True)
     scale = 1.0 / max(n - 1, 1)
-    eye = ridge * torch.eye(k, device=fz.device, dtype=fz.dtype)
-    czz_is = _inv_sqrt(scale * fz.transpose(1, 2) @ fz + eye)
-    ctt_is = _inv_sqrt(scale * ft.transpose(1, 2) @ ft + ridge * torch.eye(
-        ft.shape[2], device=ft.device, dtype=ft.dtype))
-    czt = scale * fz.transpose(1, 2) @ ft
+
+    def ridged(c):
+        return c + ridge * torch.eye(c.shape[-1], device=c.device, dtype=c.dtype)
+
+    czz_is = _inv_sqrt(ridged(scale * fz @ fz.transpose(1, 2)))
+    ctt_is = _inv_sqrt(ridged(scale * ft @ ft.transpose(1, 2)))
+    czt = scale * fz @ ft.transpose(1, 2)
     u, sigma, vh = torch.linalg.svd(czz_is @ czt @ ctt_is)
     w_z = (czz_is @ u[:, :, :1]).squeeze(-1)
     w_t = (ctt_is @ vh.transpose(1, 2)[:, :, :1]).squeeze(-1)
@@ -149,11 +178,13 @@ def slice_correlations(z, t, theta, phi, w_z, w_t, degree):
     """``|rho(h_i(theta_i^T z), g_i(phi_i^T t))|`` of every slice pair: shape (S,).
 
     Differentiable in ``z`` (and ``t``); ``z`` and ``t`` are standardised over the batch first.
+    ``degree`` is the number of columns of ``w_z`` and ``w_t``.
     """
-    fz = polynomial_features(standardize(z), theta, degree)
-    ft = polynomial_features(standardize(t), phi, degree)
-    hz = (fz * w_z.unsqueeze(1)).sum(-1)  # (S, n)
-    gt = (ft * w_t.unsqueeze(1)).sum(-1)
+    if w_z.shape[1] != degree or w_t.shape[1] != degree:
+        raise ValueError(f"w_z and w_t must have degree={degree} columns, got "
+                         f"{w_z.shape[1]} and {w_t.shape[1]}.")
+    hz = slice_polynomial(standardize(z), theta, w_z)  # (S, n)
+    gt = slice_polynomial(standardize(t), phi, w_t)
     return pearson(hz, gt).abs()
 
 
