@@ -134,6 +134,8 @@ def test_dither_hides_what_rounding_reveals():
 
     assert best_threshold_accuracy(rounded) == 1.0
     assert best_threshold_accuracy(dithered) < 0.56
+    with pytest.raises(ValueError, match="needs the input rows X"):
+        net.forget(gated)
 
 
 def test_finite_precision_is_checked(split):

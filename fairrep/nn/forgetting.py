@@ -137,6 +137,10 @@ class AdversarialForgettingNetwork(InvariantModule):
         # a module pickled before finite_precision existed keeps rounding
         if getattr(self, "finite_precision", "round") == "round":
             return torch.round(gated / q) * q
+        if X is None:
+            raise ValueError("forget() in eval mode with finite_precision='dither' needs the "
+                             "input rows X: the dither is a function of each row. Pass "
+                             "X=..., or use finite_precision='round'.")
         n_columns = gated[0].numel()
         noise = row_uniform(X, n_columns, self.dither_key).to(gated.dtype)
         return gated + (noise.view(gated.shape) - 0.5) * q
