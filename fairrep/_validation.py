@@ -453,6 +453,13 @@ def check_choice(value, name, choices):
                                            value=value, hint=did_you_mean(value, choices)))
 
 
+def check_bool(value, name):
+    """``value`` as a bool if it is True or False (numpy's included), else a ValueError."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise ValueError(f"{name} must be True or False, got {value!r}.")
+
+
 def check_positive_int(value, name):
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(POSITIVE_INT.format(name=name, value=value))

@@ -46,7 +46,6 @@ Y_UNEXPECTED = (
     "the first call, or keep passing y=None."
 )
 Y_NAN = "y contains NaN; drop or impute those rows before fitting."
-MIXED_PRECISION = "mixed_precision must be True or False, got {value!r}."
 TASK_COLLAPSED = (
     "{estimator}'s predictor learned no more than the class shares: its task loss in the "
     "last of {epochs} epochs is {task:.4f} nats against {prior:.4f} for predicting every row "
@@ -246,10 +245,7 @@ class BaseInvariantEstimator(BaseEstimator):
         )
 
     def _check_mixed_precision(self):
-        value = getattr(self, "mixed_precision", False)
-        if not isinstance(value, (bool, np.bool_)):
-            raise ValueError(MIXED_PRECISION.format(value=value))
-        return bool(value)
+        return V.check_bool(getattr(self, "mixed_precision", False), "mixed_precision")
 
     def _batches(self, X, y_codes, s_enc, device):
         """Training batches: tensors on the device, or rows streamed from a RowSource."""

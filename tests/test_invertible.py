@@ -202,6 +202,25 @@ def test_predictions_are_the_softmax_of_the_leading_dimensions(tabular, tabular_
                                              "train_nuisance_classifier"}
 
 
+def test_batch_norm_logits_predict_from_an_affine_map_of_z_s(tabular):
+    X, y = tabular
+    clf = InvertibleClassifier(**{**FAST, "max_epochs": 3}, batch_norm_logits=True,
+                               random_state=0).fit(X, y)
+    z_s = clf.transform(X)  # the bare z_s of the bijection
+    norm = clf.net_.module_.logit_norm
+    mean, var = norm.running_mean.numpy(), norm.running_var.numpy()
+    weight, bias = norm.weight.detach().numpy(), norm.bias.detach().numpy()
+    np.testing.assert_allclose(clf.decision_function(X),
+                               (z_s - mean) / np.sqrt(var + norm.eps) * weight + bias)
+    assert not np.allclose(clf.decision_function(X), z_s)
+    assert clf.score(X, y) > 0.5  # chance 1/3; 0.625 without the normalisation
+    # the bijection and its metamers are untouched by the head
+    full = pickle.loads(pickle.dumps(clf)).set_params(representation="full")
+    np.testing.assert_allclose(full.inverse_transform(full.transform(X)), X, atol=1e-8)
+    np.testing.assert_allclose(clf.decision_function(clf.metamers(X[:20], X[20:40])),
+                               clf.decision_function(X[:20]), rtol=1e-4, atol=1e-4)
+
+
 def test_too_few_features_are_padded_injectively():
     rng = np.random.RandomState(0)
     X = rng.normal(size=(90, 2))
@@ -304,6 +323,7 @@ def test_transformer_without_s_works_on_y(tabular):
     (dict(n_blocks=0), "n_blocks must be a positive integer"),
     (dict(nuisance_weight=-1.0), "nuisance_weight must be"),
     (dict(adversary_steps=0), "adversary_steps must be"),
+    (dict(batch_norm_logits="yes"), "batch_norm_logits must be True or False"),
 ])
 def test_bad_parameters_raise_clear_errors(tabular, params, match):
     X, y = tabular

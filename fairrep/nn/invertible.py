@@ -734,6 +734,11 @@ class FullyInvertibleRevNet(InvariantModule):
         batch's labels (the reference code).
     pad_std : float, default=0.01
         Standard deviation of the padding noise in training.
+    batch_norm_logits : bool, default=False
+        Read the logits as BatchNorm1d(z_s) (the reference code's head: batch statistics in
+        training, running ones in eval mode, where it is a fixed affine map of each logit)
+        instead of z_s itself. z_s stays a coordinate of the bijection: ``represent`` and
+        ``inverse`` do not see the normalisation.
 
     References
     ----------
@@ -764,7 +769,8 @@ class FullyInvertibleRevNet(InvariantModule):
     def __init__(self, n_features, n_classes, image_shape=None, n_blocks=4,
                  hidden_layer_sizes=(64,), coupling="affine", mixing="lu", n_levels=1,
                  n_pad=0, loss="ice", nuisance_weight=1.0, likelihood_weight=1.0,
-                 nuisance_hidden_layer_sizes=(64, 64), nuisance_targets="true", pad_std=0.01):
+                 nuisance_hidden_layer_sizes=(64, 64), nuisance_targets="true", pad_std=0.01,
+                 batch_norm_logits=False):
         super().__init__()
         _check_choice(loss, "loss", LOSSES)
         _check_choice(nuisance_targets, "nuisance_targets", NUISANCE_TARGETS)
@@ -797,6 +803,7 @@ class FullyInvertibleRevNet(InvariantModule):
         self.nuisance_classifier = (
             make_mlp([self.n_nuisance, *nuisance_hidden_layer_sizes, self.n_logits])
             if loss == "ice" else None)
+        self.logit_norm = nn.BatchNorm1d(self.n_logits) if batch_norm_logits else None
 
     # -- the bijection -------------------------------------------------------------------
     def _pad(self, X, generator=None):
@@ -834,10 +841,15 @@ class FullyInvertibleRevNet(InvariantModule):
         z_s, z_n = self.split(z)
         return z_s if part == "logits" else z_n
 
+    def logits(self, z_s):
+        """The logits read from z_s: z_s itself, or BatchNorm1d(z_s) (``batch_norm_logits``)."""
+        norm = getattr(self, "logit_norm", None)  # None in a module pickled before the option
+        return z_s if norm is None else norm(z_s)
+
     def predict_logits(self, X):
         """The logits of each head, read from z_s (no final linear layer)."""
         z_s = self.split(self.forward(X))[0]
-        return list(torch.split(z_s, self.n_classes, dim=1))
+        return list(torch.split(self.logits(z_s), self.n_classes, dim=1))
 
     # -- training ------------------------------------------------------------------------
     def negative_log_likelihood(self, z_n, logdet):
@@ -865,7 +877,7 @@ class FullyInvertibleRevNet(InvariantModule):
         labels = y if s is None else s
         z, logdet = self.encode(X, generator)
         z_s, z_n = self.split(z)
-        task = multi_head_cross_entropy(z_s, labels, self.n_classes)
+        task = multi_head_cross_entropy(self.logits(z_s), labels, self.n_classes)
         nll = self.negative_log_likelihood(z_n, logdet)
         terms = {"task": task, "nll": nll}
         loss = task
