@@ -109,6 +109,8 @@ _PARAMS_DOC = """
         On the shift digits (:func:`fairrep.datasets.make_shift_digits`) the CE network then
         leans on the planted feature alone, and iCE at its defaults lowers the shifted error
         by 11-44 points on both shifts (the README's measured results): prefer it on images.
+        In data-parallel training each process keeps its own running statistics (gradients
+        are averaged, buffers are not).
     pad_features : 'auto' or int, default='auto'
         Extra input dimensions for data with fewer features than the logits plus one
         (i-RevNet's injective padding, Jacobsen et al. 2018): small Gaussian noise (std 0.01)
