@@ -127,7 +127,7 @@ def time_max_steps(rep, sensitive, args):
             return module(X_rows) if rep.max_step_rows else z_batch
 
     def slice_step():
-        fit_slices(encode_rows(), t_all, args.n_slices, 3, generator)
+        fit_slices(encode_rows(), t_all, args.n_slices, 3, generator, joint=rep.cca == "joint")
 
     def timed(step):
         step()  # warm-up

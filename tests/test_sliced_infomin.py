@@ -8,8 +8,8 @@ from fairrep import InvariantTransformer, SlicedInfominClassifier, SlicedInfomin
 from fairrep._validation import S_CONSTANT
 from fairrep.metrics import max_correlation, probe_accuracy, sliced_mutual_information
 from fairrep.nn.sliced import (SlicedInfominNetwork, batched_cca, fit_slices, pearson,
-                               polynomial_features, sample_sphere, slice_polynomial,
-                               sliced_information, standardize)
+                               polynomial_features, sample_sphere, slice_correlations,
+                               slice_polynomial, sliced_information, standardize)
 
 from conftest import make_biased
 
@@ -104,6 +104,43 @@ def test_slice_polynomial_is_the_weighted_features():
         w = torch.randn(6, degree, generator=gen)
         expected = (polynomial_features(x, slices, degree) * w.unsqueeze(-1)).sum(1)
         torch.testing.assert_close(slice_polynomial(x, slices, w), expected)
+
+
+def test_joint_cca_sees_a_dependence_no_single_slice_shows():
+    # T = |Z|^2 over 6 dimensions: every single direction of Z tells little about it, a
+    # combination of the slices' features tells nearly all (the authors' one CCA)
+    gen = torch.Generator().manual_seed(0)
+    z = torch.randn(3000, 6, generator=gen)
+    radial = z.pow(2).sum(dim=1, keepdim=True)
+    independent = torch.randn(3000, 1, generator=gen)
+    per_slice = fit_slices(z, radial, 30, 3, torch.Generator().manual_seed(1))
+    joint = fit_slices(z, radial, 30, 3, torch.Generator().manual_seed(1), joint=True)
+    null = fit_slices(z, independent, 30, 3, torch.Generator().manual_seed(1), joint=True)
+    assert joint.joint and joint.heldout_corr.shape == (1,) and joint.w_z.shape == (30, 3)
+    assert float(per_slice.heldout_corr.max()) < 0.5
+    assert float(joint.heldout_corr) > 0.9
+    assert float(null.heldout_corr) < 0.1  # held out: the 90 fitted features do not overfit it
+    # the min step reads the same single correlation, with gradient to z
+    z_grad = z[:500].clone().requires_grad_(True)
+    si = sliced_information(z_grad, radial[:500], joint, degree=3)
+    si.backward()
+    assert float(si.detach()) > 0.9 and z_grad.grad.abs().sum() > 0
+
+
+def test_joint_cca_weights_are_laid_out_slice_by_slice():
+    # batched_cca on the (S * degree)-column features, reshaped to (S, degree), read back as
+    # sum_i h_i(theta_i^T z) gives the canonical correlation the CCA reports
+    gen = torch.Generator().manual_seed(0)
+    z = standardize(torch.randn(600, 3, generator=gen))
+    t = standardize(z[:, :1] * z[:, 1:2] + 0.3 * torch.randn(600, 1, generator=gen))
+    theta, phi = sample_sphere(5, 3, gen), sample_sphere(5, 1, gen)
+    fz, ft = polynomial_features(z, theta, 3), polynomial_features(t, phi, 3)
+    w_z, w_t, corr = batched_cca(fz.reshape(1, 15, 600), ft.reshape(1, 15, 600), ridge=1e-6)
+    direct = slice_correlations(z, t, theta, phi, w_z.reshape(5, 3), w_t.reshape(5, 3), 3,
+                                joint=True)
+    torch.testing.assert_close(direct, corr, atol=1e-3, rtol=0)
+    per_pair = slice_correlations(z, t, theta, phi, *batched_cca(fz, ft, ridge=1e-6)[:2], 3)
+    assert float(corr) >= float(per_pair.max()) - 1e-4  # the joint class contains each pair's
 
 
 def test_module_redraws_slices_every_max_step_every_batches():
@@ -296,6 +333,29 @@ def test_bad_max_step_every(rows, every):
     with pytest.raises(ValueError, match="max_step_every must be a positive integer"):
         SlicedInfominClassifier(max_step_rows=rows, max_step_every=every,
                                 max_epochs=1).fit(X, y, s=s)
+
+
+def test_bad_cca():
+    X, y, s = make_biased(n=100)
+    with pytest.raises(ValueError, match="cca must be 'per_slice'"):
+        SlicedInfominClassifier(cca="both", max_epochs=1).fit(X, y, s=s)
+
+
+@pytest.mark.slow
+def test_joint_cca_removes_s(split):
+    # the authors' estimator: one CCA over the features of all slices, solved on 800
+    # training rows every 2 batches; held-out rho* falls and y stays predictable
+    (X_tr, y_tr, s_tr), (X_te, y_te, s_te) = split
+    rho = {}
+    for beta in (0.0, 5.0):
+        est = SlicedInfominClassifier(beta=beta, cca="joint", n_slices=20, max_step_rows=800,
+                                      max_step_every=2, **BEHAVIOUR).fit(X_tr, y_tr, s=s_tr)
+        assert est.net_.module_.solution_.joint
+        rho[beta] = max_correlation(est.transform(X_te), s_te, **FAST_RHO)
+        if beta:
+            assert est.score(X_te, y_te) > 0.93
+    assert rho[0.0] > 0.8
+    assert rho[5.0] < rho[0.0] - 0.3
 
 
 @pytest.mark.slow

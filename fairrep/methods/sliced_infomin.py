@@ -13,6 +13,8 @@ from ..base import (TRAINING_SWITCHES_DOC, BaseInvariantEstimator, InvariantClas
 from ..nn.sliced import SlicedInfominNetwork
 
 ESTIMATOR_INVALID = "estimator must be 'slice' or 'renyi', got {value!r}."
+CCA_INVALID = ("cca must be 'per_slice' (one CCA per slice pair) or 'joint' (one CCA over all "
+               "slices, as the authors' code), got {value!r}.")
 MAX_STEP_ROWS = (
     "max_step_rows must be None (solve each max step on the current batch), 'all' (every "
     "training row) or an integer of at least 4 rows, got {value!r}."
@@ -127,7 +129,16 @@ _PARAMS_DOC = """
     device : str, default='cpu'
     random_state : int, RandomState instance or None, default=None
         Seeds the initialisation, the batch order, the slices and the CCA halves.
-""" + TRAINING_SWITCHES_DOC + """"""
+""" + TRAINING_SWITCHES_DOC + """    cca : {'per_slice', 'joint'}, default='per_slice'
+        'per_slice': each max step solves S small CCAs, one per slice pair (the slides'
+        sup over pairs i, j), and the min steps minimise their mean. 'joint': one CCA
+        between the polynomial features of all S slices of Z and all S slices of T, as the
+        authors' code solves it (``SliceInfominLayer``): SI is the top canonical correlation
+        of h(Z) = sum_i h_i(theta_i^T Z) and g(T) = sum_j g_j(phi_j^T T), a combination of
+        S * degree random features on each side, so it sees dependence that no single
+        direction shows. The CCA is (S * degree)-square and fitted on half the rows of the
+        max step: use it with ``max_step_rows`` well above 2 * S * degree (e.g. 'all').
+""" + """"""
 
 _ATTRIBUTES_DOC = """
     Attributes
@@ -155,7 +166,7 @@ class _SlicedInfominBase(NumericSensitiveMixin, BaseInvariantEstimator):
     def __init__(self, beta=1.0, n_slices=100, degree=3, max_step_every=1, max_step_rows=None,
                  estimator="slice", adversary_steps=5, n_components=8, hidden_layer_sizes=(100,),
                  max_epochs=50, batch_size=256, lr=1e-3, weight_decay=0.0, device="cpu",
-                 random_state=None, verbose=0, mixed_precision=False):
+                 random_state=None, verbose=0, mixed_precision=False, cca="per_slice"):
         self.beta = beta
         self.n_slices = n_slices
         self.degree = degree
@@ -173,6 +184,7 @@ class _SlicedInfominBase(NumericSensitiveMixin, BaseInvariantEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.mixed_precision = mixed_precision
+        self.cca = cca
 
     def _check_estimator(self):
         if self.estimator not in ("slice", "renyi"):
@@ -197,7 +209,13 @@ class _SlicedInfominBase(NumericSensitiveMixin, BaseInvariantEstimator):
             # with max_step_rows the trainer runs the max steps (_SampledMaxStep)
             max_step_every=0 if self._sampled_max_steps() else self._max_step_every(),
             estimator=self._check_estimator(),
+            cca=self._check_cca(),
         )
+
+    def _check_cca(self):
+        if self.cca not in ("per_slice", "joint"):
+            raise ValueError(CCA_INVALID.format(value=self.cca))
+        return self.cca
 
     def _sampled_max_steps(self):
         """True when the trainer solves the max steps on training rows (_SampledMaxStep)."""

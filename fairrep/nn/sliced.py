@@ -11,7 +11,9 @@ The paper replaces I(Z; T), Z = f(X), by a sliced proxy whose estimate has a clo
 with slices theta_i, phi_j drawn uniformly on the unit spheres of Z's and T's dimensions,
 h_i, g_j one-dimensional polynomials of the (tanh-squashed) projections, and rho Pearson's
 correlation. For polynomial h, g the inner sup is a linear CCA of the polynomial features
-[a, a^2, ..., a^degree], solved analytically per slice pair. The training loop alternates:
+[a, a^2, ..., a^degree], solved analytically per slice pair; or, as the authors' code does
+(``joint=True``), one CCA over the features of all slices together, which finds
+h(Z) = sum_i h_i(theta_i^T Z) and g(T) = sum_j g_j(phi_j^T T). The training loop alternates:
 
 - *max step* (:func:`fit_slices`, no gradient): draw S slice pairs and solve the S CCAs on one
   half of a batch; the held-out half gives the estimate of SI (as in the reference code);
@@ -53,6 +55,10 @@ class SliceSolution:
         Top canonical correlation of each slice pair on the half the CCA was fitted on.
     heldout_corr : Tensor of shape (S,)
         |rho| of each slice pair on the other half; ``heldout_corr.max()`` estimates SI.
+    joint : bool
+        True when one CCA was solved over the features of all S slices together
+        (``fit_slices(..., joint=True)``): ``w_z`` and ``w_t`` are then one canonical pair,
+        read as h(Z) = sum_i h_i(theta_i^T Z), and both correlations have shape (1,).
     """
 
     theta: torch.Tensor
@@ -61,6 +67,7 @@ class SliceSolution:
     w_t: torch.Tensor
     train_corr: torch.Tensor
     heldout_corr: torch.Tensor
+    joint: bool = False
 
     @property
     def estimate(self):
@@ -174,26 +181,35 @@ def batched_cca(fz, ft, ridge=CCA_RIDGE):
     return w_z, w_t, sigma[:, 0]
 
 
-def slice_correlations(z, t, theta, phi, w_z, w_t, degree):
+def slice_correlations(z, t, theta, phi, w_z, w_t, degree, joint=False):
     """``|rho(h_i(theta_i^T z), g_i(phi_i^T t))|`` of every slice pair: shape (S,).
 
     Differentiable in ``z`` (and ``t``); ``z`` and ``t`` are standardised over the batch first.
-    ``degree`` is the number of columns of ``w_z`` and ``w_t``.
+    ``degree`` is the number of columns of ``w_z`` and ``w_t``. With ``joint=True`` the slices
+    are summed first, ``|rho(sum_i h_i(theta_i^T z), sum_i g_i(phi_i^T t))|``: shape (1,).
     """
     if w_z.shape[1] != degree or w_t.shape[1] != degree:
         raise ValueError(f"w_z and w_t must have degree={degree} columns, got "
                          f"{w_z.shape[1]} and {w_t.shape[1]}.")
     hz = slice_polynomial(standardize(z), theta, w_z)  # (S, n)
     gt = slice_polynomial(standardize(t), phi, w_t)
+    if joint:
+        hz, gt = hz.sum(dim=0, keepdim=True), gt.sum(dim=0, keepdim=True)
     return pearson(hz, gt).abs()
 
 
-def fit_slices(z, t, n_slices, degree, generator=None, ridge=CCA_RIDGE):
+def fit_slices(z, t, n_slices, degree, generator=None, ridge=CCA_RIDGE, joint=False):
     """Max step: draw S slice pairs and solve their CCAs on one half of the batch.
 
     The rows are split into two halves in a random order drawn from ``generator``; the CCA
     weights are fitted on the first and the correlation of every slice pair is evaluated on
     the second. Runs without gradient; every returned tensor is a constant.
+
+    With ``joint=True`` one CCA is solved between the features of all S slices of Z
+    (S * degree columns) and those of T, as the authors' code does: h(Z) =
+    sum_i h_i(theta_i^T Z) is a combination of S * degree random features, a much richer
+    class than one slice's polynomial, at the cost of one (S * degree)-square CCA. The rows
+    of the fitted half should well outnumber S * degree, or the CCA fits noise.
 
     Parameters
     ----------
@@ -206,6 +222,10 @@ def fit_slices(z, t, n_slices, degree, generator=None, ridge=CCA_RIDGE):
     degree : int
         Degree of the polynomials h_i, g_i.
     generator : torch.Generator or None
+    ridge : float
+        Added to the diagonal of both feature covariances.
+    joint : bool
+        One CCA over all slices' features instead of one per slice pair.
 
     Returns
     -------
@@ -239,9 +259,13 @@ def fit_slices(z, t, n_slices, degree, generator=None, ridge=CCA_RIDGE):
         # standardise with the fitted half's statistics, as the min step standardises its batch
         fz = polynomial_features(standardize(z_fit), theta, degree)
         ft = polynomial_features(standardize(t_fit), phi, degree)
+        if joint:  # one CCA of the (S * degree)-column features
+            fz, ft = fz.reshape(1, -1, fz.shape[2]), ft.reshape(1, -1, ft.shape[2])
         w_z, w_t, corr = batched_cca(fz, ft, ridge)
-        heldout = slice_correlations(z[eval_rows], t[eval_rows], theta, phi, w_z, w_t, degree)
-    return SliceSolution(theta, phi, w_z, w_t, corr, heldout)
+        w_z, w_t = w_z.reshape(n_slices, degree), w_t.reshape(n_slices, degree)
+        heldout = slice_correlations(z[eval_rows], t[eval_rows], theta, phi, w_z, w_t, degree,
+                                     joint)
+    return SliceSolution(theta, phi, w_z, w_t, corr, heldout, joint)
 
 
 def sliced_information(z, t, solution, degree, reduction="max"):
@@ -272,7 +296,7 @@ def sliced_information(z, t, solution, degree, reduction="max"):
         z = _at_least_float32(z)
         corr = slice_correlations(z, t.to(z.dtype), solution.theta.to(z.dtype),
                                   solution.phi.to(z.dtype), solution.w_z.to(z.dtype),
-                                  solution.w_t.to(z.dtype), degree)
+                                  solution.w_t.to(z.dtype), degree, solution.joint)
     return corr.max() if reduction == "max" else corr.mean()
 
 
@@ -374,6 +398,11 @@ class SlicedInfominNetwork(InvariantModule):
         slice instead of the single (noisiest) best one and removed far more of s on the
         synthetic and Adult data (see tests/test_sliced_infomin.py). SI in ``history`` is
         then the mean over slices.
+    cca : {'per_slice', 'joint'}
+        'per_slice': one CCA per slice pair (S estimates, combined by ``reduction``).
+        'joint': one CCA between the features of all S slices of Z and of T, as the
+        authors' code solves it; SI is then that single canonical correlation of
+        h(Z) = sum_i h_i(theta_i^T Z) and g(T) = sum_j g_j(phi_j^T T).
 
     References
     ----------
@@ -409,7 +438,7 @@ class SlicedInfominNetwork(InvariantModule):
     def __init__(self, n_features, n_components, n_classes=None, dim_t=None,
                  hidden_layer_sizes=(100,), beta=1.0, n_slices=100, degree=3,
                  max_step_every=1, estimator="slice", adversary_hidden=(200,),
-                 reduction="mean"):
+                 reduction="mean", cca="per_slice"):
         super().__init__()
         hidden = list(hidden_layer_sizes)
         self.n_classes = None if n_classes is None else list(n_classes)
@@ -420,6 +449,7 @@ class SlicedInfominNetwork(InvariantModule):
         self.max_step_every = max_step_every
         self.estimator = estimator
         self.reduction = reduction
+        self.cca = cca
         self.encoder = make_mlp([n_features, *hidden, n_components])
         if self.n_classes is None:
             self.decoder = make_mlp([n_components, *hidden[::-1], n_features])
@@ -453,7 +483,8 @@ class SlicedInfominNetwork(InvariantModule):
 
     def max_step(self, z, t, generator=None):
         """Re-solve the slices and CCAs on this batch (no gradient); keep them on the module."""
-        self.solution_ = fit_slices(z, t, self.n_slices, self.degree, generator)
+        joint = getattr(self, "cca", "per_slice") == "joint"  # modules pickled before 'cca'
+        self.solution_ = fit_slices(z, t, self.n_slices, self.degree, generator, joint=joint)
         return self.solution_
 
     def loss_terms(self, X, y, s, generator=None):
