@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import sklearn
+import torch
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import make_scorer
 from sklearn.model_selection import cross_validate
@@ -421,3 +422,34 @@ def test_max_correlation_of_a_constant_representation_is_zero():
     rng = np.random.RandomState(0)
     s = rng.randint(0, 2, 300)
     assert metrics_module.max_correlation(np.zeros((300, 4)), s, n_iter=100, random_state=0) == 0.0
+
+
+def test_max_correlation_restarts_report_the_pair_best_on_validation(monkeypatch):
+    # n_restarts trains several HGR pairs on one split; the held-out value is that of the pair
+    # with the best validation correlation, and the first restart is the single run
+    import fairrep.metrics._dependence as dependence
+
+    rng = np.random.RandomState(0)
+    Z = rng.normal(size=(1200, 2))
+    T = Z[:, 0] ** 2 + rng.normal(size=1200)
+    single = dependence.max_correlation(Z, T, n_iter=60, random_state=3)
+    fitted, original = [], dependence._fit_hgr
+    monkeypatch.setattr(dependence, "_fit_hgr",
+                        lambda *args: fitted.append(original(*args)) or fitted[-1])
+    several = dependence.max_correlation(Z, T, n_iter=60, n_restarts=4, random_state=3)
+    scores = [score for _, score in fitted]
+    assert len(fitted) == 4 and len(set(scores)) == 4  # other initialisations, other fits
+    seed = dependence.seed_from(3)
+    rest, held_Z, _, held_T = dependence.train_test_split(
+        *dependence._prepare(Z, T), test_size=0.3, random_state=seed)
+    fit_rows, _ = dependence.train_test_split(rest, test_size=dependence._VALIDATION,
+                                              random_state=seed)
+    mean, std = fit_rows.mean(axis=0), fit_rows.std(axis=0) + 1e-8
+    with torch.no_grad():
+        held_out = [abs(float(net(torch.tensor((held_Z - mean) / std, dtype=torch.float32),
+                                  torch.tensor(held_T, dtype=torch.float32))))
+                    for net, _ in fitted]
+    assert several == pytest.approx(held_out[int(np.argmax(scores))], abs=1e-6)
+    assert single == pytest.approx(held_out[0], abs=1e-6)
+    with pytest.raises(ValueError, match="n_restarts"):
+        dependence.max_correlation(Z, T, n_restarts=0)

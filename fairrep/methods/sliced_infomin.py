@@ -98,8 +98,8 @@ _PARAMS_DOC = """
         Min steps per max step: every ``max_step_every`` training batches the slices are
         redrawn and the CCAs re-solved; the batches in between minimise SI with those
         constants. 'epoch' (only with ``max_step_rows``): one max step before the first
-        batch of every epoch. The min step minimises the *mean* over the S slice
-        pairs of ``|rho(h_i(theta_i^T Z), g_i(phi_i^T T))|`` (the paper's estimate takes the sup;
+        batch of every epoch. With ``cca='per_slice'`` the min step minimises the
+        *mean* over the S slice pairs of ``|rho(h_i(theta_i^T Z), g_i(phi_i^T T))|`` (the paper's estimate takes the sup;
         the mean gives every slice a gradient and removed s far better in our runs).
     max_step_rows : int, 'all' or None, default=None
         Rows each max step solves on. None: the current batch (the CCAs fitted on one half,
@@ -138,6 +138,11 @@ _PARAMS_DOC = """
         S * degree random features on each side, so it sees dependence that no single
         direction shows. The CCA is (S * degree)-square and fitted on half the rows of the
         max step: use it with ``max_step_rows`` well above 2 * S * degree (e.g. 'all').
+        SI is then one correlation near rho*, not a mean over slices: beta wants to be
+        about an order of magnitude smaller than with 'per_slice' (on Adult, beta 2 with
+        S = 60, ``max_step_rows='all'``, ``max_step_every=5`` and 60 epochs gave held-out
+        rho* <= 0.10 for sex and age on three seeds at 0.01 below the unconstrained
+        accuracy; see the README).
 """ + """"""
 
 _ATTRIBUTES_DOC = """
