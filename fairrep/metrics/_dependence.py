@@ -102,6 +102,7 @@ def max_correlation(Z, T, *, test_size=0.3, hidden_layer_sizes=(200,), n_iter=10
     Z, t = _prepare(Z, T)
     n_iter = check_positive_int(n_iter, "n_iter")
     batch_size = check_positive_int(batch_size, "batch_size")
+    n_restarts = check_positive_int(n_restarts, "n_restarts")
     seed = seed_from(random_state)
     Z_tr, Z_te, t_tr, t_te = train_test_split(Z, t, test_size=test_size, random_state=seed)
     Z_fit, Z_val, t_fit, t_val = train_test_split(Z_tr, t_tr, test_size=_VALIDATION,
@@ -114,7 +115,6 @@ def max_correlation(Z, T, *, test_size=0.3, hidden_layer_sizes=(200,), n_iter=10
 
     (z_fit, t_fit), (z_val, t_val), (z_te, t_te) = (
         tensors(Z_fit, t_fit), tensors(Z_val, t_val), tensors(Z_te, t_te))
-    n_restarts = check_positive_int(n_restarts, "n_restarts")
     best_score, best_net = -1.0, None
     for restart in range(n_restarts):
         net, score = _fit_hgr(z_fit, t_fit, z_val, t_val, seed + 2 * restart,
