@@ -9,7 +9,7 @@ from fairrep._validation import S_CONSTANT
 from fairrep.metrics import max_correlation, probe_accuracy, sliced_mutual_information
 from fairrep.nn.sliced import (SlicedInfominNetwork, batched_cca, fit_slices, pearson,
                                polynomial_features, sample_sphere, slice_correlations,
-                               slice_polynomial, sliced_information, standardize)
+                               slice_polynomial, sliced_information, standardize, whiten)
 
 from conftest import make_biased
 
@@ -141,6 +141,48 @@ def test_joint_cca_weights_are_laid_out_slice_by_slice():
     torch.testing.assert_close(direct, corr, atol=1e-3, rtol=0)
     per_pair = slice_correlations(z, t, theta, phi, *batched_cca(fz, ft, ridge=1e-6)[:2], 3)
     assert float(corr) >= float(per_pair.max()) - 1e-4  # the joint class contains each pair's
+
+
+def test_whiten_gives_identity_covariance_and_gradient():
+    gen = torch.Generator().manual_seed(0)
+    mix = torch.tensor([[3.0, 0.0, 0.0], [2.0, 1.0, 0.0], [0.0, 1.0, 0.5]])
+    x = (torch.randn(800, 3, generator=gen) @ mix).requires_grad_(True)
+    w = whiten(x)
+    torch.testing.assert_close(w.T @ w / 799, torch.eye(3), atol=1e-3, rtol=0)
+    w[:, 2].pow(3).mean().backward()
+    assert torch.isfinite(x.grad).all() and x.grad.abs().sum() > 0
+    # a constant column does not blow up: it stays (close to) 0
+    flat = whiten(torch.cat([torch.randn(100, 2, generator=gen), torch.ones(100, 1)], dim=1))
+    assert torch.isfinite(flat).all() and flat[:, 2].abs().max() < 1e-3
+
+
+def test_whitening_sees_a_dependence_in_a_low_variance_direction():
+    # Z's variance lies mostly along one direction (as a trained encoder's often does) and T
+    # is carried, partly, by its smallest principal direction: standardising columns leaves
+    # that direction buried, every random slice reads the dominant ones; whitening does not
+    gen = torch.Generator().manual_seed(0)
+    n = 6000
+    sd = torch.tensor([5.1, 1.45, 0.75, 0.42, 0.13, 0.09, 0.04, 0.016]).sqrt()
+    rotation, _ = torch.linalg.qr(torch.randn(8, 8, generator=gen))
+    t, independent = torch.randn(n, 1, generator=gen), torch.randn(n, 1, generator=gen)
+    p = torch.randn(n, 8, generator=gen)
+    p[:, -1] = 0.5 * t[:, 0] + 0.75 ** 0.5 * p[:, -1]
+    z = (p * sd) @ rotation.T
+
+    def estimate(target, white):
+        solution = fit_slices(z, target, 60, 3, torch.Generator().manual_seed(1), whiten=white)
+        assert solution.whiten == white
+        return float(solution.heldout_corr.max())
+
+    assert estimate(t, False) < 0.15
+    assert estimate(t, True) > 0.25
+    assert estimate(independent, True) < 0.08
+    # the min step whitens too: it reads what the max step solved
+    solution = fit_slices(z, t, 60, 3, torch.Generator().manual_seed(1), whiten=True)
+    z_grad = z[:3000].clone().requires_grad_(True)
+    si = sliced_information(z_grad, t[:3000], solution, degree=3)
+    si.backward()
+    assert float(si.detach()) > 0.25 and z_grad.grad.abs().sum() > 0
 
 
 def test_module_redraws_slices_every_max_step_every_batches():
@@ -339,6 +381,56 @@ def test_bad_cca():
     X, y, s = make_biased(n=100)
     with pytest.raises(ValueError, match="cca must be 'per_slice'"):
         SlicedInfominClassifier(cca="both", max_epochs=1).fit(X, y, s=s)
+
+
+@pytest.mark.parametrize("value", [1, "yes", None])
+def test_bad_whiten(value):
+    X, y, s = make_biased(n=100)
+    with pytest.raises(ValueError, match="whiten must be True or False"):
+        SlicedInfominClassifier(whiten=value, max_epochs=1).fit(X, y, s=s)
+
+
+def test_whiten_reaches_the_module_and_survives_pickling():
+    import pickle
+    X, y, s = make_biased(n=300)
+    est = SlicedInfominClassifier(whiten=True, cca="joint", n_slices=5, max_step_rows="all",
+                                  max_step_every=2, max_epochs=2, random_state=0).fit(X, y, s=s)
+    assert est.net_.module_.whiten and est.net_.module_.solution_.whiten
+    clone = pickle.loads(pickle.dumps(est))
+    np.testing.assert_allclose(clone.transform(X), est.transform(X))
+    clone.partial_fit(X, y, s=s)
+    assert clone.net_.module_.solution_.whiten
+
+
+def test_cosine_lr_schedule_anneals_the_encoder_rate():
+    X, y, s = make_biased(n=200)
+    seen = []
+
+    class Spy(SlicedInfominClassifier):
+        def _callbacks(self):
+            from skorch.callbacks import Callback
+
+            class Record(Callback):
+                def on_epoch_end(self, net, **kwargs):
+                    seen.append(net.optimizer_.param_groups[0]["lr"])
+            return super()._callbacks() + [("record", Record())]
+
+    est = Spy(lr=0.01, lr_schedule="cosine", max_epochs=4, n_slices=5,
+              random_state=0).fit(X, y, s=s)
+    expected = [0.01 * (1 + np.cos(np.pi * e / 4)) / 2 for e in range(4)]
+    np.testing.assert_allclose(seen, expected)
+    est.partial_fit(X, y, s=s)  # past max_epochs: the last rate
+    np.testing.assert_allclose(seen[-1], expected[-1])
+    seen.clear()
+    Spy(lr=0.01, max_epochs=2, n_slices=5, random_state=0).fit(X, y, s=s)
+    assert seen == [0.01, 0.01]
+
+
+@pytest.mark.parametrize("value", ["linear", 1, True])
+def test_bad_lr_schedule(value):
+    X, y, s = make_biased(n=100)
+    with pytest.raises(ValueError, match="lr_schedule must be None"):
+        SlicedInfominTransformer(lr_schedule=value, max_epochs=1).fit(X, y, s=s)
 
 
 @pytest.mark.slow

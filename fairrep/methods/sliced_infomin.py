@@ -19,10 +19,31 @@ MAX_STEP_ROWS = (
     "max_step_rows must be None (solve each max step on the current batch), 'all' (every "
     "training row) or an integer of at least 4 rows, got {value!r}."
 )
+LR_SCHEDULE_INVALID = ("lr_schedule must be None (constant learning rate) or 'cosine' (annealed "
+                       "to 0 over max_epochs), got {value!r}.")
 MAX_STEP_EVERY = (
     "max_step_every must be a positive integer (batches per max step), or 'epoch' (one max "
     "step at the start of every epoch) together with max_step_rows, got {value!r}."
 )
+
+
+class _CosineLR(Callback):
+    """The encoder's learning rate annealed from ``lr`` towards 0 over ``max_epochs`` epochs.
+
+    Epoch e of the training history (counted from 0 over ``fit`` and then ``partial_fit``
+    calls) runs at ``lr * (1 + cos(pi * min(e, E - 1) / E)) / 2`` with E = ``max_epochs``:
+    epochs past E keep the last, smallest rate. Only the model's optimizer is annealed (a
+    Renyi adversary keeps its rate).
+    """
+
+    def __init__(self, lr, max_epochs):
+        self.lr, self.max_epochs = lr, max_epochs
+
+    def on_epoch_begin(self, net, **kwargs):
+        epoch = min(len(net.history) - 1, self.max_epochs - 1)  # the net has opened its row
+        rate = self.lr * (1 + np.cos(np.pi * epoch / self.max_epochs)) / 2
+        for group in net.optimizer_.param_groups:
+            group["lr"] = rate
 
 
 class _SampledMaxStep(Callback):
@@ -144,6 +165,24 @@ _PARAMS_DOC = """
         S = 60, ``max_step_rows='all'``, ``max_step_every=5`` and 60 epochs gave held-out
         rho* <= 0.10 from one HGR run for sex and age on three seeds, at most 0.013 below
         the unconstrained accuracy; see the README).
+    whiten : bool, default=False
+        Whiten Z (covariance I, :func:`fairrep.nn.sliced.whiten`) before slicing, in the
+        max and the min steps, instead of standardising each column. A trained encoder
+        tends to put most of Z's variance along one direction; with columns merely
+        standardised every random slice then sees mostly that direction, tanh saturates on
+        it, and dependence on s carried by a low-variance direction stays invisible, so the
+        encoder can move it there. Whitening closes that gap (SI is computed on an
+        invertible linear map of Z, which carries the same information).
+    lr_schedule : None or 'cosine', default=None
+        None keeps ``lr`` constant. 'cosine' anneals the encoder's learning rate from ``lr``
+        towards 0 over ``max_epochs`` epochs: epoch e of the training history (``fit``,
+        then one per ``partial_fit`` call) runs at ``lr * (1 + cos(pi * e / max_epochs)) /
+        2``, and epochs past ``max_epochs`` at the last of these rates. The min-max game between
+        the encoder and the re-solved slices does not settle at a constant rate: the
+        encoder keeps moving the dependence to where the last max step did not look, and
+        the representation it stops at depends on where in that cycle training ends. A
+        decaying rate lets the last max steps catch up with it (the authors' code decays
+        its rate with ``ReduceLROnPlateau``).
 """
 
 _ATTRIBUTES_DOC = """
@@ -172,7 +211,8 @@ class _SlicedInfominBase(NumericSensitiveMixin, BaseInvariantEstimator):
     def __init__(self, beta=1.0, n_slices=100, degree=3, max_step_every=1, max_step_rows=None,
                  estimator="slice", adversary_steps=5, n_components=8, hidden_layer_sizes=(100,),
                  max_epochs=50, batch_size=256, lr=1e-3, weight_decay=0.0, device="cpu",
-                 random_state=None, verbose=0, mixed_precision=False, cca="per_slice"):
+                 random_state=None, verbose=0, mixed_precision=False, cca="per_slice",
+                 whiten=False, lr_schedule=None):
         self.beta = beta
         self.n_slices = n_slices
         self.degree = degree
@@ -191,6 +231,8 @@ class _SlicedInfominBase(NumericSensitiveMixin, BaseInvariantEstimator):
         self.verbose = verbose
         self.mixed_precision = mixed_precision
         self.cca = cca
+        self.whiten = whiten
+        self.lr_schedule = lr_schedule
 
     def _check_estimator(self):
         if self.estimator not in ("slice", "renyi"):
@@ -216,6 +258,7 @@ class _SlicedInfominBase(NumericSensitiveMixin, BaseInvariantEstimator):
             max_step_every=0 if self._sampled_max_steps() else self._max_step_every(),
             estimator=self._check_estimator(),
             cca=self._check_cca(),
+            whiten=V.check_bool(self.whiten, "whiten"),
         )
 
     def _check_cca(self):
@@ -244,11 +287,20 @@ class _SlicedInfominBase(NumericSensitiveMixin, BaseInvariantEstimator):
             raise ValueError(MAX_STEP_EVERY.format(value=every))
         return int(every)
 
+    def _check_lr_schedule(self):
+        if self.lr_schedule is None or (isinstance(self.lr_schedule, str)
+                                        and self.lr_schedule == "cosine"):
+            return self.lr_schedule
+        raise ValueError(LR_SCHEDULE_INVALID.format(value=self.lr_schedule))
+
     def _callbacks(self):
-        if not self._sampled_max_steps():
-            return []
-        return [("sampled_max_step",
-                 _SampledMaxStep(self._max_step_rows(), self._max_step_every()))]
+        callbacks = []
+        if self._check_lr_schedule() == "cosine":
+            callbacks.append(("cosine_lr", _CosineLR(self.lr, self.max_epochs)))
+        if self._sampled_max_steps():
+            callbacks.append(("sampled_max_step",
+                              _SampledMaxStep(self._max_step_rows(), self._max_step_every())))
+        return callbacks
 
 
 class SlicedInfominTransformer(TransformerMixin, _SlicedInfominBase):

@@ -59,6 +59,9 @@ class SliceSolution:
         True when one CCA was solved over the features of all S slices together
         (``fit_slices(..., joint=True)``): ``w_z`` and ``w_t`` are then one canonical pair,
         read as h(Z) = sum_i h_i(theta_i^T Z), and both correlations have shape (1,).
+    whiten : bool
+        True when Z was whitened (:func:`whiten`) rather than standardised column by column
+        before slicing (``fit_slices(..., whiten=True)``); the min step must do the same.
     """
 
     theta: torch.Tensor
@@ -68,6 +71,7 @@ class SliceSolution:
     train_corr: torch.Tensor
     heldout_corr: torch.Tensor
     joint: bool = False
+    whiten: bool = False
 
     @property
     def estimate(self):
@@ -79,6 +83,33 @@ def standardize(x):
     """Columns of ``x`` centred and scaled to unit variance (constant columns stay 0)."""
     centred = x - x.mean(dim=0, keepdim=True)
     return centred / (centred.pow(2).mean(dim=0, keepdim=True).sqrt() + _EPS)
+
+
+def whiten(x, rel_eps=1e-5):
+    """Rows of ``x`` centred and whitened: sample covariance I (Cholesky whitening).
+
+    ``x L^-T`` with L L^T the covariance of ``x`` plus ``rel_eps`` times its mean variance on
+    the diagonal (so a constant or collinear column does not blow up). Differentiable in
+    ``x``. Unlike :func:`standardize`, no direction of the data keeps a small variance: a
+    dependence on T carried by a low-variance direction of Z is as visible to the random
+    slices as one carried by the dominant direction.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from fairrep.nn.sliced import whiten
+    >>> x = torch.randn(500, 3, generator=torch.Generator().manual_seed(0))
+    >>> x = x @ torch.tensor([[1.0, 0.5, 0.0], [0.0, 0.5, 0.0], [0.0, 0.0, 2.0]])
+    >>> w = whiten(x)
+    >>> bool(torch.allclose(w.T @ w / 499, torch.eye(3), atol=1e-2))
+    True
+    """
+    centred = x - x.mean(dim=0, keepdim=True)
+    n, d = x.shape
+    cov = centred.T @ centred / max(n - 1, 1)
+    jitter = rel_eps * cov.diagonal().mean().clamp_min(_EPS)
+    chol = torch.linalg.cholesky(cov + jitter * torch.eye(d, dtype=x.dtype, device=x.device))
+    return torch.linalg.solve_triangular(chol, centred.T, upper=False).T
 
 
 def pearson(a, b, dim=-1):
@@ -181,24 +212,26 @@ def batched_cca(fz, ft, ridge=CCA_RIDGE):
     return w_z, w_t, sigma[:, 0]
 
 
-def slice_correlations(z, t, theta, phi, w_z, w_t, degree, joint=False):
+def slice_correlations(z, t, theta, phi, w_z, w_t, degree, joint=False, whiten=False):
     """``|rho(h_i(theta_i^T z), g_i(phi_i^T t))|`` of every slice pair: shape (S,).
 
-    Differentiable in ``z`` (and ``t``); ``z`` and ``t`` are standardised over the batch first.
-    ``degree`` is the number of columns of ``w_z`` and ``w_t``. With ``joint=True`` the slices
-    are summed first, ``|rho(sum_i h_i(theta_i^T z), sum_i g_i(phi_i^T t))|``: shape (1,).
+    Differentiable in ``z`` (and ``t``); ``z`` and ``t`` are standardised over the batch first
+    (``z`` whitened with ``whiten=True``, see :func:`whiten`). ``degree`` is the number of
+    columns of ``w_z`` and ``w_t``. With ``joint=True`` the slices are summed first,
+    ``|rho(sum_i h_i(theta_i^T z), sum_i g_i(phi_i^T t))|``: shape (1,).
     """
     if w_z.shape[1] != degree or w_t.shape[1] != degree:
         raise ValueError(f"w_z and w_t must have degree={degree} columns, got "
                          f"{w_z.shape[1]} and {w_t.shape[1]}.")
-    hz = slice_polynomial(standardize(z), theta, w_z)  # (S, n)
+    hz = slice_polynomial(_normalise_z(z, whiten), theta, w_z)  # (S, n)
     gt = slice_polynomial(standardize(t), phi, w_t)
     if joint:
         hz, gt = hz.sum(dim=0, keepdim=True), gt.sum(dim=0, keepdim=True)
     return pearson(hz, gt).abs()
 
 
-def fit_slices(z, t, n_slices, degree, generator=None, ridge=CCA_RIDGE, joint=False):
+def fit_slices(z, t, n_slices, degree, generator=None, ridge=CCA_RIDGE, joint=False,
+               whiten=False):
     """Max step: draw S slice pairs and solve their CCAs on one half of the batch.
 
     The rows are split into two halves in a random order drawn from ``generator``; the CCA
@@ -210,6 +243,14 @@ def fit_slices(z, t, n_slices, degree, generator=None, ridge=CCA_RIDGE, joint=Fa
     sum_i h_i(theta_i^T Z) is a combination of S * degree random features, a much richer
     class than one slice's polynomial, at the cost of one (S * degree)-square CCA. The rows
     of the fitted half should well outnumber S * degree, or the CCA fits noise.
+
+    Z is standardised column by column before slicing, or with ``whiten=True`` whitened
+    (:func:`whiten`). Standardising leaves the covariance of Z's columns in place: a
+    representation whose variance lies along one direction (common for a trained encoder)
+    projects onto every random slice mostly along that direction, tanh saturates on it, and a
+    dependence on T carried by a low-variance direction goes unseen; an encoder trained
+    against the estimator can learn to put it there. Whitening removes that blind spot (SI
+    of a whitened Z is the SI of an invertible linear map of Z).
 
     Parameters
     ----------
@@ -226,6 +267,8 @@ def fit_slices(z, t, n_slices, degree, generator=None, ridge=CCA_RIDGE, joint=Fa
         Added to the diagonal of both feature covariances.
     joint : bool
         One CCA over all slices' features instead of one per slice pair.
+    whiten : bool
+        Whiten Z instead of standardising its columns.
 
     Returns
     -------
@@ -257,15 +300,15 @@ def fit_slices(z, t, n_slices, degree, generator=None, ridge=CCA_RIDGE, joint=Fa
         phi = sample_sphere(n_slices, t.shape[1], generator, z.device, z.dtype)
         z_fit, t_fit = z[fit_rows], t[fit_rows]
         # standardise with the fitted half's statistics, as the min step standardises its batch
-        fz = polynomial_features(standardize(z_fit), theta, degree)
+        fz = polynomial_features(_normalise_z(z_fit, whiten), theta, degree)
         ft = polynomial_features(standardize(t_fit), phi, degree)
         if joint:  # one CCA of the (S * degree)-column features
             fz, ft = fz.reshape(1, -1, fz.shape[2]), ft.reshape(1, -1, ft.shape[2])
         w_z, w_t, corr = batched_cca(fz, ft, ridge)
         w_z, w_t = w_z.reshape(n_slices, degree), w_t.reshape(n_slices, degree)
         heldout = slice_correlations(z[eval_rows], t[eval_rows], theta, phi, w_z, w_t, degree,
-                                     joint)
-    return SliceSolution(theta, phi, w_z, w_t, corr, heldout, joint)
+                                     joint, whiten)
+    return SliceSolution(theta, phi, w_z, w_t, corr, heldout, joint, whiten)
 
 
 def sliced_information(z, t, solution, degree, reduction="max"):
@@ -296,8 +339,13 @@ def sliced_information(z, t, solution, degree, reduction="max"):
         z = _at_least_float32(z)
         corr = slice_correlations(z, t.to(z.dtype), solution.theta.to(z.dtype),
                                   solution.phi.to(z.dtype), solution.w_z.to(z.dtype),
-                                  solution.w_t.to(z.dtype), degree, solution.joint)
+                                  solution.w_t.to(z.dtype), degree, solution.joint,
+                                  getattr(solution, "whiten", False))
     return corr.max() if reduction == "max" else corr.mean()
+
+
+def _normalise_z(z, whiten_z):
+    return whiten(z) if whiten_z else standardize(z)
 
 
 def _full_precision(x):
@@ -403,6 +451,9 @@ class SlicedInfominNetwork(InvariantModule):
         'joint': one CCA between the features of all S slices of Z and of T, as the
         authors' code solves it; SI is then that single canonical correlation of
         h(Z) = sum_i h_i(theta_i^T Z) and g(T) = sum_j g_j(phi_j^T T).
+    whiten : bool
+        Whiten Z (:func:`whiten`) before slicing, in both steps, instead of standardising
+        its columns (see :func:`fit_slices`).
 
     References
     ----------
@@ -438,7 +489,7 @@ class SlicedInfominNetwork(InvariantModule):
     def __init__(self, n_features, n_components, n_classes=None, dim_t=None,
                  hidden_layer_sizes=(100,), beta=1.0, n_slices=100, degree=3,
                  max_step_every=1, estimator="slice", adversary_hidden=(200,),
-                 reduction="mean", cca="per_slice"):
+                 reduction="mean", cca="per_slice", whiten=False):
         super().__init__()
         hidden = list(hidden_layer_sizes)
         self.n_classes = None if n_classes is None else list(n_classes)
@@ -450,6 +501,7 @@ class SlicedInfominNetwork(InvariantModule):
         self.estimator = estimator
         self.reduction = reduction
         self.cca = cca
+        self.whiten = whiten
         self.encoder = make_mlp([n_features, *hidden, n_components])
         if self.n_classes is None:
             self.decoder = make_mlp([n_components, *hidden[::-1], n_features])
@@ -484,7 +536,8 @@ class SlicedInfominNetwork(InvariantModule):
     def max_step(self, z, t, generator=None):
         """Re-solve the slices and CCAs on this batch (no gradient); keep them on the module."""
         joint = getattr(self, "cca", "per_slice") == "joint"  # modules pickled before 'cca'
-        self.solution_ = fit_slices(z, t, self.n_slices, self.degree, generator, joint=joint)
+        self.solution_ = fit_slices(z, t, self.n_slices, self.degree, generator, joint=joint,
+                                    whiten=getattr(self, "whiten", False))
         return self.solution_
 
     def loss_terms(self, X, y, s, generator=None):
