@@ -13,7 +13,8 @@ import numpy as np
 import torch
 from sklearn.model_selection import train_test_split
 
-from .._validation import check_positive_int, encode_sensitive_numeric, seed_from
+from .._validation import (check_bool, check_positive_int, encode_sensitive_numeric,
+                           seed_from)
 from ..nn.sliced import HGRNetwork, fit_slices
 from ._probe import _check_Z
 
@@ -34,7 +35,7 @@ def _prepare(Z, T):
 
 
 def max_correlation(Z, T, *, test_size=0.3, hidden_layer_sizes=(200,), n_iter=1000,
-                    batch_size=500, lr=1e-3, n_restarts=1, random_state=None):
+                    batch_size=500, lr=1e-3, n_restarts=1, whiten=True, random_state=None):
     """Held-out maximal (Hirschfeld-Gebelein-Renyi) correlation rho*(Z; T).
 
     rho*(Z; T) = sup_{f, g} rho(f(Z), g(T)) is 0 exactly when Z and T are independent and 1
@@ -50,10 +51,19 @@ def max_correlation(Z, T, *, test_size=0.3, hidden_layer_sizes=(200,), n_iter=10
     from other initialisations and mini-batches on the same split and reports the held-out
     value of the pair that correlates best on the validation rows.
 
+    Z is whitened first (``whiten=True``, the default): centred and rotated onto its principal
+    axes, each scaled to unit variance, with the training split's statistics. rho* is the
+    same for Z and for any invertible linear map of it, but the estimate is not: a trained
+    representation often has most of its variance on one direction, and with its columns
+    merely standardised the network's f all but ignores the low-variance directions. On one
+    Adult representation (README) five runs on standardised columns gave 0.001-0.15 where
+    runs on the whitened Z gave 0.31-0.34, and a logistic probe's logit alone reaches 0.33.
+
     Parameters
     ----------
     Z : array-like of shape (n_samples, n_components)
-        The representation (standardised with the training split's statistics).
+        The representation (whitened, or with ``whiten=False`` standardised column by
+        column, with the training split's statistics).
     T : array-like of shape (n_samples,) or (n_samples, n_columns)
         Categorical columns are one-hot encoded; numeric columns with more than 20 distinct
         values are continuous and standardised. A constant column is a ``ValueError``.
@@ -69,6 +79,11 @@ def max_correlation(Z, T, *, test_size=0.3, hidden_layer_sizes=(200,), n_iter=10
         Pairs f, g trained (restart k seeded from ``random_state`` + 2k); the one with the
         best validation correlation is evaluated on the held-out split. The first is the
         single run of ``n_restarts=1``.
+    whiten : bool, default=True
+        Whiten Z (principal axes scaled to unit variance; directions with no variance are
+        dropped) instead of standardising its columns. False gives the estimate fairrep
+        used before (README figures measured before the whitening note), lower on
+        representations whose variance is concentrated.
     random_state : int, RandomState instance or None, default=None
         Seeds the split, the initialisation and the mini-batches.
 
@@ -103,14 +118,25 @@ def max_correlation(Z, T, *, test_size=0.3, hidden_layer_sizes=(200,), n_iter=10
     n_iter = check_positive_int(n_iter, "n_iter")
     batch_size = check_positive_int(batch_size, "batch_size")
     n_restarts = check_positive_int(n_restarts, "n_restarts")
+    whiten = check_bool(whiten, "whiten")
     seed = seed_from(random_state)
     Z_tr, Z_te, t_tr, t_te = train_test_split(Z, t, test_size=test_size, random_state=seed)
     Z_fit, Z_val, t_fit, t_val = train_test_split(Z_tr, t_tr, test_size=_VALIDATION,
                                                   random_state=seed)
-    mean, std = Z_fit.mean(axis=0), Z_fit.std(axis=0) + 1e-8
+    mean = Z_fit.mean(axis=0)
+    if whiten:
+        eigval, eigvec = np.linalg.eigh(np.cov(Z_fit - mean, rowvar=False).reshape(
+            Z_fit.shape[1], Z_fit.shape[1]))
+        # below the rounding of centring (or 1e-10 of the top variance): no direction
+        keep = eigval > max(1e-10 * eigval.max(), (1e-12 * np.abs(mean).max()) ** 2, 1e-300)
+        projection = eigvec[:, keep] / np.sqrt(eigval[keep])
+        if not keep.any():  # a constant Z: one zero column, so f(Z) is constant
+            projection = np.zeros((Z_fit.shape[1], 1))
+    else:
+        projection = np.diag(1.0 / (Z_fit.std(axis=0) + 1e-8))
 
     def tensors(z, t):
-        return (torch.tensor((z - mean) / std, dtype=torch.float32),
+        return (torch.tensor((z - mean) @ projection, dtype=torch.float32),
                 torch.tensor(t, dtype=torch.float32))
 
     (z_fit, t_fit), (z_val, t_val), (z_te, t_te) = (
