@@ -2,9 +2,11 @@
 
 Fits one SlicedInfominTransformer on Adult (the authors' max-step schedule), freezes Z on the
 test file and calls ``fairrep.metrics.max_correlation`` with random_state 0-4, on the 6000 test
-rows the sliced-infomin benchmark uses (same ``--seed``) and on all 15060; it also prints the
-accuracy of a logistic regression on Z, as the benchmark does. The spread is the resolution of a
-one-seed rho* figure. Not a test: run it and read the output.
+rows the sliced-infomin benchmark uses (same ``--seed``) and on all 15060, on the whitened Z
+(``max_correlation``'s default) and on standardised columns (``whiten=False``, the estimate
+before whitening); it also prints the accuracy of a logistic regression on Z, as the benchmark
+does. The spread is the resolution of a one-seed rho* figure. Not a test: run it and read the
+output.
 
     python benchmarks/max_correlation_noise.py                 # age, beta 40, 60 epochs
     python benchmarks/max_correlation_noise.py --sensitive sex --beta 50 --max-epochs 30
@@ -45,14 +47,15 @@ def main():
     Z = rep.transform(test.data)
     logreg = LogisticRegression(max_iter=1000).fit(rep.transform(train.data), train.target)
     print(f"acc_y (logreg on Z): {logreg.score(Z, test.target):.4f}", flush=True)
-    for n in (6000, len(Z)):  # the 6000 rows of sliced_infomin_adult.py with the same --seed
-        rows = np.random.RandomState(args.seed).permutation(len(Z))[:n]
-        values = [max_correlation(Z[rows], test.sensitive[rows], random_state=k)
-                  for k in range(args.restarts)]
-        print(f"s = {args.sensitive}, beta {args.beta:g}, {args.max_epochs} epochs, seed "
-              f"{args.seed}, {parse_params(args.param)}, {n} test "
-              f"rows: rho* over HGR seeds 0-{args.restarts - 1}: {np.round(values, 3)}",
-              flush=True)
+    for whiten in (True, False):
+        for n in (6000, len(Z)):  # the 6000 rows of sliced_infomin_adult.py, same --seed
+            rows = np.random.RandomState(args.seed).permutation(len(Z))[:n]
+            values = [max_correlation(Z[rows], test.sensitive[rows], whiten=whiten,
+                                      random_state=k) for k in range(args.restarts)]
+            print(f"s = {args.sensitive}, beta {args.beta:g}, {args.max_epochs} epochs, seed "
+                  f"{args.seed}, {parse_params(args.param)}, {n} test rows, "
+                  f"{'whitened' if whiten else 'standardised'} Z: rho* over HGR seeds "
+                  f"0-{args.restarts - 1}: {np.round(values, 3)}", flush=True)
 
 
 if __name__ == "__main__":

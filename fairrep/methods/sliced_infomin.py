@@ -161,10 +161,10 @@ _PARAMS_DOC = """
         direction shows. The CCA is (S * degree)-square and fitted on half the rows of the
         max step: use it with ``max_step_rows`` well above 2 * S * degree (e.g. 'all').
         SI is then one correlation near rho*, not a mean over slices: beta wants to be
-        about an order of magnitude smaller than with 'per_slice' (on Adult, beta 2 with
-        S = 60, ``max_step_rows='all'``, ``max_step_every=5`` and 60 epochs gave held-out
-        rho* <= 0.10 from one HGR run for sex and age on three seeds, at most 0.013 below
-        the unconstrained accuracy; see the README).
+        about an order of magnitude smaller than with 'per_slice' (on Adult, S = 60,
+        ``max_step_rows='all'``, ``max_step_every=5``, 60 epochs, ``whiten=True``,
+        ``lr_schedule='cosine'`` and beta 1.25 gave held-out rho* <= 0.10 for sex and age
+        on three seeds; accuracy held for sex and fell 0.02-0.03 for age; see the README).
     whiten : bool, default=False
         Whiten Z (covariance I, :func:`fairrep.nn.sliced.whiten`) before slicing, in the
         max and the min steps, instead of standardising each column. A trained encoder
