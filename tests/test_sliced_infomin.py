@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from fairrep import InvariantTransformer, SlicedInfominClassifier, SlicedInfominTransformer
+from fairrep import (InvariantTransformer, SlicedInfominClassifier, SlicedInfominTransformer,
+                     TrainingDivergedError)
 from fairrep._validation import S_CONSTANT
 from fairrep.metrics import max_correlation, probe_accuracy, sliced_mutual_information
 from fairrep.nn.sliced import (SlicedInfominNetwork, batched_cca, fit_slices, pearson,
@@ -154,6 +155,19 @@ def test_whiten_gives_identity_covariance_and_gradient():
     # a constant column does not blow up: it stays (close to) 0
     flat = whiten(torch.cat([torch.randn(100, 2, generator=gen), torch.ones(100, 1)], dim=1))
     assert torch.isfinite(flat).all() and flat[:, 2].abs().max() < 1e-3
+    broken = torch.randn(50, 3, generator=gen)
+    broken[3, 1] = float("nan")
+    assert torch.isnan(whiten(broken)).all()  # no LinAlgError: the divergence check reports
+
+
+def test_diverging_whitened_fit_names_the_loss_term():
+    # finite in float32, but Z's covariance overflows: a TrainingDivergedError naming a
+    # loss term, not a LinAlgError from the Cholesky factorisation
+    X, y, s = make_biased(n=200)
+    est = SlicedInfominClassifier(whiten=True, max_epochs=2, n_slices=5, random_state=0)
+    with pytest.raises(TrainingDivergedError, match="loss is"):
+        est.fit(X * 1e20, y, s=s)
+    assert not hasattr(est, "net_")
 
 
 def test_whitening_sees_a_dependence_in_a_low_variance_direction():

@@ -90,7 +90,7 @@ def whiten(x, rel_eps=1e-5):
 
     ``x L^-T`` with L L^T the covariance of ``x`` plus ``rel_eps`` times its mean variance on
     the diagonal (so a constant or collinear column does not blow up). Differentiable in
-    ``x``. Unlike :func:`standardize`, no direction of the data keeps a small variance: a
+    ``x``; all NaN when ``x`` is not finite. Unlike :func:`standardize`, no direction of the data keeps a small variance: a
     dependence on T carried by a low-variance direction of Z is as visible to the random
     slices as one carried by the dominant direction.
 
@@ -108,8 +108,12 @@ def whiten(x, rel_eps=1e-5):
     n, d = x.shape
     cov = centred.T @ centred / max(n - 1, 1)
     jitter = rel_eps * cov.diagonal().mean().clamp_min(_EPS)
-    chol = torch.linalg.cholesky(cov + jitter * torch.eye(d, dtype=x.dtype, device=x.device))
-    return torch.linalg.solve_triangular(chol, centred.T, upper=False).T
+    chol, info = torch.linalg.cholesky_ex(
+        cov + jitter * torch.eye(d, dtype=x.dtype, device=x.device))
+    white = torch.linalg.solve_triangular(chol, centred.T, upper=False).T
+    # non-finite x (a diverging encoder): NaN, not an error, so the trainer's divergence
+    # check names the loss term; no host sync on the happy path
+    return torch.where(info == 0, white, torch.full_like(white, float("nan")))
 
 
 def pearson(a, b, dim=-1):
@@ -300,7 +304,14 @@ def fit_slices(z, t, n_slices, degree, generator=None, ridge=CCA_RIDGE, joint=Fa
         phi = sample_sphere(n_slices, t.shape[1], generator, z.device, z.dtype)
         z_fit, t_fit = z[fit_rows], t[fit_rows]
         # standardise with the fitted half's statistics, as the min step standardises its batch
-        fz = polynomial_features(_normalise_z(z_fit, whiten), theta, degree)
+        z_norm = _normalise_z(z_fit, whiten)
+        if not bool(torch.isfinite(z_norm).all()):
+            # a diverging encoder: NaN constants make the min step's SI NaN, which the
+            # trainer reports by name (the CCA's eigendecomposition would raise instead)
+            nan = torch.full((n_slices, degree), float("nan"), dtype=z.dtype, device=z.device)
+            corr = nan[:1, 0] if joint else nan[:, 0]
+            return SliceSolution(theta, phi, nan, nan, corr, corr, joint, whiten)
+        fz = polynomial_features(z_norm, theta, degree)
         ft = polynomial_features(standardize(t_fit), phi, degree)
         if joint:  # one CCA of the (S * degree)-column features
             fz, ft = fz.reshape(1, -1, fz.shape[2]), ft.reshape(1, -1, ft.shape[2])
