@@ -45,6 +45,26 @@ def test_si_sees_a_nonlinear_dependence(gaussian):
     assert sliced_mutual_information(Z, t, random_state=0) > 0.6
 
 
+def test_si_metric_joint_and_whitened():
+    rng = np.random.RandomState(0)
+    Z = rng.normal(size=(3000, 6))
+    radial = (Z ** 2).sum(axis=1)
+    assert sliced_mutual_information(Z, radial, n_slices=30, random_state=1) < 0.5
+    assert sliced_mutual_information(Z, radial, n_slices=30, joint=True, random_state=1) > 0.9
+    # T carried by the smallest principal direction of a Z whose variance lies on one
+    scales = np.sqrt([5.1, 1.45, 0.75, 0.42, 0.13, 0.09, 0.04, 0.016])
+    rotation, _ = np.linalg.qr(rng.normal(size=(8, 8)))
+    t = rng.normal(size=6000)
+    p = rng.normal(size=(6000, 8))
+    p[:, -1] = 0.5 * t + 0.75 ** 0.5 * p[:, -1]
+    Z = (p * scales) @ rotation.T
+    low = sliced_mutual_information(Z, t, n_slices=60, whiten=False, random_state=1)
+    white = sliced_mutual_information(Z, t, n_slices=60, random_state=1)
+    assert low < 0.2 and white > 0.3, (low, white)
+    with pytest.raises(ValueError, match="joint must be True or False"):
+        sliced_mutual_information(Z, t, joint="yes")
+
+
 def test_max_correlation_independent_linear_nonlinear(gaussian):
     Z, noise = gaussian
     independent = max_correlation(Z, noise, **FAST_RHO)

@@ -182,7 +182,8 @@ def _finite_correlation(rho):
     return value if np.isfinite(value) else 0.0
 
 
-def sliced_mutual_information(Z, T, *, n_slices=100, degree=3, random_state=None):
+def sliced_mutual_information(Z, T, *, n_slices=100, degree=3, joint=False, whiten=True,
+                              random_state=None):
     """The sliced proxy SI(Z; T) of scalable infomin, estimated on held-out rows.
 
     SI(Z; T) ~= sup_{i, j} sup_{h_i, g_j} rho(h_i(theta_i^T Z), g_j(phi_j^T T)), with S slice
@@ -191,6 +192,9 @@ def sliced_mutual_information(Z, T, *, n_slices=100, degree=3, random_state=None
     on a random half of the rows; the correlation is measured on the other half and the sup
     over slice pairs is returned. Being a max over S noisy held-out correlations, the value
     for independent Z, T is a small positive number that shrinks like sqrt(log(S) / n).
+    With ``joint=True`` one CCA over the features of all S slices is solved instead (the
+    authors' code; :func:`fairrep.nn.fit_slices`), and its held-out correlation returned.
+    Z is whitened first (``whiten=True``), for the reason :func:`max_correlation` gives.
 
     Parameters
     ----------
@@ -200,6 +204,11 @@ def sliced_mutual_information(Z, T, *, n_slices=100, degree=3, random_state=None
     n_slices : int, default=100
         S.
     degree : int, default=3
+    joint : bool, default=False
+        One CCA over all slices' features instead of the sup over slice pairs; give it many
+        more rows than ``2 * n_slices * degree``.
+    whiten : bool, default=True
+        Whiten Z (:func:`fairrep.nn.sliced.whiten`) instead of standardising its columns.
     random_state : int, RandomState instance or None, default=None
         Seeds the slices and the split.
 
@@ -227,8 +236,10 @@ def sliced_mutual_information(Z, T, *, n_slices=100, degree=3, random_state=None
     Z, t = _prepare(Z, T)
     n_slices = check_positive_int(n_slices, "n_slices")
     degree = check_positive_int(degree, "degree")
+    joint, whiten = check_bool(joint, "joint"), check_bool(whiten, "whiten")
     if Z.shape[0] < 4:
         raise ValueError(f"sliced_mutual_information needs at least 4 rows, got {Z.shape[0]}")
     generator = torch.Generator().manual_seed(seed_from(random_state))
-    solution = fit_slices(torch.tensor(Z), torch.tensor(t), n_slices, degree, generator)
+    solution = fit_slices(torch.tensor(Z), torch.tensor(t), n_slices, degree, generator,
+                          joint=joint, whiten=whiten)
     return float(solution.estimate)
