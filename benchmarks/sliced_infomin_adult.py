@@ -7,7 +7,8 @@ The protocol of Chen et al. (NeurIPS 2022, fairness table): fit SlicedInfominTra
   (fairrep.metrics.max_correlation, 1000 iterations);
 - acc_y: accuracy of a logistic regression trained on Z (train file) predicting income;
 - rho(probe; s): held-out maximal correlation between that regression's logit and s, both
-  binned (``binned_max_correlation``): a lower bound of rho*(Z; s) that needs no network,
+  binned (``fairrep.metrics.binned_max_correlation``): a lower bound of rho*(Z; s) that
+  needs no network,
   and catches dependence that the HGR network misses in the direction Z predicts y in;
 
 for s = sex (categorical) and s = age (continuous, in years), each with beta = 0 and the given
@@ -38,7 +39,7 @@ from sklearn.linear_model import LogisticRegression
 from fairrep import SlicedInfominTransformer
 from fairrep._validation import encode_sensitive_numeric
 from fairrep.datasets import load_adult
-from fairrep.metrics import max_correlation
+from fairrep.metrics import binned_max_correlation, max_correlation
 from fairrep.nn.sliced import HGRNetwork, fit_slices
 
 
@@ -63,37 +64,6 @@ def evaluate(sensitive, beta, args):
     return rep, {"s": sensitive, "beta": beta, "rho*(Z;s)": rho, "rho(probe;s)": probe,
                  "acc_y (logreg on Z)": logreg.score(Z_test, test.target),
                  "fit_seconds": fit_seconds}
-
-
-def binned_max_correlation(score, s, bins=10, random_state=0):
-    """Held-out maximal correlation of a 1-D ``score`` and ``s``, both cut into bins.
-
-    A check on rho* that needs no network: the logistic probe's logit is a function of Z,
-    so any f(logit) is an f(Z), and rho(f(logit), g(s)) <= rho*(Z; s). f and g are functions
-    of the decile bins of the logit and of s (its groups when it has at most ``bins``
-    values): the second singular pair of the normalised contingency table of one random half
-    of the rows (Renyi's characterisation of maximal correlation on finite alphabets); their
-    Pearson correlation on the other half is reported, so it does not fit noise (about 0.01
-    for independent variables on 15060 rows).
-    """
-    def codes(values):
-        values = np.asarray(values)
-        levels = np.unique(values)
-        if len(levels) <= bins:
-            return np.searchsorted(levels, values), len(levels)
-        edges = np.quantile(values.astype(float), np.linspace(0, 1, bins + 1)[1:-1])
-        return np.searchsorted(edges, values.astype(float)), bins
-
-    (a, n_a), (b, n_b) = codes(score), codes(s)
-    order = np.random.RandomState(random_state).permutation(len(a))
-    fit, held = order[: len(a) // 2], order[len(a) // 2:]
-    table = np.zeros((n_a, n_b))
-    np.add.at(table, (a[fit], b[fit]), 1)
-    table /= table.sum()
-    p_a, p_b = table.sum(axis=1) + 1e-12, table.sum(axis=0) + 1e-12
-    u, _, vt = np.linalg.svd(table / np.sqrt(np.outer(p_a, p_b)))
-    f, g = u[:, 1] / np.sqrt(p_a), vt[1] / np.sqrt(p_b)
-    return abs(np.corrcoef(f[a[held]], g[b[held]])[0, 1])
 
 
 def with_s_column(train, test):

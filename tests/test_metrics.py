@@ -10,6 +10,7 @@ from sklearn.metrics import make_scorer
 from sklearn.model_selection import cross_validate
 
 from fairrep.metrics import (
+    binned_max_correlation,
     demographic_parity_difference,
     equalized_odds_difference,
     majority_share,
@@ -488,3 +489,33 @@ def test_max_correlation_whiten_drops_directions_without_variance():
     assert max_correlation(np.full((600, 2), 7.3), T, n_iter=50, random_state=0) == 0.0
     with pytest.raises(ValueError, match="whiten must be True or False"):
         max_correlation(Z, T, whiten="yes")
+
+
+def test_binned_max_correlation_sees_nonlinear_dependence_and_not_noise():
+    rng = np.random.RandomState(0)
+    age = rng.randint(17, 90, size=10000)
+    u_shaped = np.abs(age - 50) + 8 * rng.normal(size=10000)
+    assert abs(np.corrcoef(u_shaped, age)[0, 1]) < 0.3  # linear correlation misses most
+    assert binned_max_correlation(u_shaped, age, random_state=0) > 0.7
+    assert binned_max_correlation(rng.normal(size=10000), age, random_state=0) < 0.05
+    # a categorical b (strings) is used as its groups
+    sex = np.where(rng.uniform(size=10000) < 0.5, "Female", "Male")
+    score = (sex == "Male") + 0.5 * rng.normal(size=10000)
+    assert binned_max_correlation(score, sex, random_state=0) > 0.6
+    assert binned_max_correlation(np.ones(10000), sex, random_state=0) == 0.0
+
+
+@pytest.mark.parametrize("a, b, match", [
+    (np.zeros(10), np.zeros(11), "same length"),
+    (np.zeros((10, 2)), np.zeros(10), "a must be 1-D"),
+    (np.arange(20).astype(str), np.zeros(20), "non-numeric"),
+    (np.r_[np.arange(19.0), np.nan], np.zeros(20), "NaN"),
+])
+def test_binned_max_correlation_bad_input(a, b, match):
+    with pytest.raises(ValueError, match=match):
+        binned_max_correlation(a, b)
+
+
+def test_binned_max_correlation_bad_bins():
+    with pytest.raises(ValueError, match="bins must be at least 2"):
+        binned_max_correlation(np.arange(10.0), np.arange(10.0), bins=1)

@@ -12,6 +12,7 @@ import copy
 import numpy as np
 import torch
 from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
 
 from .._validation import (check_bool, check_positive_int, encode_sensitive_numeric,
                            seed_from)
@@ -243,3 +244,92 @@ def sliced_mutual_information(Z, T, *, n_slices=100, degree=3, joint=False, whit
     solution = fit_slices(torch.tensor(Z), torch.tensor(t), n_slices, degree, generator,
                           joint=joint, whiten=whiten)
     return float(solution.estimate)
+
+
+def binned_max_correlation(a, b, *, bins=10, random_state=None):
+    """Held-out maximal correlation of two 1-D variables, both cut into bins.
+
+    A check on rho*(Z; s) that trains no network: when ``a`` is a function of Z (a probe's
+    logit or score), any f(a) is an f(Z), so the value is a lower bound of rho*(Z; b) up to
+    estimation noise. Each variable is cut into its ``bins`` quantile bins (or kept as its
+    groups when it has at most ``bins`` distinct values, e.g. a categorical s); f and g are
+    the second singular pair of the normalised contingency table P(a_i, b_j) /
+    sqrt(P(a_i) P(b_j)) of one random half of the rows (Renyi's maximal correlation of the
+    binned variables), and their Pearson correlation on the other half is returned, so an
+    independent pair scores near 0 (about 0.01 on 15000 rows) instead of the table's overfit.
+
+    Parameters
+    ----------
+    a : array-like of shape (n_samples,)
+        Numeric, or with at most ``bins`` distinct values.
+    b : array-like of shape (n_samples,)
+        Numeric, or with at most ``bins`` distinct values (labels of any type).
+    bins : int, default=10
+        Quantile bins of a numeric variable with more than ``bins`` distinct values.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the split into halves.
+
+    Returns
+    -------
+    rho : float
+        In [0, 1].
+
+    References
+    ----------
+    A. Rényi, "On measures of dependence", Acta Mathematica Academiae
+    Scientiarum Hungarica 10, 1959.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fairrep.metrics import binned_max_correlation
+    >>> rng = np.random.RandomState(0)
+    >>> age = rng.randint(17, 90, size=5000)
+    >>> score = np.abs(age - 45) + 10 * rng.normal(size=5000)   # U-shaped in age
+    >>> round(binned_max_correlation(score, age, random_state=0), 1)
+    0.8
+    >>> binned_max_correlation(rng.normal(size=5000), age, random_state=0) < 0.05
+    True
+    """
+    bins = check_positive_int(bins, "bins")
+    if bins < 2:
+        raise ValueError(f"bins must be at least 2, got {bins}.")
+    codes_a, n_a = _bin_codes(a, "a", bins)
+    codes_b, n_b = _bin_codes(b, "b", bins)
+    if len(codes_a) != len(codes_b):
+        raise ValueError(f"a and b must have the same length, got {len(codes_a)} and "
+                         f"{len(codes_b)}.")
+    if len(codes_a) < 4:
+        raise ValueError(f"binned_max_correlation needs at least 4 rows, got {len(codes_a)}.")
+    order = check_random_state(random_state).permutation(len(codes_a))
+    fit, held = order[: len(order) // 2], order[len(order) // 2:]
+    table = np.zeros((n_a, n_b))
+    np.add.at(table, (codes_a[fit], codes_b[fit]), 1)
+    table /= table.sum()
+    p_a, p_b = table.sum(axis=1) + 1e-12, table.sum(axis=0) + 1e-12
+    if n_a < 2 or n_b < 2:  # a constant: nothing to correlate
+        return 0.0
+    u, _, vt = np.linalg.svd(table / np.sqrt(np.outer(p_a, p_b)))
+    f, g = u[:, 1] / np.sqrt(p_a), vt[1] / np.sqrt(p_b)
+    fa, gb = f[codes_a[held]], g[codes_b[held]]
+    if fa.std() == 0 or gb.std() == 0:
+        return 0.0
+    return float(abs(np.corrcoef(fa, gb)[0, 1]))
+
+
+def _bin_codes(values, name, bins):
+    """Integer codes of a 1-D variable: its groups (at most ``bins``) or its quantile bins."""
+    values = np.asarray(values)
+    if values.ndim != 1:
+        raise ValueError(f"{name} must be 1-D (one value per row), got shape {values.shape}.")
+    levels = np.unique(values)
+    if len(levels) <= bins:
+        return np.searchsorted(levels, values), len(levels)
+    if values.dtype.kind not in "biuf":
+        raise ValueError(f"{name} has {len(levels)} distinct non-numeric values, more than "
+                         f"bins={bins}: pass numbers, or raise bins.")
+    values = values.astype(float)
+    if not np.isfinite(values).all():
+        raise ValueError(f"{name} contains NaN or infinity.")
+    edges = np.quantile(values, np.linspace(0, 1, bins + 1)[1:-1])
+    return np.searchsorted(edges, values), bins
