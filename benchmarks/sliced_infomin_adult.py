@@ -8,8 +8,8 @@ The protocol of Chen et al. (NeurIPS 2022, fairness table): fit SlicedInfominTra
 - acc_y: accuracy of a logistic regression trained on Z (train file) predicting income;
 - rho(probe; s): held-out maximal correlation between that regression's logit and s, both
   binned (``fairrep.metrics.binned_max_correlation``): a lower bound of rho*(Z; s) that
-  needs no network,
-  and catches dependence that the HGR network misses in the direction Z predicts y in;
+  needs no network and catches dependence the HGR network misses in the direction Z
+  predicts y in;
 
 for s = sex (categorical) and s = age (continuous, in years), each with beta = 0 and the given
 beta. It then times one max step: the slice estimator (draw S slice pairs, solve S CCAs) on

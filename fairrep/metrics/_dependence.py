@@ -301,14 +301,14 @@ def binned_max_correlation(a, b, *, bins=10, random_state=None):
                          f"{len(codes_b)}.")
     if len(codes_a) < 4:
         raise ValueError(f"binned_max_correlation needs at least 4 rows, got {len(codes_a)}.")
+    if n_a < 2 or n_b < 2:  # a constant: nothing to correlate
+        return 0.0
     order = check_random_state(random_state).permutation(len(codes_a))
     fit, held = order[: len(order) // 2], order[len(order) // 2:]
     table = np.zeros((n_a, n_b))
     np.add.at(table, (codes_a[fit], codes_b[fit]), 1)
     table /= table.sum()
     p_a, p_b = table.sum(axis=1) + 1e-12, table.sum(axis=0) + 1e-12
-    if n_a < 2 or n_b < 2:  # a constant: nothing to correlate
-        return 0.0
     u, _, vt = np.linalg.svd(table / np.sqrt(np.outer(p_a, p_b)))
     f, g = u[:, 1] / np.sqrt(p_a), vt[1] / np.sqrt(p_b)
     fa, gb = f[codes_a[held]], g[codes_b[held]]

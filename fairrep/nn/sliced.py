@@ -90,9 +90,9 @@ def whiten(x, rel_eps=1e-5):
 
     ``x L^-T`` with L L^T the covariance of ``x`` plus ``rel_eps`` times its mean variance on
     the diagonal (so a constant or collinear column does not blow up). Differentiable in
-    ``x``; all NaN when ``x`` is not finite. Unlike :func:`standardize`, no direction of the data keeps a small variance: a
-    dependence on T carried by a low-variance direction of Z is as visible to the random
-    slices as one carried by the dominant direction.
+    ``x``; all NaN when ``x`` is not finite. Unlike :func:`standardize`, no direction of the
+    data keeps a small variance: a dependence on T carried by a low-variance direction of Z
+    is as visible to the random slices as one carried by the dominant direction.
 
     Examples
     --------
@@ -113,7 +113,7 @@ def whiten(x, rel_eps=1e-5):
     white = torch.linalg.solve_triangular(chol, centred.T, upper=False).T
     # non-finite x (a diverging encoder): NaN, not an error, so the trainer's divergence
     # check names the loss term; no host sync on the happy path
-    return torch.where(info == 0, white, torch.full_like(white, float("nan")))
+    return torch.where(info == 0, white, float("nan"))
 
 
 def pearson(a, b, dim=-1):
