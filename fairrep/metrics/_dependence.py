@@ -57,8 +57,8 @@ def max_correlation(Z, T, *, test_size=0.3, hidden_layer_sizes=(200,), n_iter=10
     same for Z and for any invertible linear map of it, but the estimate is not: a trained
     representation often has most of its variance on one direction, and with its columns
     merely standardised the network's f all but ignores the low-variance directions. On one
-    Adult representation (README) five runs on standardised columns gave 0.001-0.15 where
-    runs on the whitened Z gave 0.31-0.34, and a logistic probe's logit alone reaches 0.33.
+    Adult representation (README) three runs on standardised columns gave 0.001-0.15 where
+    runs on the whitened Z gave 0.28-0.33, and a logistic probe's logit alone reaches 0.33.
 
     Parameters
     ----------
