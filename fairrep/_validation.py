@@ -55,7 +55,7 @@ CHOICE_INVALID = "{name} must be one of {choices}, got {value!r}.{hint}"
 NON_NEGATIVE = "{name} must be a non-negative finite number, got {value!r}."
 POSITIVE = "{name} must be a positive finite number, got {value!r}."
 HIDDEN_SIZES = (
-    "hidden_layer_sizes must be a tuple of positive integers such as (50,), got {value!r}."
+    "{name} must be a tuple of positive integers such as (50,), got {value!r}."
 )
 
 #: More distinct float values than this in an s column means "continuous".
@@ -482,14 +482,14 @@ def check_positive(value, name):
     return float(value)
 
 
-def check_hidden_layer_sizes(value):
+def check_hidden_layer_sizes(value, name="hidden_layer_sizes"):
     sizes = (value,) if isinstance(value, (int, np.integer)) else value
     try:
         sizes = tuple(sizes)
     except TypeError:
-        raise ValueError(HIDDEN_SIZES.format(value=value)) from None
+        raise ValueError(HIDDEN_SIZES.format(name=name, value=value)) from None
     if any(isinstance(h, bool) or not isinstance(h, (int, np.integer)) or h < 1 for h in sizes):
-        raise ValueError(HIDDEN_SIZES.format(value=value))
+        raise ValueError(HIDDEN_SIZES.format(name=name, value=value))
     return tuple(int(h) for h in sizes)
 
 

@@ -467,6 +467,36 @@ def test_bad_lr_schedule(value):
         SlicedInfominTransformer(lr_schedule=value, max_epochs=1).fit(X, y, s=s)
 
 
+def test_linear_predictor_puts_y_linearly_in_z():
+    # y = XOR of two signs: not linear in X. With predictor_hidden=() the network's own
+    # decision is a linear function of Z, so a logistic regression on transform(X) reads y
+    # as well as the network predicts it.
+    from sklearn.linear_model import LogisticRegression
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(1200, 2))
+    y = (X[:, 0] * X[:, 1] > 0).astype(int)
+    s = rng.randint(0, 2, 1200)
+    est = SlicedInfominClassifier(predictor_hidden=(), hidden_layer_sizes=(32,),
+                                  n_components=4, beta=0.0, max_epochs=60, lr=1e-2,
+                                  batch_size=128, n_slices=5, random_state=0).fit(X, y, s=s)
+    (head,) = est.net_.module_.predictors
+    assert [type(m) for m in head] == [torch.nn.Linear] and head[0].in_features == 4
+    net_acc = est.score(X, y)
+    assert net_acc > 0.9
+    probe = LogisticRegression(C=1e4, max_iter=2000).fit(est.transform(X), y)
+    assert probe.score(est.transform(X), y) > net_acc - 0.02
+    default = SlicedInfominClassifier(hidden_layer_sizes=(32,), n_components=4, max_epochs=1,
+                                      n_slices=5, random_state=0).fit(X, y, s=s)
+    assert len(default.net_.module_.predictors[0]) == 3  # Linear-ReLU-Linear
+
+
+@pytest.mark.parametrize("value", [(0,), "wide", (1.5,)])
+def test_bad_predictor_hidden(value):
+    X, y, s = make_biased(n=100)
+    with pytest.raises(ValueError, match="predictor_hidden must be a tuple of positive"):
+        SlicedInfominClassifier(predictor_hidden=value, max_epochs=1).fit(X, y, s=s)
+
+
 @pytest.mark.slow
 def test_joint_cca_removes_s(split):
     # the authors' estimator: one CCA over the features of all slices, solved on 800

@@ -183,6 +183,10 @@ _PARAMS_DOC = """
         the representation it stops at depends on where in that cycle training ends. A
         decaying rate lets the last max steps catch up with it (the authors' code decays
         its rate with ``ReduceLROnPlateau``).
+    predictor_hidden : tuple of int or None, default=None
+        Hidden widths of the predictor of y on Z (supervised mode only). None: the same as
+        ``hidden_layer_sizes``. ``()``: a linear predictor, so that Z is trained to carry
+        y *linearly*, which is what a logistic regression on ``transform(X)`` reads.
 """
 
 _ATTRIBUTES_DOC = """
@@ -212,7 +216,7 @@ class _SlicedInfominBase(NumericSensitiveMixin, BaseInvariantEstimator):
                  estimator="slice", adversary_steps=5, n_components=8, hidden_layer_sizes=(100,),
                  max_epochs=50, batch_size=256, lr=1e-3, weight_decay=0.0, device="cpu",
                  random_state=None, verbose=0, mixed_precision=False, cca="per_slice",
-                 whiten=False, lr_schedule=None):
+                 whiten=False, lr_schedule=None, predictor_hidden=None):
         self.beta = beta
         self.n_slices = n_slices
         self.degree = degree
@@ -233,6 +237,7 @@ class _SlicedInfominBase(NumericSensitiveMixin, BaseInvariantEstimator):
         self.cca = cca
         self.whiten = whiten
         self.lr_schedule = lr_schedule
+        self.predictor_hidden = predictor_hidden
 
     def _check_estimator(self):
         if self.estimator not in ("slice", "renyi"):
@@ -259,6 +264,9 @@ class _SlicedInfominBase(NumericSensitiveMixin, BaseInvariantEstimator):
             estimator=self._check_estimator(),
             cca=self._check_cca(),
             whiten=V.check_bool(self.whiten, "whiten"),
+            predictor_hidden=(None if self.predictor_hidden is None else
+                              V.check_hidden_layer_sizes(self.predictor_hidden,
+                                                         "predictor_hidden")),
         )
 
     def _check_cca(self):

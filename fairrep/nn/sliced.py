@@ -465,6 +465,9 @@ class SlicedInfominNetwork(InvariantModule):
     whiten : bool
         Whiten Z (:func:`whiten`) before slicing, in both steps, instead of standardising
         its columns (see :func:`fit_slices`).
+    predictor_hidden : tuple of int or None
+        Hidden widths of the predictors; None: ``hidden_layer_sizes``; ``()``: one linear
+        layer on Z.
 
     References
     ----------
@@ -500,9 +503,10 @@ class SlicedInfominNetwork(InvariantModule):
     def __init__(self, n_features, n_components, n_classes=None, dim_t=None,
                  hidden_layer_sizes=(100,), beta=1.0, n_slices=100, degree=3,
                  max_step_every=1, estimator="slice", adversary_hidden=(200,),
-                 reduction="mean", cca="per_slice", whiten=False):
+                 reduction="mean", cca="per_slice", whiten=False, predictor_hidden=None):
         super().__init__()
         hidden = list(hidden_layer_sizes)
+        predictor_hidden = hidden if predictor_hidden is None else list(predictor_hidden)
         self.n_classes = None if n_classes is None else list(n_classes)
         self.dim_t = dim_t
         self.beta = beta
@@ -519,7 +523,7 @@ class SlicedInfominNetwork(InvariantModule):
             self.predictors = nn.ModuleList()
         else:
             self.decoder = None
-            self.predictors = nn.ModuleList(make_mlp([n_components, *hidden, k])
+            self.predictors = nn.ModuleList(make_mlp([n_components, *predictor_hidden, k])
                                             for k in self.n_classes)
         self.adversary = (HGRNetwork(n_components, dim_t, tuple(adversary_hidden))
                           if estimator == "renyi" and dim_t is not None else None)
