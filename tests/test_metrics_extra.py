@@ -100,7 +100,7 @@ def test_report_columns_and_ranges(independent_report, split):
     assert list(report.columns) == list(_report.REPORT_COLUMNS)
     assert list(report.index) == ["independent"] and report.index.name == "name"
     row = report.loc["independent"]
-    for column in ("A_y", "A_s", "A_s_optimum", "rho_s", "SI_s"):
+    for column in ("A_y", "A_s", "A_s_optimum", "rho_s", "rho_probe_s", "SI_s"):
         assert 0.0 <= row[column] <= 1.0, column
     assert row["TC"] >= 0.0
     assert row["n_components"] == 3
@@ -112,6 +112,7 @@ def test_report_independent_z_hides_s(independent_report):
     assert row["A_y"] > 0.9
     assert abs(row["A_s"] - row["A_s_optimum"]) < 0.1
     assert row["rho_s"] < 0.3
+    assert row["rho_probe_s"] < 0.25
     assert row["SI_s"] < 0.3
 
 
@@ -147,6 +148,32 @@ def test_report_requested_figures_only(split):
     s_only = invariance_report(Z[:300], Z[300:], s_test=s_test, dependence=("rho", "si"),
                                random_state=0, **FAST)
     assert list(s_only.columns) == ["rho_s", "SI_s", "n_components"]
+
+
+def test_report_probe_rho_sees_s_in_the_direction_that_predicts_y():
+    # the column that predicts y also carries (age - 45)^2: the probe's logit is U-shaped in
+    # a continuous s, which rho_probe_s reads without training a network
+    rng = np.random.RandomState(6)
+    age = rng.uniform(20, 70, 1200)
+    y = rng.randint(0, 2, 1200)
+    Z = np.c_[y + 0.3 * rng.normal(size=1200) + ((age - 45) / 15) ** 2, rng.normal(size=1200)]
+    leaky = invariance_report(Z[:600], Z[600:], y_train=y[:600], y_test=y[600:],
+                              s_test=age[600:], dependence="rho", random_state=0, **FAST)
+    assert list(leaky.columns) == ["rho_s", "rho_probe_s", "n_components"]
+    assert leaky.iloc[0]["rho_probe_s"] > 0.5
+    Z[:, 0] -= ((age - 45) / 15) ** 2
+    clean = invariance_report(Z[:600], Z[600:], y_train=y[:600], y_test=y[600:],
+                              s_test=age[600:], dependence="rho", random_state=0, **FAST)
+    assert clean.iloc[0]["rho_probe_s"] < 0.2
+    # only for a binary y and a one-column s
+    three = invariance_report(Z[:600], Z[600:], y_train=y[:600] + (age[:600] > 60),
+                              y_test=y[600:], s_test=age[600:], dependence="rho",
+                              random_state=0, **FAST)
+    assert "rho_probe_s" not in three.columns
+    two_s = invariance_report(Z[:600], Z[600:], y_train=y[:600], y_test=y[600:],
+                              s_test=np.c_[age[600:], age[600:] > 45], dependence="rho",
+                              random_state=0, **FAST)
+    assert "rho_probe_s" not in two_s.columns
 
 
 def test_report_is_deterministic_and_concatenates(split, independent_report):

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
 
 from .._validation import did_you_mean
-from ._dependence import max_correlation, sliced_mutual_information
+from ._dependence import binned_max_correlation, max_correlation, sliced_mutual_information
 from ._information import total_correlation
 from ._probe import _check_Z, majority_share, probe_accuracy
 
@@ -16,7 +19,8 @@ __all__ = ["invariance_report"]
 #: The figures ``dependence`` may request.
 DEPENDENCE_CHOICES = ("probe", "rho", "si", "tc")
 #: Columns of the report, in order (absent ones are left out).
-REPORT_COLUMNS = ("A_y", "A_s", "A_s_optimum", "rho_s", "SI_s", "TC", "n_components")
+REPORT_COLUMNS = ("A_y", "A_s", "A_s_optimum", "rho_s", "rho_probe_s", "SI_s", "TC",
+                  "n_components")
 
 DEPENDENCE_UNKNOWN = (
     "dependence has the unknown entry {value!r}; choose from 'probe', 'rho', 'si', 'tc'.{hint}"
@@ -47,7 +51,7 @@ PARAMS_RANDOM_STATE = (
     "random_state."
 )
 
-_SEED_NAMES = ("A_y", "A_s", "rho", "si")
+_SEED_NAMES = ("A_y", "A_s", "rho", "si", "rho_probe")  # new names go last: same seeds
 
 
 def _check_dependence(dependence):
@@ -64,6 +68,22 @@ def _check_dependence(dependence):
             raise ValueError(DEPENDENCE_UNKNOWN.format(
                 value=value, hint=did_you_mean(value, DEPENDENCE_CHOICES)))
     return frozenset(requested)
+
+
+def _probe_rho(Z_train, y_train, Z_test, s_test, seed):
+    """rho(probe; s): binned maximal correlation of a logistic probe's logit and ``s_test``.
+
+    None (no column) unless ``y`` is binary and ``s_test`` one column.
+    """
+    s_test = np.asarray(s_test)
+    if s_test.ndim == 2 and s_test.shape[1] == 1:
+        s_test = s_test.ravel()
+    if s_test.ndim != 1 or len(np.unique(np.asarray(y_train))) != 2:
+        return None
+    probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+    logit = probe.fit(Z_train, y_train).decision_function(Z_test)
+    bins = 10 if s_test.dtype.kind in "biuf" else max(10, len(np.unique(s_test)))
+    return binned_max_correlation(logit, s_test, bins=bins, random_state=seed)
 
 
 def _check_params(params, name, function):
@@ -90,6 +110,12 @@ def invariance_report(Z_train, Z_test, *, y_train=None, y_test=None, s_train=Non
       level an invariant representation brings ``A_s`` down to.
     - ``rho_s``: the held-out maximal correlation rho*(Z_test; s_test)
       (:func:`max_correlation`; Scalable Infomin's evaluation).
+    - ``rho_probe_s``: rho(probe; s), the held-out maximal correlation between the logit of
+      a logistic regression of ``y`` on ``Z`` (trained on ``Z_train``) and ``s_test``,
+      both binned (:func:`binned_max_correlation`): a lower bound of rho*(Z; s) that
+      trains no network and catches dependence in the direction Z predicts y in, which
+      the HGR network of ``rho_s`` can miss. Only for a binary ``y`` and a one-column
+      ``s``.
     - ``SI_s``: the sliced mutual-information proxy SI(Z_test; s_test)
       (:func:`sliced_mutual_information`).
     - ``TC``: the Gaussian total correlation of ``Z_test`` (:func:`total_correlation`;
@@ -113,7 +139,8 @@ def invariance_report(Z_train, Z_test, *, y_train=None, y_test=None, s_train=Non
         take a 2-D or continuous ``s_test``.
     dependence : sequence of {"probe", "rho", "si", "tc"}, default=("probe", "rho", "si", "tc")
         Figures to compute: ``"probe"`` gives ``A_y`` / ``A_s`` / ``A_s_optimum``, ``"rho"``
-        gives ``rho_s``, ``"si"`` gives ``SI_s``, ``"tc"`` gives ``TC``. ``"rho"`` trains a
+        gives ``rho_s`` (and ``rho_probe_s`` when ``y`` is given), ``"si"`` gives ``SI_s``,
+        ``"tc"`` gives ``TC``. ``"rho"`` trains a
         neural estimator and is the slowest.
     random_state : int, RandomState instance or None, default=None
         Seeds every figure (each gets its own seed drawn from it, in a fixed order, so an int
@@ -129,8 +156,8 @@ def invariance_report(Z_train, Z_test, *, y_train=None, y_test=None, s_train=Non
     -------
     report : :class:`pandas.DataFrame`
         One row, indexed by ``name`` (index name ``"name"``), with the columns of
-        ``A_y, A_s, A_s_optimum, rho_s, SI_s, TC, n_components`` that were computed, in that
-        order.
+        ``A_y, A_s, A_s_optimum, rho_s, rho_probe_s, SI_s, TC, n_components`` that were
+        computed, in that order.
 
     Raises
     ------
@@ -201,6 +228,10 @@ def invariance_report(Z_train, Z_test, *, y_train=None, y_test=None, s_train=Non
     if "rho" in requested and s_test is not None:
         row["rho_s"] = max_correlation(Z_test, s_test, random_state=seeds["rho"],
                                        **rho_params)
+    if "rho" in requested and s_test is not None and y_train is not None:
+        rho_probe = _probe_rho(Z_train, y_train, Z_test, s_test, seeds["rho_probe"])
+        if rho_probe is not None:
+            row["rho_probe_s"] = rho_probe
     if "si" in requested and s_test is not None:
         row["SI_s"] = sliced_mutual_information(Z_test, s_test, random_state=seeds["si"],
                                                 **si_params)
