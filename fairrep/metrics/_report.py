@@ -140,8 +140,7 @@ def invariance_report(Z_train, Z_test, *, y_train=None, y_test=None, s_train=Non
     dependence : sequence of {"probe", "rho", "si", "tc"}, default=("probe", "rho", "si", "tc")
         Figures to compute: ``"probe"`` gives ``A_y`` / ``A_s`` / ``A_s_optimum``, ``"rho"``
         gives ``rho_s`` (and ``rho_probe_s`` when ``y`` is given), ``"si"`` gives ``SI_s``,
-        ``"tc"`` gives ``TC``. ``"rho"`` trains a
-        neural estimator and is the slowest.
+        ``"tc"`` gives ``TC``. ``"rho"`` trains a neural estimator and is the slowest.
     random_state : int, RandomState instance or None, default=None
         Seeds every figure (each gets its own seed drawn from it, in a fixed order, so an int
         gives the same row on every call whatever is requested).
