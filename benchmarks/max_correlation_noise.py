@@ -9,7 +9,8 @@ does. The spread is the resolution of a one-seed rho* figure. It also prints whe
 variance sits (the eigenvalues of the correlation matrix of the training Z, summing to the
 number of components) and the joint slice estimate SI(Z; T) on the training Z (the max step
 of ``cca='joint'``, S = ``n_slices``, slice seeds 0 to ``--restarts`` - 1) with Z
-standardised and whitened, the two views of Z the training step can take. Not a test: run it and read the output.
+standardised and whitened, the two views of Z the training step can take. Not a test: run
+it and read the output.
 
     python benchmarks/max_correlation_noise.py                 # age, beta 40, 60 epochs
     python benchmarks/max_correlation_noise.py --sensitive sex --beta 50 --max-epochs 30
