@@ -19,7 +19,9 @@ sits below the target's accuracy at eps, the representation has no easy way past
 It reports, on the Adult test file, the accuracy of u > 0 and rho(probe; s) =
 ``binned_max_correlation(u, s)``, the figure ``sliced_infomin_adult.py`` prints for the
 logistic regression on Z. The frontier is that of this training, not a bound: a better
-optimiser could do better. Not a test: run it and read the output.
+optimiser could do better. ``--s-as-feature`` gives the network s itself, as the group-wise
+rule of ``parity_accuracy_bound.py`` reads it: where this training then stays below that
+rule's accuracy, the gap is the training's, not the information's. Not a test: run it and read the output.
 
     python benchmarks/fair_classifier_frontier.py
     python benchmarks/fair_classifier_frontier.py --lam 0 2 4 --batch-size 0 --epochs 800 \
@@ -38,6 +40,7 @@ import torch.nn.functional as F
 
 from fairrep.datasets import load_adult
 from fairrep.metrics import binned_max_correlation
+from sliced_infomin_adult import with_s_column  # this folder's script: s appended to X
 
 
 def correlation_ratio_sq(f, bins, n_bins):
@@ -89,6 +92,8 @@ def fit_and_score(lam, args, data):
 def load(args):
     train = load_adult(sensitive=args.sensitive, subset="train")
     test = load_adult(sensitive=args.sensitive, subset="test")
+    if args.s_as_feature:
+        train, test = with_s_column(train, test)
     s_train = np.asarray(train.sensitive)
     if s_train.dtype.kind in "iuf":
         edges = np.quantile(s_train.astype(float), np.linspace(0, 1, args.bins + 1)[1:-1])
@@ -116,11 +121,15 @@ def main():
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--s-as-feature", action="store_true",
+                        help="append s (standardised) to X, as parity_accuracy_bound.py's "
+                             "group-wise rule reads it")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     data = load(args)
     print(f"Adult, s = {args.sensitive}, hidden {tuple(args.hidden)}, {args.epochs} epochs, "
-          f"batch {args.batch_size or 'all'}, lr {args.lr}, {args.bins} bins, seed {args.seed}")
+          f"batch {args.batch_size or 'all'}, lr {args.lr}, {args.bins} bins, seed {args.seed}"
+          f"{', s among the features' if args.s_as_feature else ''}")
     rows = [fit_and_score(lam, args, data) for lam in args.lam]
     print(pd.DataFrame(rows).to_string(index=False, float_format=lambda v: f"{v:.4f}"))
 
