@@ -21,7 +21,8 @@ It reports, on the Adult test file, the accuracy of u > 0 and rho(probe; s) =
 logistic regression on Z. The frontier is that of this training, not a bound: a better
 optimiser could do better. ``--s-as-feature`` gives the network s itself, as the group-wise
 rule of ``parity_accuracy_bound.py`` reads it: where this training then stays below that
-rule's accuracy, the gap is the training's, not the information's. Not a test: run it and read the output.
+rule's accuracy, the gap is the training's, not the information's. Not a test: run it and
+read the output.
 
     python benchmarks/fair_classifier_frontier.py
     python benchmarks/fair_classifier_frontier.py --lam 0 2 4 --batch-size 0 --epochs 800 \
@@ -40,6 +41,7 @@ import torch.nn.functional as F
 
 from fairrep.datasets import load_adult
 from fairrep.metrics import binned_max_correlation
+from fairrep.metrics._dependence import _bin_codes  # binned_max_correlation's binning of s
 from sliced_infomin_adult import with_s_column  # this folder's script: s appended to X
 
 
@@ -59,7 +61,7 @@ def dependence_penalty(u, bins, n_bins):
 
 
 def fit_and_score(lam, args, data):
-    X_train, y_train, bins, X_test, y_test, s_test = data
+    X_train, y_train, bins, n_bins, X_test, y_test, s_test = data
     torch.manual_seed(args.seed)
     widths, layers = [X_train.shape[1], *args.hidden], []
     for fan_in, fan_out in zip(widths[:-1], widths[1:]):
@@ -77,7 +79,7 @@ def fit_and_score(lam, args, data):
             u = net(X_train[rows]).squeeze(1)
             loss = F.binary_cross_entropy_with_logits(u, y_train[rows])
             if lam:
-                loss = loss + lam * dependence_penalty(u, bins[rows], args.bins)
+                loss = loss + lam * dependence_penalty(u, bins[rows], n_bins)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -94,18 +96,12 @@ def load(args):
     test = load_adult(sensitive=args.sensitive, subset="test")
     if args.s_as_feature:
         train, test = with_s_column(train, test)
-    s_train = np.asarray(train.sensitive)
-    if s_train.dtype.kind in "iuf":
-        edges = np.quantile(s_train.astype(float), np.linspace(0, 1, args.bins + 1)[1:-1])
-        bins = np.searchsorted(edges, s_train.astype(float))
-    else:
-        groups, bins = np.unique(s_train, return_inverse=True)
-        args.bins = len(groups)
+    bins, n_bins = _bin_codes(np.asarray(train.sensitive), "s", args.bins)  # groups or bins
 
     def tensor(a):
         return torch.tensor(np.asarray(a), dtype=torch.float32)
 
-    return (tensor(train.data), tensor(train.target), torch.as_tensor(bins),
+    return (tensor(train.data), tensor(train.target), torch.as_tensor(bins), n_bins,
             tensor(test.data), np.asarray(test.target), test.sensitive)
 
 
@@ -128,7 +124,7 @@ def main():
     torch.set_num_threads(args.threads)
     data = load(args)
     print(f"Adult, s = {args.sensitive}, hidden {tuple(args.hidden)}, {args.epochs} epochs, "
-          f"batch {args.batch_size or 'all'}, lr {args.lr}, {args.bins} bins, seed {args.seed}"
+          f"batch {args.batch_size or 'all'}, lr {args.lr}, {data[3]} groups of s, seed {args.seed}"
           f"{', s among the features' if args.s_as_feature else ''}")
     rows = [fit_and_score(lam, args, data) for lam in args.lam]
     print(pd.DataFrame(rows).to_string(index=False, float_format=lambda v: f"{v:.4f}"))
