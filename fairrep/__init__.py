@@ -6,7 +6,7 @@ sensitive or nuisance attribute ``s``, passed to ``fit`` as ``fit(X, y, s=s)``.
 
 __version__ = "0.1.0.dev0"
 
-from .exceptions import TaskCollapseWarning, TrainingDivergedError
+from .exceptions import SensitiveMissingWarning, TaskCollapseWarning, TrainingDivergedError
 from .methods import ForgettingClassifier, ForgettingTransformer, available_methods
 from .methods import CrossPopulationClassifier, CrossPopulationVAE
 from .methods import (InformationDropoutAutoencoder, InformationDropoutClassifier,
@@ -39,6 +39,7 @@ __all__ = [
     "InvertibleTransformer",
     "MMDClassifier",
     "MMDTransformer",
+    "SensitiveMissingWarning",
     "SlicedInfominClassifier",
     "SlicedInfominTransformer",
     "TaskCollapseWarning",

@@ -28,6 +28,16 @@ DIVERGED = (
     "training diverged at epoch {epoch}: the {term!r} loss is {value}. Lower lr "
     "(now {lr}), scale the inputs, or reduce the weight of that term."
 )
+EXPLODED = (
+    "training diverged at epoch {epoch}: the {term!r} loss is {value:.3g}, more than "
+    "{factor:.0e} times its size on the first batch of this fit ({first:.3g}). Lower lr "
+    "(now {lr}), scale the inputs, or reduce the weight of that term."
+)
+#: A loss term whose magnitude exceeds this many times (1 + its magnitude on the first batch
+#: of the fit) has exploded: finite, but no training that still learns gets there (lr=1e6
+#: reaches 1e12-1e28 within a few epochs; a sane cross-entropy stays within a few nats, and
+#: a KL between sharpening posteriors, CVIB's pairwise_kl, may grow 1e4-fold).
+EXPLOSION_FACTOR = 1e6
 
 
 class TensorBatches:
@@ -223,6 +233,7 @@ class InvariantNet(NeuralNet):
             self.generator_.manual_seed(self.seed + 1 + 7919 * self.rank_)
             self.index_generator_.manual_seed(self.seed + 1)
         self.steps_this_fit_ = 0
+        self.first_magnitudes_ = {}  # the explosion guard's reference (see _check_finite)
 
     def on_train_end(self, net, X=None, y=None, **kwargs):
         # torch.Generator does not pickle; its state (a CPU tensor) does.
@@ -263,10 +274,21 @@ class InvariantNet(NeuralNet):
 
     # -- training ------------------------------------------------------------------------
     def _check_finite(self, names, values):
+        """Raise :class:`TrainingDivergedError` naming the first non-finite or exploded term.
+
+        Exploded: finite, but above :data:`EXPLOSION_FACTOR` times (1 + its magnitude on the
+        first batch of this fit), which only a runaway optimiser reaches.
+        """
+        first = self.__dict__.setdefault("first_magnitudes_", {})
         for name, value in zip(names, values):
             if not math.isfinite(value):
                 raise TrainingDivergedError(DIVERGED.format(
                     epoch=len(self.history), term=name, value=value, lr=self.lr))
+            reference = first.setdefault(name, abs(value))
+            if abs(value) > EXPLOSION_FACTOR * (1.0 + reference):
+                raise TrainingDivergedError(EXPLODED.format(
+                    epoch=len(self.history), term=name, value=value, first=reference,
+                    factor=EXPLOSION_FACTOR, lr=self.lr))
 
     def _autocast(self):
         return torch.autocast(torch.device(self.device).type, dtype=torch.bfloat16,

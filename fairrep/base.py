@@ -14,6 +14,7 @@ import warnings
 import numpy as np
 import torch
 from scipy.stats import entropy
+from skorch.callbacks import Callback
 from sklearn.base import BaseEstimator, is_classifier
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
@@ -24,7 +25,7 @@ from ._streaming import (DATASET_Y_LENGTH, DATASET_Y_MISSING, STREAM_FEATURES,
                          STREAM_UNSUPPORTED, LazyColumns, RowSource, StreamBatches,
                          code_encoder, describe, is_lazy_column_source, is_stream, scan_groups)
 from ._training import EpochProgressBar, InvariantNet, TensorBatches, to_tensor
-from .exceptions import TaskCollapseWarning
+from .exceptions import SensitiveMissingWarning, TaskCollapseWarning
 
 Y_SINGLE_CLASS = (
     "y has a single class ({value!r}); {estimator} needs at least two classes in every "
@@ -47,13 +48,22 @@ Y_UNEXPECTED = (
 )
 Y_NAN = "y contains NaN; drop or impute those rows before fitting."
 TASK_COLLAPSED = (
-    "{estimator}'s predictor learned no more than the class shares: its task loss in the "
-    "last of {epochs} epochs is {task:.4f} nats against {prior:.4f} for predicting every row "
+    "{estimator}'s predictor learned no more than the class shares: its task loss {when} "
+    "is {task:.4f} nats against {prior:.4f} for predicting every row "
     "by its class share, so its predictions are close to chance. {hint}"
+)
+S_MISSING_FOR_INVARIANCE = (
+    "{estimator} was fitted without s, so it trained no invariance term ({strength}={value} "
+    "had no effect): this is the plain network. Pass s to fit: fit(X, y, s=s); in a Pipeline "
+    "fit(X, y, <step>__s=s), or with metadata routing <step>.set_fit_request(s=True). Set "
+    "{strength}=0 to train the plain network on purpose without this warning."
 )
 #: TaskCollapseWarning: after at least this many optimizer steps, a task loss within this
 #: share of the labels' entropy.
 _COLLAPSE_STEPS, _COLLAPSE_MARGIN = 200, 0.03
+#: ... and during fit, at the end of the first epoch after the method's warm-up that has at
+#: least this many steps behind it (a predictor still at chance there rarely recovers).
+_EARLY_COLLAPSE_STEPS = 100
 CLASSES_TASKS = (
     "classes has {n_given} entries but y has {n_tasks} columns; give one array of labels per "
     "column of y (a single array for a 1-D y)."
@@ -91,6 +101,12 @@ class BaseInvariantEstimator(BaseEstimator):
 
     _requires_s = False
     _requires_y = True
+    #: The method's strength parameter (what ``InvariantClassifier(invariance=...)`` sets and
+    #: the TaskCollapseWarning names); None for an estimator with none.
+    _strength_param = None
+    #: Whether the invariance term needs ``s`` (fitting without it, at a non-zero strength,
+    #: trains the plain network: SensitiveMissingWarning).
+    _invariance_needs_s = False
     _continuous_s = False
     #: Whether ``partial_fit`` is offered (False where the model depends on all the data
     #: at once, e.g. a prior estimated from every row).
@@ -147,32 +163,54 @@ class BaseInvariantEstimator(BaseEstimator):
         s_enc = V.reference_of(s_enc)
         prior_entropy = _label_entropy(y_codes)
         del y_codes
+        watch = _CollapseWatch(self, prior_entropy, with_s=s is not None)
+        net.set_params(callbacks=[*net.callbacks, ("collapse_watch", watch)])
         net.fit(data)
         self._commit(net, classes, y, s_enc)
-        self._warn_if_task_collapsed(prior_entropy, with_s=s is not None)
+        self._warn_if_s_missing(s)
+        if not watch.warned:
+            self._warn_if_task_collapsed(prior_entropy, with_s=s is not None)
 
-    def _warn_if_task_collapsed(self, prior_entropy, with_s):
-        """TaskCollapseWarning when the predictor's loss stayed at the labels' entropy."""
-        history = self.net_.history
+    def _warn_if_s_missing(self, s):
+        """SensitiveMissingWarning: an invariance method at a non-zero strength, fitted
+        without ``s`` (a Pipeline whose ``<step>__s=`` was forgotten)."""
+        strength = self._strength_param
+        if s is not None or not self._invariance_needs_s or not getattr(self, strength):
+            return
+        _warn_at_caller(S_MISSING_FOR_INVARIANCE.format(
+            estimator=type(self).__name__, strength=strength, value=getattr(self, strength)),
+            SensitiveMissingWarning)
+
+    def _warn_if_task_collapsed(self, prior_entropy, with_s, history=None, min_steps=None,
+                                max_epochs=None):
+        """TaskCollapseWarning when the predictor's loss stayed at the labels' entropy.
+
+        After fit (``history`` None: the fitted net's), once at least ``_COLLAPSE_STEPS``
+        steps were taken; during fit (:class:`_CollapseWatch`, which passes the fit's
+        ``history`` and ``max_epochs``), from ``min_steps`` steps on. Returns whether it
+        warned.
+        """
+        history = self.net_.history if history is None else history
+        min_steps = _COLLAPSE_STEPS if min_steps is None else min_steps
         if (prior_entropy is None or prior_entropy < 1e-3 or not is_classifier(self)
                 or "train_task" not in history[-1]
-                or sum(history[:, "train_batch_count"]) < _COLLAPSE_STEPS):
-            return
+                or sum(history[:, "train_batch_count"]) < min_steps):
+            return False
         task = float(history[-1, "train_task"])
         if task < (1 - _COLLAPSE_MARGIN) * prior_entropy:
-            return
-        from .methods import available_methods, get_method
-
-        strength = next((spec.strength_param for spec in map(get_method, available_methods())
-                         if type(self) in (spec.classifier, spec.transformer)), None)
+            return False
+        strength = self._strength_param
         alias = getattr(self, "_strength_alias", None)  # set by the unified estimators
         named = strength if alias is None else f"{strength} ({alias})"
         hint = ("Train more epochs or raise lr." if strength is None or not with_s else
                 f"An invariance term that outweighs the task does this: try a smaller "
                 f"{named} (now {getattr(self, strength)}), more epochs or a higher lr.")
-        warnings.warn(TASK_COLLAPSED.format(estimator=type(self).__name__, epochs=len(history),
-                                            task=task, prior=prior_entropy, hint=hint),
-                      TaskCollapseWarning, stacklevel=5)  # the caller of fit
+        when = (f"in the last of {len(history)} epochs" if max_epochs is None else
+                f"in epoch {len(history)} of {max_epochs} (training goes on)")
+        _warn_at_caller(TASK_COLLAPSED.format(estimator=type(self).__name__, when=when,
+                                              task=task, prior=prior_entropy, hint=hint),
+                        TaskCollapseWarning)
+        return True
 
     def _validate_X_y(self, X, y, s, reset):
         """Validated ``X`` (an array, or a RowSource for streaming input) and ``y``."""
@@ -522,6 +560,49 @@ class BaseInvariantEstimator(BaseEstimator):
         if tags.transformer_tags is not None:
             tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+
+class _CollapseWatch(Callback):
+    """Warn during fit, once, when the task loss is still at the labels' entropy after the
+    method's warm-up (``warmup_epochs``, 0 where there is none) and ``_EARLY_COLLAPSE_STEPS``
+    steps, so that a long fit that learns nothing says so early."""
+
+    def __init__(self, estimator, prior_entropy, with_s):
+        self.estimator, self.prior_entropy, self.with_s = estimator, prior_entropy, with_s
+        self.warned, self.checked = False, False
+
+    def on_epoch_end(self, net, **kwargs):
+        warmup = getattr(self.estimator, "warmup_epochs", 0) or 0
+        if self.checked or len(net.history) <= warmup:
+            return
+        if sum(net.history[:, "train_batch_count"]) < _EARLY_COLLAPSE_STEPS:
+            return
+        self.checked = True  # one look: the end-of-fit check covers the rest
+        self.warned = self.estimator._warn_if_task_collapsed(
+            self.prior_entropy, self.with_s, history=net.history,
+            min_steps=_EARLY_COLLAPSE_STEPS, max_epochs=net.max_epochs)
+
+    def on_train_end(self, net, **kwargs):
+        # the fitted net keeps this callback: drop the estimator (no reference cycle to
+        # pickle or copy) and stay quiet in later partial_fit calls
+        self.estimator, self.checked = None, True
+
+
+def _warn_at_caller(message, category):
+    """``warnings.warn`` attributed to the first frame outside fairrep, skorch, sklearn and
+    torch (the user's call of fit), however deep in training it is raised."""
+    import os
+    import sys
+
+    skip = tuple(os.path.dirname(module.__file__) for module in
+                 (sys.modules["fairrep"], sys.modules["skorch"], sys.modules["sklearn"],
+                  sys.modules["torch"]))
+    frame = sys._getframe(1)
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(skip):
+        frame = frame.f_back
+    registry = frame.f_globals.setdefault("__warningregistry__", {})
+    warnings.warn_explicit(message, category, frame.f_code.co_filename, frame.f_lineno,
+                           module=frame.f_globals.get("__name__"), registry=registry)
 
 
 def _label_entropy(y_codes):

@@ -36,10 +36,12 @@ class TrainingDivergedError(ValueError, ArithmeticError):
 class TaskCollapseWarning(UserWarning):
     """A classifier's predictor learned no more than the class shares.
 
-    Issued after ``fit`` when, after at least 200 optimizer steps, the task loss of the last
-    epoch (the cross-entropy of the method's predictor of ``y``, summed over tasks) is within
-    3 % of the entropy of the training labels: the loss of predicting every row's class by
-    its share.
+    Issued when the task loss of an epoch (the cross-entropy of the method's predictor of
+    ``y``, summed over tasks) is within 3 % of the entropy of the training labels, the loss of
+    predicting every row's class by its share: once during ``fit``, at the end of the first
+    epoch after the method's warm-up (``warmup_epochs`` where it has one) with at least 100
+    optimizer steps behind it, so a long fit that learns nothing says so early; otherwise
+    after ``fit``, on the last epoch, once at least 200 steps were taken.
     An invariance term that outweighs the task does this (its trivial minimiser is a
     representation that says nothing, about ``s`` or ``y``); the message names the method's
     strength parameter. The fit is kept: a user who wants that trade-off can silence the
@@ -56,7 +58,33 @@ class TaskCollapseWarning(UserWarning):
     >>> y = rng.randint(0, 2, 640)  # labels that X cannot predict
     >>> with warnings.catch_warnings(record=True) as caught:
     ...     warnings.simplefilter("always")
-    ...     _ = ForgettingClassifier(max_epochs=40, lr=1e-5, random_state=0).fit(X, y)
+    ...     _ = ForgettingClassifier(adversary_weight=0.0, max_epochs=40, lr=1e-5,
+    ...                              random_state=0).fit(X, y)
     >>> [w.category.__name__ for w in caught]
     ['TaskCollapseWarning']
+    """
+
+
+class SensitiveMissingWarning(UserWarning):
+    """An invariance method was fitted without ``s``, so it trained no invariance term.
+
+    Issued by ``fit`` of the estimators whose invariance term reads ``s`` (forgetting, sliced
+    infomin, gradient reversal, MMD, HSIC, VFAE, CVIB) when ``s`` is None while their strength
+    parameter is non-zero: the fit is the plain network, which is what a Pipeline trains when
+    its ``<step>__s=s`` fit parameter was forgotten. Set the strength to 0 to train the plain
+    network on purpose.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from fairrep import MMDClassifier, SensitiveMissingWarning
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(60, 3))
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = MMDClassifier(max_epochs=2, random_state=0).fit(X, y)  # no s=...
+    >>> [w.category.__name__ for w in caught]
+    ['SensitiveMissingWarning']
     """

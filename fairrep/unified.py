@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
@@ -9,8 +10,13 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from ._validation import did_you_mean
+from .exceptions import TrainingDivergedError
 from .methods import get_method
 
+INVARIANCE_INVALID = (
+    "invariance={value!r} is not valid for method={method!r}, where it sets {strength}: "
+    "{reason}"
+)
 #: Parameters of the unified estimators passed on to the method's estimator when it has them.
 _SHARED = ("n_components", "max_epochs", "batch_size", "lr", "device", "random_state",
            "verbose")
@@ -146,9 +152,27 @@ class _UnifiedBase(BaseEstimator):
         -------
         self : object
         """
-        estimator = self._build().fit(X, y, s=s)
+        estimator = self._build()
+        with self._errors_name_invariance():
+            estimator.fit(X, y, s=s)
         self._set_fitted(estimator)
         return self
+
+    @contextlib.contextmanager
+    def _errors_name_invariance(self):
+        """Re-raise the method's complaint about its strength parameter as one about
+        ``invariance``, the argument the user typed (the other shared names are the same)."""
+        try:
+            yield
+        except TrainingDivergedError:
+            raise
+        except ValueError as exc:
+            strength = get_method(self.method).strength_param
+            if self.invariance is None or not str(exc).startswith(strength):
+                raise
+            raise ValueError(INVARIANCE_INVALID.format(
+                value=self.invariance, method=self.method, strength=strength,
+                reason=exc)) from exc
 
     def _set_fitted(self, estimator):
         self.estimator_ = estimator
@@ -178,7 +202,8 @@ class _UnifiedBase(BaseEstimator):
         self : object
         """
         estimator = self.__dict__.get("estimator_") or self._build()
-        estimator.partial_fit(X, y, s=s, classes=classes, s_classes=s_classes)
+        with self._errors_name_invariance():
+            estimator.partial_fit(X, y, s=s, classes=classes, s_classes=s_classes)
         self._set_fitted(estimator)
         return self
 

@@ -237,6 +237,8 @@ def test_clone_and_pickle_round_trip(data):
     np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
 
 
+# fits without s on purpose
+@pytest.mark.filterwarnings("ignore::fairrep.SensitiveMissingWarning")
 def test_history_records_every_loss_term(data):
     X, y, s = data
     clf = tiny_clf().fit(X, y, s=s)

@@ -48,8 +48,10 @@ def test_every_public_estimator_is_checked():
 
 # The checks fit on small random data, often with labels nothing can predict: a
 # TaskCollapseWarning there is true and beside the point (sklearn's own checks ignore
-# ConvergenceWarning the same way).
+# ConvergenceWarning the same way). They also fit without s, which is what
+# SensitiveMissingWarning is about.
 @pytest.mark.filterwarnings("ignore::fairrep.TaskCollapseWarning")
+@pytest.mark.filterwarnings("ignore::fairrep.SensitiveMissingWarning")
 @parametrize_with_checks(ESTIMATORS)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)

@@ -351,6 +351,8 @@ def max_step_sizes(monkeypatch):
     return sizes
 
 
+# fits without s on purpose
+@pytest.mark.filterwarnings("ignore::fairrep.SensitiveMissingWarning")
 def test_max_step_rows_solves_on_that_many_training_rows(max_step_sizes):
     sizes = max_step_sizes
     X, y, s = make_biased(n=400)

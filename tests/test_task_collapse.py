@@ -1,4 +1,4 @@
-"""TaskCollapseWarning: a classifier whose predictor learned nothing says so after fit."""
+"""TaskCollapseWarning: a classifier whose predictor learned nothing says so, early in fit."""
 
 import warnings
 
@@ -43,14 +43,34 @@ def test_a_working_fit_and_a_short_fit_do_not_warn(s_is_y):
         warnings.simplefilter("error", TaskCollapseWarning)
         clf = MMDClassifier(mmd_weight=0.0, max_epochs=40, random_state=0).fit(X, y, s=s)
         assert clf.score(X, y) > 0.6
-        # under 200 steps a loss near the labels' entropy is too early to call
-        MMDClassifier(mmd_weight=1e4, max_epochs=39, random_state=0).fit(X, y, s=s)
+        # under 100 steps a loss near the labels' entropy is too early to call
+        MMDClassifier(mmd_weight=1e4, max_epochs=19, random_state=0).fit(X, y, s=s)
+
+
+def test_a_collapse_is_reported_during_training_once(s_is_y):
+    X, y, s = s_is_y
+    clf = MMDClassifier(mmd_weight=1e4, max_epochs=60, random_state=0)  # 5 batches an epoch
+    expected = r"in epoch 20 of 60 \(training goes on\)"
+    with pytest.warns(TaskCollapseWarning, match=expected) as record:
+        clf.fit(X, y, s=s)
+    assert len(record) == 1  # not again at the end of fit
+    assert record[0].filename == __file__
+
+
+def test_the_early_check_waits_for_the_warm_up():
+    rng = np.random.RandomState(0)
+    X, y = rng.normal(size=(640, 4)), rng.randint(0, 2, 640)  # labels X cannot predict
+    clf = ForgettingClassifier(adversary_weight=0.0, warmup_epochs=30, max_epochs=40, lr=1e-5,
+                               random_state=0)
+    with pytest.warns(TaskCollapseWarning, match=r"in epoch 31 of 40 \(training goes on\)"):
+        clf.fit(X, y)
 
 
 def test_without_s_the_hint_is_about_training():
     rng = np.random.RandomState(0)
     X, y = rng.normal(size=(640, 4)), rng.randint(0, 2, 640)  # labels X cannot predict
     with pytest.warns(TaskCollapseWarning, match="Train more epochs or raise lr") as record:
-        ForgettingClassifier(max_epochs=40, lr=1e-5, random_state=0).fit(X, y)
+        ForgettingClassifier(adversary_weight=0.0, max_epochs=40, lr=1e-5,
+                             random_state=0).fit(X, y)
     assert "adversary_weight" not in str(record[0].message)
     assert record[0].filename == __file__  # points at the caller's fit

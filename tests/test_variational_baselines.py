@@ -112,6 +112,8 @@ def test_every_term_is_recorded(cls, split):
         assert np.isfinite(row[f"train_{term}"]), term
 
 
+# fits without s on purpose
+@pytest.mark.filterwarnings("ignore::fairrep.SensitiveMissingWarning")
 def test_without_s_the_invariance_terms_are_skipped(split):
     (X, y, _), _ = split
     assert "train_mmd" not in _make(VFAEClassifier, **QUICK).fit(X, y).history_[-1]
@@ -185,6 +187,8 @@ def test_bad_parameters_raise(cls, params, message, split):
     assert not hasattr(est, "net_")
 
 
+# fits without s on purpose
+@pytest.mark.filterwarnings("ignore::fairrep.SensitiveMissingWarning")
 def test_bad_inputs_raise(split):
     (X, y, s), _ = split
     with pytest.raises(ValueError, match="requires y"):

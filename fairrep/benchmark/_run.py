@@ -10,7 +10,10 @@ with ``s``; on the test split the table reports
 - ``DP_gap``: demographic parity difference of the predictions across ``s`` (binary y);
 - ``rho_s``: held-out maximal correlation rho*(Z; s) by a neural HGR network (Scalable
   Infomin's evaluation);
-- ``fit_s``: seconds of ``fit``.
+- ``fit_s``: seconds of ``fit``;
+- ``constant``: in how many seeds every test prediction is the same class (a majority-class
+  model, whose A_y is the majority share and whose DP_gap of 0 means nothing); the Markdown
+  table marks such rows and says so below it.
 
 A ``plain`` row (the forgetting network with every invariance device off, trained without
 ``s``) is the non-invariant reference, and, when fairlearn is installed, fairlearn's
@@ -157,7 +160,7 @@ def _fairlearn_row(data, *, max_epochs, batch_size, random_state):
     y_pred = clf.predict(data.X_test)
     return {"A_y": float(np.mean(y_pred == data.y_test)),
             "A_s_optimum": majority_share(data.s_test),
-            "DP_gap": _dp_gap(data, y_pred), "fit_s": fit_s}
+            "DP_gap": _dp_gap(data, y_pred), "constant": _constant(y_pred), "fit_s": fit_s}
 
 
 def _dp_gap(data, y_pred):
@@ -187,7 +190,13 @@ def evaluate_representation(clf, data, *, random_state=0, rho_iter=500):
     row = {"A_y": float(np.mean(y_pred == data.y_test))}
     row.update(report.iloc[0][["A_s", "A_s_optimum", "rho_s"]].astype(float).to_dict())
     row["DP_gap"] = _dp_gap(data, y_pred)
+    row["constant"] = _constant(y_pred)
     return row
+
+
+def _constant(y_pred):
+    """1.0 when every test prediction is the same label (a majority-class model), else 0.0."""
+    return float(np.unique(np.asarray(y_pred).reshape(len(y_pred), -1), axis=0).shape[0] == 1)
 
 
 def _check_choices(values, choices, message):
@@ -354,7 +363,10 @@ def _finished_runs(path, *, quick, max_epochs):
 
 
 #: Columns of the summary, in the papers' order.
-COLUMNS = ["A_y", "A_s", "A_s_optimum", "DP_gap", "rho_s", "fit_s"]
+COLUMNS = ["A_y", "A_s", "A_s_optimum", "DP_gap", "rho_s", "fit_s", "constant"]
+CONSTANT_NOTE = (
+    "{dataset} / {method}: every test prediction is one class in {k} of {n} seed(s) (a "
+    "majority-class model): its A_y is the majority share and its DP_gap of 0 says nothing.")
 
 
 def summarize(runs):
@@ -380,10 +392,17 @@ def format_markdown(summary):
                 cells.append("–")
             elif c == "fit_s":
                 cells.append(f"{mean:.1f}")
+            elif c == "constant":  # seeds whose predictions are one class
+                k = int(round(mean * row[("n_seeds", "")]))
+                cells.append(f"**{k} of {int(row[('n_seeds', '')])}**" if k else "0")
             elif row[("n_seeds", "")] == 1:
                 cells.append(f"{mean:.3f}")
             else:
                 cells.append(f"{mean:.3f} ± {std:.3f}")
         lines.append(f"| {dataset} | {method} | " + " | ".join(cells)
                      + f" | {int(row[('n_seeds', '')])} |")
-    return "\n".join(lines)
+    notes = [CONSTANT_NOTE.format(dataset=dataset, method=method, n=int(row[("n_seeds", "")]),
+                                  k=int(round(row[("mean", "constant")] * row[("n_seeds", "")])))
+             for (dataset, method), row in summary.iterrows()
+             if ("mean", "constant") in summary.columns and row[("mean", "constant")] > 0]
+    return "\n".join(lines + ([""] + [f"- {note}" for note in notes] if notes else []))

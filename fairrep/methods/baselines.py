@@ -92,6 +92,8 @@ class _BaselineBase(BaseInvariantEstimator):
 
 # -- gradient reversal -------------------------------------------------------------------------
 class _GradientReversalBase(_BaselineBase):
+    _strength_param = "adversary_weight"
+    _invariance_needs_s = True
     _module_class = GradientReversalNetwork
 
     def __init__(self, n_components=8, hidden_layer_sizes=(50,), adversary_weight=1.0,
@@ -194,6 +196,8 @@ class GradientReversalClassifier(ClassifierMixin, TransformerMixin, InvariantCla
 
 # -- MMD ---------------------------------------------------------------------------------------
 class _MMDBase(_BaselineBase):
+    _strength_param = "mmd_weight"
+    _invariance_needs_s = True
     _module_class = MMDNetwork
 
     def __init__(self, n_components=8, hidden_layer_sizes=(50,), mmd_weight=1.0,
@@ -274,6 +278,8 @@ class MMDClassifier(ClassifierMixin, TransformerMixin, InvariantClassifierMixin,
 
 # -- HSIC --------------------------------------------------------------------------------------
 class _HSICBase(NumericSensitiveMixin, _BaselineBase):
+    _strength_param = "hsic_weight"
+    _invariance_needs_s = True
     _module_class = HSICNetwork
 
     def __init__(self, n_components=8, hidden_layer_sizes=(50,), hsic_weight=10.0,

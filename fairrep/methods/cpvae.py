@@ -251,6 +251,7 @@ _ATTRIBUTES_DOC = """
 
 class _CPVAEBase(BaseInvariantEstimator):
     """Shared parameters, fit and inference of the CPVAE estimators."""
+    _strength_param = "alpha"
     # the population prior and the alpha schedule are set from the whole fit
     _supports_partial_fit = False
     _lazy_labels = False  # the codes are read whole when the net is built

@@ -47,6 +47,17 @@ _PARAMS_DOC = """
         either side of a rounding boundary land q apart) and so leaks s: on rotated digits
         (delta 10, 80 epochs, seed 1) a post-hoc probe read the angle at 0.279 from rounded z~
         and at 0.204 (chance 0.2) from dithered z~ (see the README).
+    adversary_scaling : {'none', 'task_gain'}, default='none'
+        How delta is applied. ``'none'``: the paper's fixed delta. ``'task_gain'``: delta
+        times g = (H(y) - L_y) / H(y) on each batch (detached, in [0, 1]; H(y) the entropy of
+        the batch's label shares), the share of the labels' entropy the predictor explains.
+        Not in the paper. With a fixed delta, the objective of eq. (1) is lowest at the
+        all-closed mask once delta times the adversary's excess over H(s) exceeds the task's
+        gain, which on Adult with s = sex happens for delta around 10 (one discriminator
+        step per batch) to 30 (ten steps), and a closed mask (a saturated sigmoid) does not
+        reopen: the predictor ends at the class shares. Scaled by g, the adversary's pull
+        vanishes as the predictor approaches the class shares, so training settles where
+        the two balance instead of at the constant predictor.
     adversary_steps : int, default=10
         k: discriminator updates per model update (the paper's k : 1 schedule). Each batch
         first gets k discriminator steps on its z~ (computed once), then one model step.
@@ -112,13 +123,15 @@ class _WarmUp(Callback):
 
 
 class _ForgettingBase(BaseInvariantEstimator):
+    _strength_param = "adversary_weight"
+    _invariance_needs_s = True
     _module_class = AdversarialForgettingNetwork
 
     def __init__(self, n_components=8, hidden_layer_sizes=(50,), reconstruction_weight=0.1,
                  adversary_weight=30.0, mask_weight=0.1, precision=1.0,
-                 finite_precision="dither", adversary_steps=10, warmup_epochs=5, max_epochs=100,
-                 batch_size=128, lr=1e-3, weight_decay=1e-4, device="cpu", random_state=None,
-                 verbose=0, mixed_precision=False):
+                 finite_precision="dither", adversary_scaling="none", adversary_steps=10,
+                 warmup_epochs=5, max_epochs=100, batch_size=128, lr=1e-3, weight_decay=1e-4,
+                 device="cpu", random_state=None, verbose=0, mixed_precision=False):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
         self.reconstruction_weight = reconstruction_weight
@@ -126,6 +139,7 @@ class _ForgettingBase(BaseInvariantEstimator):
         self.mask_weight = mask_weight
         self.precision = precision
         self.finite_precision = finite_precision
+        self.adversary_scaling = adversary_scaling
         self.adversary_steps = adversary_steps
         self.warmup_epochs = warmup_epochs
         self.max_epochs = max_epochs
@@ -178,6 +192,8 @@ class _ForgettingBase(BaseInvariantEstimator):
             precision=V.check_non_negative(self.precision, "precision"),
             finite_precision=self.finite_precision,  # checked by the module
             dither_key=V.seed_from(self.random_state),
+            adversary_scaling=V.check_choice(self.adversary_scaling, "adversary_scaling",
+                                             ("none", "task_gain")),
         )
 
     def forget_mask(self, X):

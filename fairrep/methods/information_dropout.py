@@ -87,6 +87,7 @@ class _InformationBase(BaseInvariantEstimator):
     row of ``X``, and otherwise ignored: Information Dropout needs no nuisance labels, it
     discards what is not needed for the task.
     """
+    _strength_param = "beta"
     # the KL term is divided by the training-set size N (n_train): one fit sees all of it
     _supports_partial_fit = False
 

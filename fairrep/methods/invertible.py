@@ -151,6 +151,7 @@ _ATTRIBUTES_DOC = """
 
 
 class _InvertibleBase(BaseInvariantEstimator):
+    _strength_param = "nuisance_weight"
     _module_class = FullyInvertibleRevNet
     # the classifier's group logits and z_s labels are computed over the whole fit set
     _supports_partial_fit = False

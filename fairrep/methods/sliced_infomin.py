@@ -210,6 +210,8 @@ _ATTRIBUTES_DOC = """
 
 
 class _SlicedInfominBase(NumericSensitiveMixin, BaseInvariantEstimator):
+    _strength_param = "beta"
+    _invariance_needs_s = True
     _module_class = SlicedInfominNetwork
 
     def __init__(self, beta=1.0, n_slices=100, degree=3, max_step_every=1, max_step_rows=None,

@@ -66,6 +66,8 @@ class _SampleMixin:
 
 # -- VFAE --------------------------------------------------------------------------------------
 class _VFAEBase(_SampleMixin, _BaselineBase):
+    _strength_param = "mmd_weight"
+    _invariance_needs_s = True
     _module_class = VFAENetwork
 
     def __init__(self, n_components=8, n_components_z2=8, hidden_layer_sizes=(50,),
@@ -97,9 +99,10 @@ class _VFAEBase(_SampleMixin, _BaselineBase):
         ----------
         X : array-like of shape (n_samples, n_features)
         s : array-like of shape (n_samples,) or (n_samples, n_attributes), default=None
-            Only used with ``encoder_uses_s=True``: the true s of each row (values seen in
-            fit). None marginalises s out: the mean of z1 averaged over the combinations of
-            s seen in training, weighted by their shares.
+            Read with ``encoder_uses_s=True``: the true s of each row. Checked either way:
+            a value fit never saw is a ``ValueError``. None marginalises s out: the mean of
+            z1 averaged over the combinations of s seen in training, weighted by their
+            shares.
 
         Returns
         -------
@@ -110,14 +113,16 @@ class _VFAEBase(_SampleMixin, _BaselineBase):
         check_is_fitted(self)
         if self.s_classes_ is None:
             raise ValueError(S_NOT_FITTED.format(estimator=type(self).__name__))
-        if not self.net_.module_.encoder_uses_s:
-            return super().transform(X)
         X = self._check_X(X)
         classes = (self.s_classes_ if isinstance(self.s_classes_, list)
                    else [self.s_classes_])
+        # checked even where the encoder does not read s: a group fit never saw is the
+        # user's mistake either way (S_UNSEEN), not something to drop silently
         codes = V.encode_sensitive_like(s, classes)
         if codes.shape[0] != X.shape[0]:
             raise ValueError(V.S_LENGTH.format(n_s=codes.shape[0], n_x=X.shape[0]))
+        if not self.net_.module_.encoder_uses_s:
+            return super().transform(X)
         n = X.shape[1]
         # s travels next to X through the batched inference path, as extra columns
         Z = self.net_.apply_batches(
@@ -221,6 +226,8 @@ class VFAEClassifier(ClassifierMixin, TransformerMixin, InvariantClassifierMixin
 
 # -- CVIB --------------------------------------------------------------------------------------
 class _CVIBBase(_SampleMixin, _BaselineBase):
+    _strength_param = "invariance_weight"
+    _invariance_needs_s = True
     _module_class = CVIBNetwork
 
     def __init__(self, n_components=8, hidden_layer_sizes=(50,), kl_weight=0.1,
@@ -330,6 +337,7 @@ class _UAIBase(_BaselineBase):
     """UAI needs no s. The shared training loop runs the adversary optimizer only on batches
     that carry an s, so s is replaced by an empty (n, 0) tensor: the disentanglers train on
     every batch whether or not s was passed."""
+    _strength_param = "disentanglement_weight"
 
     _module_class = UAINetwork
 

@@ -72,8 +72,12 @@ class AdversarialForgettingNetwork(InvariantModule):
     def __init__(self, n_features, n_components, n_classes, s_cardinalities=None,
                  s_columns=None, hidden_layer_sizes=(50,), reconstruction_weight=1e-2,
                  adversary_weight=1.0, mask_weight=1e-2, precision=0.0,
-                 finite_precision="dither", dither_key=0):
+                 finite_precision="dither", dither_key=0, adversary_scaling="none"):
         super().__init__()
+        if adversary_scaling not in ("none", "task_gain"):
+            raise ValueError("adversary_scaling must be 'none' or 'task_gain', got "
+                             f"{adversary_scaling!r}.")
+        self.adversary_scaling = adversary_scaling
         if not isinstance(finite_precision, str) or finite_precision not in ("dither", "round"):
             raise ValueError("finite_precision must be 'dither' or 'round', got "
                              f"{finite_precision!r}.")
@@ -170,8 +174,9 @@ class AdversarialForgettingNetwork(InvariantModule):
         z = self.encoder(X)
         m = self.masks(X)  # (n, T, d)
         z_tilde = self.forget(z.unsqueeze(1) * m, generator, X)
-        task = sum(F.cross_entropy(p(z_tilde[:, j]), y[:, j])
-                   for j, p in enumerate(self.predictors))
+        task_terms = [F.cross_entropy(p(z_tilde[:, j]), y[:, j])
+                      for j, p in enumerate(self.predictors)]
+        task = sum(task_terms)
         reconstruction = (self.decoder(z) - X).pow(2).sum(dim=1).mean()
         mask = (m * (1 - m)).sum(dim=(1, 2)).mean()
         loss = task + self.reconstruction_weight * reconstruction + self.mask_weight * mask
@@ -179,12 +184,18 @@ class AdversarialForgettingNetwork(InvariantModule):
         if s is not None and self.s_cardinalities is not None:
             s_random = shuffled(s, generator)
             z_gated = self.forget(z.detach().unsqueeze(1) * m, generator, X)
-            adversary = sum(
-                multi_head_cross_entropy(d(z_gated[:, j]), s_random[:, self.s_columns[j]],
-                                         self._head_cards(j))
-                for j, d in enumerate(self.discriminators)
-            )
-            loss = loss + self.adversary_weight * adversary
+            heads = [multi_head_cross_entropy(d(z_gated[:, j]), s_random[:, self.s_columns[j]],
+                                              self._head_cards(j))
+                     for j, d in enumerate(self.discriminators)]
+            adversary = sum(heads)
+            if getattr(self, "adversary_scaling", "none") == "task_gain":
+                gains = [task_gain(task_terms[j].detach(), y[:, j], k)
+                         for j, k in enumerate(self.n_classes)]
+                weighted = sum(g * h for g, h in zip(gains, heads))
+                terms["task_gain"] = sum(gains) / len(gains)
+            else:
+                weighted = adversary
+            loss = loss + self.adversary_weight * weighted
             terms["adversary"] = adversary
         terms["loss"] = loss
         return terms
@@ -201,3 +212,16 @@ class AdversarialForgettingNetwork(InvariantModule):
             for j, d in enumerate(self.discriminators)
         )
         return {"discriminator": loss, "loss": loss}
+
+
+def task_gain(task_loss, labels, n_classes):
+    """(H(y) - L_y) / H(y) on a batch, clipped to [0, 1]: the share of the labels' entropy
+    that the predictor explains. 1 for a perfect predictor, 0 for one no better than the
+    class shares (H(y) is the entropy of the batch's label shares; 0 for a one-class
+    batch)."""
+    counts = torch.bincount(labels, minlength=n_classes).to(task_loss.dtype)
+    shares = counts / counts.sum()
+    entropy = -(shares * torch.log(shares.clamp_min(1e-12))).sum()
+    if entropy <= 1e-6:
+        return torch.zeros((), dtype=task_loss.dtype, device=task_loss.device)
+    return ((entropy - task_loss) / entropy).clamp(0.0, 1.0)

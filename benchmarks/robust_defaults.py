@@ -1,0 +1,347 @@
+"""Every s-using classifier at its defaults, on tables and preprocessing it was not tuned on.
+
+The protocol behind the defaults (issue "robust defaults"): for each table x preprocessing
+recipe x sensitive attribute x seed, each method's classifier is fitted at its defaults
+(only ``random_state`` set) with ``s``, and the same classifier is fitted with its strength
+parameter at 0 ("the same network without s"); a logistic regression on X is the
+unconstrained linear reference. On the test split it records
+
+- ``acc``: accuracy of the method's own predictions;
+- ``dp_gap``: demographic-parity gap of the predictions (largest minus smallest positive
+  rate over the groups of s; for a continuous s over its quartiles);
+- ``rho_pred``: binned maximal correlation between the predicted probability and s
+  (:func:`fairrep.metrics.binned_max_correlation`, a held-out half), which a majority-share
+  probe cannot hide;
+- ``constant``: 1 when every test prediction is one class (a collapsed model);
+- ``fit_s``: seconds of ``fit``;
+
+and per row of the summary whether the method *acts* (dp_gap and rho_pred below the same
+network without s) and whether it is *safe* (no constant predictions, accuracy no lower than
+the majority share + 0.01).
+
+Tables: Adult (UCI split; s = sex, race (5 groups) or age (continuous)), German credit
+(3 stratified 70/30 splits, s = sex) and a generated table with a known amount of s-leakage
+(binary, 4-group and continuous s). Recipes, applied to the raw columns: ``standard``
+(one-hot + StandardScaler, the README's pipeline), ``log1p`` (log1p of non-negative skewed
+columns first), ``quantile`` (QuantileTransformer to a normal), ``outliers`` (``standard``
+after 0.5 % of the training rows got one numeric value multiplied by 50).
+
+    python benchmarks/robust_defaults.py                        # the whole protocol (hours)
+    python benchmarks/robust_defaults.py --tables german synthetic --seeds 0 1 2
+    python benchmarks/robust_defaults.py --tables adult --recipes standard --seeds 0 \
+        --methods forgetting cvib
+
+Results go to ``benchmarks/results/robust_defaults/`` (``runs.csv``, ``summary.csv``,
+``summary.md``, each with the command, date, machine and versions in a header); ``--resume``
+keeps the runs already in ``runs.csv`` and fits only the missing ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import inspect
+import platform
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import sklearn
+import torch
+from sklearn.compose import ColumnTransformer, make_column_selector
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import OneHotEncoder, QuantileTransformer, StandardScaler
+
+import fairrep
+from fairrep.datasets import load_adult, load_german
+from fairrep.methods import get_method
+from fairrep.metrics import binned_max_correlation
+
+#: The classifiers whose invariance term reads s (the issue's list).
+METHODS = ["forgetting", "sliced_infomin", "gradient_reversal", "mmd", "hsic", "vfae", "cvib"]
+RECIPES = ["standard", "log1p", "quantile", "outliers"]
+TABLES = ["adult", "german", "synthetic"]
+#: table -> the sensitive attributes the protocol takes there
+SENSITIVE = {"adult": ["sex", "race", "age"], "german": ["sex"],
+             "synthetic": ["binary", "groups", "continuous"]}
+OUT = Path(__file__).parent / "results" / "robust_defaults"
+
+
+# -- tables: raw frames, y, s ------------------------------------------------------------------
+def _adult(sensitive, seed):
+    train = load_adult(as_frame=True, subset="train", sensitive=sensitive)
+    test = load_adult(as_frame=True, subset="test", sensitive=sensitive)
+    return (train.data, train.target.to_numpy(), train.sensitive.to_numpy(),
+            test.data, test.target.to_numpy(), test.sensitive.to_numpy())
+
+
+def _german(sensitive, seed):
+    bunch = load_german(as_frame=True, sensitive=sensitive)
+    X, y, s = bunch.data, bunch.target.to_numpy(), bunch.sensitive.to_numpy()
+    idx_train, idx_test = train_test_split(np.arange(len(y)), test_size=0.3, stratify=y,
+                                           random_state=seed)
+    return (X.iloc[idx_train], y[idx_train], s[idx_train],
+            X.iloc[idx_test], y[idx_test], s[idx_test])
+
+
+def make_leaky_table(kind, n=6000, seed=0):
+    """A table with a known amount of s-leakage.
+
+    y depends on two latent factors u1, u2 and on s (through a shift of its logit); X holds
+    noisy views of u1, u2, two proxies of s (0.5 noise), a skewed positive column and a
+    categorical column whose distribution depends on s. ``kind``: 'binary' (two groups, 70/30),
+    'groups' (four groups) or 'continuous' (a standard normal s).
+    """
+    rng = np.random.RandomState(1000 + seed)
+    if kind == "binary":
+        s = (rng.uniform(size=n) < 0.3).astype(int)
+        s_num = s - s.mean()
+    elif kind == "groups":
+        s = rng.choice(4, size=n, p=[0.4, 0.3, 0.2, 0.1])
+        s_num = (s - 1.5) / 1.1
+    else:
+        s = rng.normal(size=n)
+        s_num = s
+    u = rng.normal(size=(n, 2))
+    logit = 1.5 * u[:, 0] + 1.0 * u[:, 1] + 1.2 * s_num
+    y = (rng.uniform(size=n) < 1 / (1 + np.exp(-logit))).astype(int)
+    frame = pd.DataFrame({
+        "u1": u[:, 0] + 0.3 * rng.normal(size=n),
+        "u2": u[:, 1] + 0.3 * rng.normal(size=n),
+        "proxy1": s_num + 0.5 * rng.normal(size=n),
+        "proxy2": s_num + 0.5 * rng.normal(size=n) + 0.3 * u[:, 0],
+        "amount": np.exp(1.5 * rng.normal(size=n) + 0.5 * s_num),  # heavy-tailed, positive
+    })
+    p_cat = 1 / (1 + np.exp(-(s_num - 0.2)))
+    frame["kind"] = pd.Categorical(np.where(rng.uniform(size=n) < p_cat, "a",
+                                            rng.choice(["b", "c"], size=n)))
+    return frame, y, s
+
+
+def _synthetic(sensitive, seed):
+    frame, y, s = make_leaky_table(sensitive, seed=seed)
+    cut = int(0.7 * len(y))
+    return frame.iloc[:cut], y[:cut], s[:cut], frame.iloc[cut:], y[cut:], s[cut:]
+
+
+LOADERS = {"adult": _adult, "german": _german, "synthetic": _synthetic}
+
+
+# -- preprocessing recipes ---------------------------------------------------------------------
+def _skewed(frame):
+    numeric = frame.select_dtypes("number")
+    return [c for c in numeric if numeric[c].min() >= 0 and numeric[c].skew() > 2]
+
+
+def preprocess(recipe, X_train, X_test, seed):
+    """Dense float arrays of the raw train / test frames under ``recipe`` (fit on train)."""
+    X_train, X_test = X_train.copy(), X_test.copy()
+    numeric = list(X_train.select_dtypes("number").columns)
+    if recipe == "log1p":
+        for c in _skewed(X_train):
+            X_train[c], X_test[c] = np.log1p(X_train[c]), np.log1p(X_test[c])
+    if recipe == "outliers":
+        rng = np.random.RandomState(seed)
+        rows = rng.choice(len(X_train), size=max(1, len(X_train) // 200), replace=False)
+        for r in rows:
+            c = numeric[rng.randint(len(numeric))]
+            X_train.iloc[r, X_train.columns.get_loc(c)] *= 50.0
+    scaler = (QuantileTransformer(output_distribution="normal", n_quantiles=200,
+                                  random_state=seed) if recipe == "quantile"
+              else StandardScaler())
+    prep = ColumnTransformer([
+        ("cat", OneHotEncoder(handle_unknown="ignore"),
+         make_column_selector(dtype_include="category")),
+        ("num", scaler, make_column_selector(dtype_include="number")),
+    ], sparse_threshold=0)
+    return (prep.fit_transform(X_train).astype(np.float64),
+            prep.transform(X_test).astype(np.float64))
+
+
+# -- figures -----------------------------------------------------------------------------------
+def _groups(s):
+    s = np.asarray(s)
+    if s.dtype.kind == "f" and len(np.unique(s)) > 10:
+        return pd.qcut(s, 4, labels=False, duplicates="drop")
+    return s
+
+
+def dp_gap(y_pred, s):
+    groups = _groups(s)
+    rates = [np.mean(y_pred[groups == g] == 1) for g in np.unique(groups)]
+    return float(max(rates) - min(rates))
+
+
+def figures(y_test, y_pred, proba, s_test, seed):
+    return {
+        "acc": float(np.mean(y_pred == y_test)),
+        "dp_gap": dp_gap(y_pred, s_test),
+        "rho_pred": float(binned_max_correlation(proba, s_test, bins=10, random_state=seed)),
+        "constant": float(len(np.unique(y_pred)) == 1),
+        "pos_rate": float(np.mean(y_pred == 1)),
+    }
+
+
+def fit_method(method, strength_off, X_train, y_train, s_train, seed, overrides=None):
+    spec = get_method(method)
+    cls = spec.classifier
+    params = {"random_state": seed, **(overrides or {})}
+    if strength_off:
+        params[spec.strength_param] = 0.0
+    clf = cls(**params)
+    accepted = set(inspect.signature(cls.__init__).parameters)
+    assert set(params) <= accepted
+    start = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        clf.fit(X_train, y_train, s=None if strength_off else s_train)
+    fit_s = time.perf_counter() - start
+    warned = sorted({w.category.__name__ for w in caught
+                     if issubclass(w.category, (fairrep.TaskCollapseWarning,
+                                                fairrep.SensitiveMissingWarning))})
+    return clf, fit_s, ";".join(warned)
+
+
+def header(command):
+    versions = (f"fairrep {fairrep.__version__}, torch {torch.__version__}, scikit-learn "
+                f"{sklearn.__version__}, numpy {np.__version__}, pandas {pd.__version__}")
+    return (f"command: {command}\ndate: {datetime.date.today().isoformat()}\n"
+            f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, "
+            f"{torch.get_num_threads()} torch thread(s), python {platform.python_version()}\n"
+            f"versions: {versions}\n")
+
+
+def write_csv(frame, path, head):
+    with open(path, "w") as f:
+        f.write("".join(f"# {line}\n" for line in head.splitlines()))
+        frame.to_csv(f, index=False)
+
+
+def read_csv(path):
+    return pd.read_csv(path, comment="#")
+
+
+def summarize(runs):
+    """Per table x recipe x s x method: means over seeds, against the same network without s."""
+    keys = ["table", "recipe", "sensitive"]
+    fitted = runs[runs.variant == "with_s"]
+    plain = runs[runs.variant == "strength_0"].set_index(keys + ["method", "seed"])
+    logreg = runs[runs.variant == "logreg"].set_index(keys + ["seed"])
+    rows = []
+    for (table, recipe, sensitive, method), group in fitted.groupby(keys + ["method"],
+                                                                     sort=False):
+        ref = plain.reindex([(table, recipe, sensitive, method, s) for s in group.seed])
+        lr = logreg.reindex([(table, recipe, sensitive, s) for s in group.seed])
+        rows.append({
+            "table": table, "recipe": recipe, "sensitive": sensitive, "method": method,
+            "seeds": len(group),
+            "acc": group.acc.mean(), "dp_gap": group.dp_gap.mean(),
+            "rho_pred": group.rho_pred.mean(),
+            "acc_without_s": ref.acc.mean(), "dp_gap_without_s": ref.dp_gap.mean(),
+            "rho_pred_without_s": ref.rho_pred.mean(),
+            "acc_logreg": lr.acc.mean(), "dp_gap_logreg": lr.dp_gap.mean(),
+            "collapsed": int((group.constant > 0).sum()),
+            "acts": bool((group.dp_gap.to_numpy() < ref.dp_gap.to_numpy()).mean() > 0.5
+                         and group.rho_pred.mean() < ref.rho_pred.mean()),
+            "fit_s": group.fit_s.mean(),
+        })
+    return pd.DataFrame(rows)
+
+
+def markdown(summary, head):
+    lines = ["<!-- " + head.replace("\n", " | ") + "-->", "",
+             "| table | recipe | s | method | acc | DP gap | rho(pred; s) | without s: acc / DP "
+             "/ rho | logreg acc / DP | collapsed | acts | fit s |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in summary.itertuples():
+        lines.append(
+            f"| {r.table} | {r.recipe} | {r.sensitive} | {r.method} | {r.acc:.3f} | "
+            f"{r.dp_gap:.3f} | {r.rho_pred:.3f} | {r.acc_without_s:.3f} / "
+            f"{r.dp_gap_without_s:.3f} / {r.rho_pred_without_s:.3f} | {r.acc_logreg:.3f} / "
+            f"{r.dp_gap_logreg:.3f} | {r.collapsed} of {r.seeds} | "
+            f"{'yes' if r.acts else '**no**'} | {r.fit_s:.1f} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tables", nargs="+", choices=TABLES, default=TABLES)
+    parser.add_argument("--recipes", nargs="+", choices=RECIPES, default=RECIPES)
+    parser.add_argument("--sensitive", nargs="+", default=None,
+                        help="sensitive attributes (default: every one the table has)")
+    parser.add_argument("--methods", nargs="+", choices=METHODS, default=METHODS)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--output", type=Path, default=OUT)
+    parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--param", action="append", default=[], metavar="METHOD:NAME=VALUE",
+                        help="a candidate setting instead of a default, repeatable (the runs "
+                             "are then not the defaults': write them to another --output)")
+    args = parser.parse_args(argv)
+    overrides = {}
+    for item in args.param:
+        method, _, assignment = item.partition(":")
+        name, _, value = assignment.partition("=")
+        try:
+            value = float(value) if "." in value or "e" in value else int(value)
+        except ValueError:
+            pass
+        overrides.setdefault(method, {})[name] = value
+    torch.set_num_threads(args.threads)
+    command = "python " + " ".join([sys.argv[0].split("/work/main/")[-1], *(argv or sys.argv[1:])])
+    head = header(command)
+    args.output.mkdir(parents=True, exist_ok=True)
+    runs_path = args.output / "runs.csv"
+    runs = read_csv(runs_path).to_dict("records") if args.resume and runs_path.exists() else []
+    done = {(r["table"], r["recipe"], r["sensitive"], r["method"], r["variant"], r["seed"])
+            for r in runs}
+    for table in args.tables:
+        for sensitive in args.sensitive or SENSITIVE[table]:
+            if sensitive not in SENSITIVE[table]:
+                continue
+            for seed in args.seeds:
+                raw = LOADERS[table](sensitive, seed)
+                for recipe in args.recipes:
+                    X_train, X_test = preprocess(recipe, raw[0], raw[3], seed)
+                    y_train, s_train, y_test, s_test = raw[1], raw[2], raw[4], raw[5]
+                    continuous = np.asarray(s_train).dtype.kind == "f"
+                    todo = [("logreg", "logreg")] + [
+                        (m, v) for m in args.methods for v in ("with_s", "strength_0")]
+                    for method, variant in todo:
+                        key = (table, recipe, sensitive, method, variant, seed)
+                        if key in done:
+                            continue
+                        if continuous and method != "logreg" and not getattr(
+                                get_method(method).classifier, "_continuous_s", False):
+                            continue  # the method takes a categorical s only
+                        if method == "logreg":
+                            start = time.perf_counter()
+                            clf = LogisticRegression(max_iter=2000).fit(X_train, y_train)
+                            fit_s, warned = time.perf_counter() - start, ""
+                        else:
+                            clf, fit_s, warned = fit_method(method, variant == "strength_0",
+                                                            X_train, y_train, s_train, seed,
+                                                            overrides.get(method))
+                        y_pred = clf.predict(X_test)
+                        proba = clf.predict_proba(X_test)[:, 1]
+                        row = {"table": table, "recipe": recipe, "sensitive": sensitive,
+                               "method": method, "variant": variant, "seed": seed,
+                               **figures(y_test, y_pred, proba, s_test, seed),
+                               "fit_s": fit_s, "warnings": warned}
+                        runs.append(row)
+                        print(" ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}"
+                                       for k, v in row.items()), flush=True)
+                        write_csv(pd.DataFrame(runs), runs_path, head)
+    frame = pd.DataFrame(runs)
+    summary = summarize(frame)
+    write_csv(summary, args.output / "summary.csv", head)
+    (args.output / "summary.md").write_text(markdown(summary, head))
+    print(markdown(summary, head))
+
+
+if __name__ == "__main__":
+    main()
