@@ -68,6 +68,8 @@ TABLES = ["adult", "german", "synthetic"]
 #: table -> the sensitive attributes the protocol takes there
 SENSITIVE = {"adult": ["sex", "race", "age"], "german": ["sex"],
              "synthetic": ["binary", "groups", "continuous"]}
+#: reference fits, not methods of fairrep
+REFERENCES = ("logreg", "fairlearn_adv")
 OUT = Path(__file__).parent / "results" / "robust_defaults"
 
 
@@ -206,6 +208,38 @@ def fit_method(method, strength_off, X_train, y_train, s_train, seed, overrides=
     return clf, fit_s, ";".join(warned)
 
 
+def fit_fairlearn_adversarial(X_train, y_train, s_train, seed):
+    """The timing reference of the issue: fairlearn's AdversarialFairnessClassifier,
+    30 epochs of 256 rows (a 50-unit predictor, a 3-unit adversary)."""
+    from fairlearn.adversarial import AdversarialFairnessClassifier
+
+    clf = AdversarialFairnessClassifier(
+        backend="torch", predictor_model=[50, "leaky_relu"],
+        adversary_model=[3, "leaky_relu"], epochs=30, batch_size=256, random_state=seed)
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.fit(np.asarray(X_train, dtype=np.float32), np.asarray(y_train),
+                sensitive_features=np.asarray(s_train))
+    return _ProbaFromDecision(clf), time.perf_counter() - start
+
+
+class _ProbaFromDecision:
+    """fairlearn's classifier, fed float32 rows; predict_proba from its predictor's output
+    (``_raw_predict``: the sigmoid of the logit for a binary y; fairlearn has no public
+    predict_proba)."""
+
+    def __init__(self, clf):
+        self.clf = clf
+
+    def predict(self, X):
+        return self.clf.predict(np.asarray(X, dtype=np.float32))
+
+    def predict_proba(self, X):
+        p = np.asarray(self.clf._raw_predict(np.asarray(X, dtype=np.float32))).reshape(-1)
+        return np.column_stack([1 - p, p])
+
+
 def header(command):
     versions = (f"fairrep {fairrep.__version__}, torch {torch.__version__}, scikit-learn "
                 f"{sklearn.__version__}, numpy {np.__version__}, pandas {pd.__version__}")
@@ -231,11 +265,13 @@ def summarize(runs):
     fitted = runs[runs.variant == "with_s"]
     plain = runs[runs.variant == "strength_0"].set_index(keys + ["method", "seed"])
     logreg = runs[runs.variant == "logreg"].set_index(keys + ["seed"])
+    adv = runs[runs.variant == "reference"].set_index(keys + ["seed"])
     rows = []
     for (table, recipe, sensitive, method), group in fitted.groupby(keys + ["method"],
                                                                      sort=False):
         ref = plain.reindex([(table, recipe, sensitive, method, s) for s in group.seed])
         lr = logreg.reindex([(table, recipe, sensitive, s) for s in group.seed])
+        fl = adv.reindex([(table, recipe, sensitive, s) for s in group.seed])
         rows.append({
             "table": table, "recipe": recipe, "sensitive": sensitive, "method": method,
             "seeds": len(group),
@@ -248,6 +284,7 @@ def summarize(runs):
             "acts": bool((group.dp_gap.to_numpy() < ref.dp_gap.to_numpy()).mean() > 0.5
                          and group.rho_pred.mean() < ref.rho_pred.mean()),
             "fit_s": group.fit_s.mean(),
+            "fit_vs_fairlearn": (group.fit_s.to_numpy() / fl.fit_s.to_numpy()).max(),
         })
     return pd.DataFrame(rows)
 
@@ -255,15 +292,15 @@ def summarize(runs):
 def markdown(summary, head):
     lines = ["<!-- " + head.replace("\n", " | ") + "-->", "",
              "| table | recipe | s | method | acc | DP gap | rho(pred; s) | without s: acc / DP "
-             "/ rho | logreg acc / DP | collapsed | acts | fit s |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "/ rho | logreg acc / DP | collapsed | acts | fit s | fit / fairlearn adv. |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in summary.itertuples():
         lines.append(
             f"| {r.table} | {r.recipe} | {r.sensitive} | {r.method} | {r.acc:.3f} | "
             f"{r.dp_gap:.3f} | {r.rho_pred:.3f} | {r.acc_without_s:.3f} / "
             f"{r.dp_gap_without_s:.3f} / {r.rho_pred_without_s:.3f} | {r.acc_logreg:.3f} / "
             f"{r.dp_gap_logreg:.3f} | {r.collapsed} of {r.seeds} | "
-            f"{'yes' if r.acts else '**no**'} | {r.fit_s:.1f} |")
+            f"{'yes' if r.acts else '**no**'} | {r.fit_s:.1f} | {r.fit_vs_fairlearn:.1f}x |")
     return "\n".join(lines) + "\n"
 
 
@@ -309,19 +346,25 @@ def main(argv=None):
                     X_train, X_test = preprocess(recipe, raw[0], raw[3], seed)
                     y_train, s_train, y_test, s_test = raw[1], raw[2], raw[4], raw[5]
                     continuous = np.asarray(s_train).dtype.kind == "f"
-                    todo = [("logreg", "logreg")] + [
+                    todo = [("logreg", "logreg"), ("fairlearn_adv", "reference")] + [
                         (m, v) for m in args.methods for v in ("with_s", "strength_0")]
                     for method, variant in todo:
                         key = (table, recipe, sensitive, method, variant, seed)
                         if key in done:
                             continue
-                        if continuous and method != "logreg" and not getattr(
+                        if continuous and method not in REFERENCES and not getattr(
                                 get_method(method).classifier, "_continuous_s", False):
                             continue  # the method takes a categorical s only
+                        if continuous and method == "fairlearn_adv":
+                            continue
                         if method == "logreg":
                             start = time.perf_counter()
                             clf = LogisticRegression(max_iter=2000).fit(X_train, y_train)
                             fit_s, warned = time.perf_counter() - start, ""
+                        elif method == "fairlearn_adv":
+                            clf, fit_s = fit_fairlearn_adversarial(X_train, y_train, s_train,
+                                                                   seed)
+                            warned = ""
                         else:
                             clf, fit_s, warned = fit_method(method, variant == "strength_0",
                                                             X_train, y_train, s_train, seed,

@@ -51,6 +51,7 @@ DEVICE_UNAVAILABLE = (
 )
 DEVICE_INVALID = "device must be 'cpu', 'cuda' or 'cuda:N', got {device!r}."
 POSITIVE_INT = "{name} must be a positive integer, got {value!r}."
+BATCH_SIZE_INVALID = "{name} must be a positive integer or 'auto', got {value!r}."
 CHOICE_INVALID = "{name} must be one of {choices}, got {value!r}.{hint}"
 NON_NEGATIVE = "{name} must be a non-negative finite number, got {value!r}."
 POSITIVE = "{name} must be a positive finite number, got {value!r}."
@@ -463,6 +464,15 @@ def check_bool(value, name):
 def check_positive_int(value, name):
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(POSITIVE_INT.format(name=name, value=value))
+    return int(value)
+
+
+def check_batch_size(value, name="batch_size"):
+    """A positive int, or ``'auto'`` (returned as is)."""
+    if isinstance(value, str) and value == "auto":
+        return value
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(BATCH_SIZE_INVALID.format(name=name, value=value))
     return int(value)
 
 

@@ -69,6 +69,29 @@ CLASSES_TASKS = (
     "column of y (a single array for a 1-D y)."
 )
 
+#: ``batch_size='auto'``: n_samples // AUTO_BATCH_DIVISOR rows, clipped to AUTO_BATCH_RANGE.
+AUTO_BATCH_DIVISOR = 100
+AUTO_BATCH_RANGE = (32, 256)
+
+#: The docstring entry of ``batch_size='auto'`` (the default of the s-using methods).
+AUTO_BATCH_DOC = """    batch_size : int or 'auto', default='auto'
+        Rows per mini-batch. ``'auto'``: ``min(256, max(32, n_samples // 100))``, so a large
+        table trains on batches of 256 and a small one (German credit, 700 rows) still takes
+        20 or more steps per epoch (for ``partial_fit``, n_samples of the first chunk).
+"""
+
+#: The docstring entry of ``strength_scaling`` ({strength}: the method's strength symbol).
+STRENGTH_SCALING_DOC = """    strength_scaling : {{'task_gain', 'none'}}, default='task_gain'
+        How {strength} is applied. ``'task_gain'``: the invariance term of each batch is
+        scaled by g = (H(y) - L_y) / H(y), the share of the labels' entropy the predictor
+        explains on that batch (:func:`fairrep.nn.task_gain`; detached, in [0, 1]). The term's
+        pull fades as the predictor approaches the class shares (g = 0 there), so strengths
+        well past the point where a fixed weight collapses the fit to the constant predictor
+        still leave a predictor that learned y (ever larger strengths still approach
+        chance). In data-parallel training each process computes g on its share of the
+        batch. Not in the paper; ``'none'``: the paper's fixed weight.
+"""
+
 #: The docstring entries of the two switches every method estimator shares.
 TRAINING_SWITCHES_DOC = """    verbose : int, default=0
         0 is silent, 1 shows a progress bar over epochs, 2 also prints skorch's epoch table.
@@ -80,7 +103,7 @@ TRAINING_SWITCHES_DOC = """    verbose : int, default=0
 #: Parameters every estimator validates the same way: name -> checker.
 _COMMON_CHECKS = {
     "max_epochs": V.check_positive_int,
-    "batch_size": V.check_positive_int,
+    "batch_size": V.check_batch_size,
     "lr": V.check_positive,
     "weight_decay": V.check_non_negative,
     "n_components": V.check_positive_int,
@@ -162,14 +185,15 @@ class BaseInvariantEstimator(BaseEstimator):
         # the batches hold their own copies of the codes: keep only what s was (its groups)
         s_enc = V.reference_of(s_enc)
         prior_entropy = _label_entropy(y_codes)
+        probe = _collapse_probe(X, y_codes)
         del y_codes
-        watch = _CollapseWatch(self, prior_entropy, with_s=s is not None)
+        watch = _CollapseWatch(self, prior_entropy, with_s=s is not None, probe=probe)
         net.set_params(callbacks=[*net.callbacks, ("collapse_watch", watch)])
         net.fit(data)
         self._commit(net, classes, y, s_enc)
         self._warn_if_s_missing(s)
         if not watch.warned:
-            self._warn_if_task_collapsed(prior_entropy, with_s=s is not None)
+            self._warn_if_task_collapsed(prior_entropy, with_s=s is not None, probe=probe)
 
     def _warn_if_s_missing(self, s):
         """SensitiveMissingWarning: an invariance method at a non-zero strength, fitted
@@ -182,13 +206,16 @@ class BaseInvariantEstimator(BaseEstimator):
             SensitiveMissingWarning)
 
     def _warn_if_task_collapsed(self, prior_entropy, with_s, history=None, min_steps=None,
-                                max_epochs=None):
+                                max_epochs=None, probe=None, module=None):
         """TaskCollapseWarning when the predictor's loss stayed at the labels' entropy.
 
         After fit (``history`` None: the fitted net's), once at least ``_COLLAPSE_STEPS``
         steps were taken; during fit (:class:`_CollapseWatch`, which passes the fit's
-        ``history`` and ``max_epochs``), from ``min_steps`` steps on. Returns whether it
-        warned.
+        ``history``, ``max_epochs`` and the training ``module``), from ``min_steps`` steps
+        on. The training loss (of sampled codes, noise, dropout: higher than what
+        ``predict`` does) is only the first sign: with a ``probe`` (training rows and their
+        label codes) the warning needs the deterministic predictions' cross-entropy there to
+        be at the labels' entropy too. Returns whether it warned.
         """
         history = self.net_.history if history is None else history
         min_steps = _COLLAPSE_STEPS if min_steps is None else min_steps
@@ -199,6 +226,13 @@ class BaseInvariantEstimator(BaseEstimator):
         task = float(history[-1, "train_task"])
         if task < (1 - _COLLAPSE_MARGIN) * prior_entropy:
             return False
+        if probe is not None:
+            try:
+                task = _probe_loss(self.net_.module_ if module is None else module, *probe)
+            except NotImplementedError:  # a module that predicts otherwise: the loss says it
+                pass
+            if task < (1 - _COLLAPSE_MARGIN) * prior_entropy:
+                return False
         strength = self._strength_param
         alias = getattr(self, "_strength_alias", None)  # set by the unified estimators
         named = strength if alias is None else f"{strength} ({alias})"
@@ -216,7 +250,7 @@ class BaseInvariantEstimator(BaseEstimator):
         """Validated ``X`` (an array, or a RowSource for streaming input) and ``y``."""
         name = type(self).__name__
         if is_stream(X):
-            source = RowSource(X, check_rows=V.check_positive_int(self.batch_size, "batch_size"))
+            source = RowSource(X, check_rows=self._batch_rows(None))
             if y is None and not isinstance(X, np.memmap) and source.has_labels:
                 y = source.labels()
             if y is None and self._y_required(s):
@@ -273,7 +307,7 @@ class BaseInvariantEstimator(BaseEstimator):
             optimizer=torch.optim.Adam,
             lr=self.lr,
             optimizer__weight_decay=self.weight_decay,
-            batch_size=self.batch_size,
+            batch_size=self._batch_rows(n_samples),
             max_epochs=self.max_epochs,
             device=device,
             callbacks=callbacks,
@@ -281,6 +315,17 @@ class BaseInvariantEstimator(BaseEstimator):
             seed=V.seed_from(self.random_state),
             mixed_precision=self._check_mixed_precision(),
         )
+
+    def _batch_rows(self, n_samples):
+        """Rows per training batch: ``batch_size``, or the ``'auto'`` rule for ``n_samples``
+        rows (None: the largest batch the rule gives)."""
+        batch_size = V.check_batch_size(self.batch_size)
+        if batch_size != "auto":
+            return batch_size
+        low, high = AUTO_BATCH_RANGE
+        if n_samples is None:
+            return high
+        return min(high, max(low, n_samples // AUTO_BATCH_DIVISOR))
 
     def _check_mixed_precision(self):
         return V.check_bool(getattr(self, "mixed_precision", False), "mixed_precision")
@@ -526,7 +571,7 @@ class BaseInvariantEstimator(BaseEstimator):
         if not is_stream(X):
             return self._check_X(X)
         check_is_fitted(self)
-        source = RowSource(X, check_rows=max(self.batch_size, 1024))
+        source = RowSource(X, check_rows=max(self._batch_rows(None), 1024))
         source.check_finite()
         self._check_stream_features(source, reset=False)
         return source
@@ -565,27 +610,31 @@ class BaseInvariantEstimator(BaseEstimator):
 class _CollapseWatch(Callback):
     """Warn during fit, once, when the task loss is still at the labels' entropy after the
     method's warm-up (``warmup_epochs``, 0 where there is none) and ``_EARLY_COLLAPSE_STEPS``
-    steps, so that a long fit that learns nothing says so early."""
+    steps, so that a long fit that learns nothing says so early. Never on the first epoch:
+    its mean loss includes the untrained start (a table of 100+ batches an epoch would
+    otherwise warn on a model that learns fine in epoch 2)."""
 
-    def __init__(self, estimator, prior_entropy, with_s):
+    def __init__(self, estimator, prior_entropy, with_s, probe=None):
         self.estimator, self.prior_entropy, self.with_s = estimator, prior_entropy, with_s
+        self.probe = probe
         self.warned, self.checked = False, False
 
     def on_epoch_end(self, net, **kwargs):
         warmup = getattr(self.estimator, "warmup_epochs", 0) or 0
-        if self.checked or len(net.history) <= warmup:
+        if self.checked or len(net.history) <= max(warmup, 1):
             return
         if sum(net.history[:, "train_batch_count"]) < _EARLY_COLLAPSE_STEPS:
             return
         self.checked = True  # one look: the end-of-fit check covers the rest
         self.warned = self.estimator._warn_if_task_collapsed(
             self.prior_entropy, self.with_s, history=net.history,
-            min_steps=_EARLY_COLLAPSE_STEPS, max_epochs=net.max_epochs)
+            min_steps=_EARLY_COLLAPSE_STEPS, max_epochs=net.max_epochs, probe=self.probe,
+            module=net.module_)
 
     def on_train_end(self, net, **kwargs):
-        # the fitted net keeps this callback: drop the estimator (no reference cycle to
-        # pickle or copy) and stay quiet in later partial_fit calls
-        self.estimator, self.checked = None, True
+        # the fitted net keeps this callback: drop the estimator and the probe rows (no
+        # reference cycle or data to pickle or copy); stay quiet in later partial_fit calls
+        self.estimator, self.probe, self.checked = None, None, True
 
 
 def _warn_at_caller(message, category):
@@ -603,6 +652,37 @@ def _warn_at_caller(message, category):
     registry = frame.f_globals.setdefault("__warningregistry__", {})
     warnings.warn_explicit(message, category, frame.f_code.co_filename, frame.f_lineno,
                            module=frame.f_globals.get("__name__"), registry=registry)
+
+
+#: Training rows the collapse check predicts (evenly spaced over the table).
+_PROBE_ROWS = 2048
+
+
+def _collapse_probe(X, y_codes):
+    """``(X rows, label codes)`` of up to ``_PROBE_ROWS`` training rows for the collapse
+    check's deterministic predictions; None for streamed input or without y."""
+    if y_codes is None or not isinstance(X, np.ndarray) or isinstance(X, np.memmap):
+        return None
+    codes = np.asarray(y_codes)
+    rows = np.unique(np.linspace(0, X.shape[0] - 1, min(_PROBE_ROWS, X.shape[0])).astype(int))
+    return X[rows], codes.reshape(codes.shape[0], -1)[rows]
+
+
+def _probe_loss(module, X, codes):
+    """Summed over tasks, the cross-entropy of ``module``'s predictions (eval mode, as
+    ``predict``) on the probe rows."""
+    parameter = next(module.parameters())
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.no_grad():
+            inputs = torch.as_tensor(X, dtype=parameter.dtype, device=parameter.device)
+            targets = torch.as_tensor(codes, dtype=torch.long, device=parameter.device)
+            logits = module.predict_logits(inputs)
+            return float(sum(torch.nn.functional.cross_entropy(l, targets[:, j])
+                             for j, l in enumerate(logits)))
+    finally:
+        module.train(was_training)
 
 
 def _label_entropy(y_codes):

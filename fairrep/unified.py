@@ -34,9 +34,12 @@ _DOC_PARAMS = """
         for ``'forgetting'``). None keeps the method's default; 0 switches the invariance term
         off (not for ``'cpvae'``, whose alpha is at least 1: there alpha = 1 is the plain
         VAE objective).
-    max_epochs, batch_size : int or None, default=None
-        Passes over the data and rows per step. None: the method's default (100 epochs of
-        128 rows for ``'forgetting'``; each estimator's docstring gives its own).
+    max_epochs : int or None, default=None
+        Passes over the data. None: the method's default (30 for ``'forgetting'``; each
+        estimator's docstring gives its own).
+    batch_size : int, 'auto' or None, default=None
+        Rows per step. None: the method's default (``'auto'`` for ``'forgetting'``:
+        ``min(256, max(32, n_samples // 100))``).
     lr : float or None, default=None
         Learning rate. None: the method's default (1e-3 for ``'forgetting'``).
     device : str, default='cpu'

@@ -22,9 +22,12 @@ def fit_all(batch_size):
     from fairrep import ForgettingClassifier, GradientReversalClassifier
 
     X, y, s = make_data()
-    grl = GradientReversalClassifier(max_epochs=3, batch_size=batch_size, random_state=0)
+    # strength_scaling='task_gain' computes its gain on each process's share of a batch,
+    # so only the fixed weight trains exactly as one process with the whole batch
+    grl = GradientReversalClassifier(max_epochs=3, batch_size=batch_size,
+                                     strength_scaling="none", random_state=0)
     forgetting = ForgettingClassifier(max_epochs=2, batch_size=batch_size, adversary_steps=2,
-                                      random_state=0)
+                                      strength_scaling="none", random_state=0)
     return {"grl": grl.fit(X, y, s=s).transform(X),
             "forgetting": forgetting.fit(X, y, s=s).transform(X),
             "grl_steps": grl.history_[-1, "train_batch_count"]}

@@ -4,6 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from fairrep import ForgettingClassifier
+
 from fairrep.__main__ import main
 from fairrep.benchmark import run_benchmark
 from fairrep.benchmark._plots import tradeoff_curve
@@ -97,7 +99,7 @@ def test_plots(tmp_path):
 def test_tradeoff_curve_sweeps_the_strength():
     data = DATASETS["german"](True, 0)
     curve = tradeoff_curve("forgetting", data, factors=(0.0, 1.0), max_epochs=1)
-    assert list(curve["strength"]) == [0.0, 30.0]
+    assert list(curve["strength"]) == [0.0, ForgettingClassifier().adversary_weight]
     assert curve[["A_y", "A_s"]].apply(lambda c: c.between(0, 1)).all().all()
 
 

@@ -13,6 +13,7 @@ from conftest import make_biased
 
 #: The settings under which the mechanism removes s on the synthetic task (see docs).
 STRONG = dict(max_epochs=60, batch_size=64, adversary_weight=10.0, precision=1.0,
+              adversary_steps=10, strength_scaling="none",
               mask_weight=0.1, reconstruction_weight=0.1, random_state=0)
 
 

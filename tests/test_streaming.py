@@ -233,7 +233,8 @@ def test_partial_fit_over_memmap_chunks_forgets_s(memmap):
     # the invariance mechanism works when the data only ever arrives in chunks
     X, y, s = make_biased(n=1500, seed=1)
     Xm = memmap(X[:1000].astype(np.float32))
-    strong = dict(batch_size=64, adversary_weight=10.0, precision=1.0, random_state=0)
+    strong = dict(batch_size=64, adversary_weight=10.0, precision=1.0, adversary_steps=10,
+                  strength_scaling="none", random_state=0)  # as test_forgetting.py STRONG
     results = {}
     for delta in (10.0, 0.0):
         est = ForgettingClassifier(**{**strong, "adversary_weight": delta})

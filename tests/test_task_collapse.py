@@ -9,6 +9,11 @@ from fairrep import (ForgettingClassifier, HSICClassifier, InvariantClassifier, 
                      TaskCollapseWarning)
 
 
+#: The papers' fixed weight (strength_scaling='task_gain', the default, is what keeps these
+#: fits off the constant predictor: test_strength_scaling.py), 5 batches an epoch.
+FIXED = dict(strength_scaling="none", batch_size=128)
+
+
 @pytest.fixture
 def s_is_y():
     """y equals s, and X reads both: removing s from the code removes y."""
@@ -23,7 +28,7 @@ def s_is_y():
                                            (HSICClassifier, "hsic_weight")])
 def test_an_overwhelming_invariance_term_is_named(s_is_y, cls, strength):
     X, y, s = s_is_y
-    clf = cls(max_epochs=40, random_state=0, **{strength: 1e4})  # 5 batches an epoch
+    clf = cls(max_epochs=40, random_state=0, **FIXED, **{strength: 1e4})
     with pytest.warns(TaskCollapseWarning, match=rf"try a smaller {strength} \(now 10000.0\)"):
         clf.fit(X, y, s=s)
     assert clf.score(X, y) < 0.6  # the warning is about a real collapse, and the fit is kept
@@ -31,7 +36,8 @@ def test_an_overwhelming_invariance_term_is_named(s_is_y, cls, strength):
 
 def test_through_the_unified_classifier_the_hint_names_invariance(s_is_y):
     X, y, s = s_is_y
-    clf = InvariantClassifier(method="mmd", invariance=1e4, max_epochs=40, random_state=0)
+    clf = InvariantClassifier(method="mmd", invariance=1e4, max_epochs=40, random_state=0,
+                              batch_size=128, method_params={"strength_scaling": "none"})
     with pytest.warns(TaskCollapseWarning,
                       match=r"mmd_weight \(InvariantClassifier's invariance\) \(now 10000.0\)"):
         clf.fit(X, y, s=s)
@@ -41,15 +47,16 @@ def test_a_working_fit_and_a_short_fit_do_not_warn(s_is_y):
     X, y, s = s_is_y
     with warnings.catch_warnings():
         warnings.simplefilter("error", TaskCollapseWarning)
-        clf = MMDClassifier(mmd_weight=0.0, max_epochs=40, random_state=0).fit(X, y, s=s)
+        clf = MMDClassifier(mmd_weight=0.0, max_epochs=40, random_state=0, **FIXED).fit(X, y,
+                                                                                      s=s)
         assert clf.score(X, y) > 0.6
         # under 100 steps a loss near the labels' entropy is too early to call
-        MMDClassifier(mmd_weight=1e4, max_epochs=19, random_state=0).fit(X, y, s=s)
+        MMDClassifier(mmd_weight=1e4, max_epochs=19, random_state=0, **FIXED).fit(X, y, s=s)
 
 
 def test_a_collapse_is_reported_during_training_once(s_is_y):
     X, y, s = s_is_y
-    clf = MMDClassifier(mmd_weight=1e4, max_epochs=60, random_state=0)  # 5 batches an epoch
+    clf = MMDClassifier(mmd_weight=1e4, max_epochs=60, random_state=0, **FIXED)
     expected = r"in epoch 20 of 60 \(training goes on\)"
     with pytest.warns(TaskCollapseWarning, match=expected) as record:
         clf.fit(X, y, s=s)

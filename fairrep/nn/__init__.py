@@ -4,7 +4,7 @@ Nothing in this package imports scikit-learn or skorch: the modules here are the
 losses of each method, and the estimators in :mod:`fairrep.methods` wrap them.
 """
 
-from ._base import InvariantModule, make_mlp, multi_head_cross_entropy
+from ._base import InvariantModule, make_mlp, multi_head_cross_entropy, task_gain
 from .baselines import (GradientReversal, GradientReversalNetwork, HSICNetwork, MMDNetwork,
                         hsic, mmd2)
 from .forgetting import AdversarialForgettingNetwork
@@ -49,4 +49,5 @@ __all__ = [
     "mmd2",
     "multi_head_cross_entropy",
     "sliced_information",
+    "task_gain",
 ]

@@ -208,3 +208,60 @@ def gaussian_kl(mean, std):
 def standard_normal_log_prob(x):
     """log N(x; 0, I) summed over the last dimension."""
     return -0.5 * (x.pow(2) + _LOG_2PI).sum(-1)
+
+
+#: How an invariance term's weight is applied: 'none' (fixed, as in the papers) or
+#: 'task_gain' (times :func:`task_gain` of the batch).
+STRENGTH_SCALINGS = ("none", "task_gain")
+
+
+def check_strength_scaling(value):
+    if not isinstance(value, str) or value not in STRENGTH_SCALINGS:
+        raise ValueError(f"strength_scaling must be 'none' or 'task_gain', got {value!r}.")
+    return value
+
+
+def task_gain(task_loss, labels, n_classes):
+    """(H(y) - L_y) / H(y) on a batch, clipped to [0, 1]: the share of the labels' entropy
+    that the predictor explains.
+
+    1 for a perfect predictor, 0 for one no better than the class shares (H(y) is the
+    entropy of the batch's label shares; 0 for a one-class batch). Not in any of the papers:
+    fairrep scales an invariance term by it (``strength_scaling='task_gain'``) so that the
+    term's pull vanishes as the predictor approaches the class shares, and the fit settles
+    where task and invariance balance instead of at the constant predictor.
+
+    Parameters
+    ----------
+    task_loss : Tensor of shape ()
+        The batch's mean cross-entropy of one target column (detach it first).
+    labels : LongTensor of shape (n,)
+        That column's class codes.
+    n_classes : int
+
+    Examples
+    --------
+    >>> import torch
+    >>> from fairrep.nn import task_gain
+    >>> labels = torch.tensor([0, 0, 1, 1])
+    >>> float(task_gain(torch.tensor(0.0), labels, 2))  # a perfect predictor
+    1.0
+    >>> float(task_gain(torch.log(torch.tensor(2.0)), labels, 2))  # the class shares
+    0.0
+    """
+    counts = torch.bincount(labels, minlength=n_classes).to(task_loss.dtype)
+    shares = counts / counts.sum()
+    entropy = -(shares * torch.log(shares.clamp_min(1e-12))).sum()
+    if entropy <= 1e-6:
+        return torch.zeros((), dtype=task_loss.dtype, device=task_loss.device)
+    return ((entropy - task_loss) / entropy).clamp(0.0, 1.0)
+
+
+def head_cross_entropies(logits, targets, cardinalities):
+    """The cross-entropy of each categorical head packed side by side (a list; their sum is
+    :func:`multi_head_cross_entropy`)."""
+    losses, start = [], 0
+    for j, k in enumerate(cardinalities):
+        losses.append(F.cross_entropy(logits[:, start:start + k], targets[:, j]))
+        start += k
+    return losses

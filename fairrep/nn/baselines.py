@@ -20,7 +20,8 @@ import math
 import torch
 from torch import nn
 
-from ._base import InvariantModule, make_mlp, multi_head_cross_entropy
+from ._base import (InvariantModule, check_strength_scaling, head_cross_entropies, make_mlp,
+                    multi_head_cross_entropy, task_gain)
 
 #: Bandwidth multipliers of the MMD kernel (a mixture of Gaussians around the median heuristic).
 MMD_SCALES = (0.5, 1.0, 2.0)
@@ -187,7 +188,10 @@ def hsic(x, t, bandwidth_x=None, bandwidth_t=None):
 class EncoderPredictorNetwork(InvariantModule):
     """Encoder E and one predictor P_j per target column; subclasses add a penalty on z.
 
-    Model loss: sum_j CE(P_j(z), y_j) + the subclass's ``penalty(z, s)`` (skipped without s).
+    Model loss: sum_j CE(P_j(z), y_j) + the subclass's ``penalty(z, s, gain)`` (skipped
+    without s). ``gain`` is 1, or with ``strength_scaling='task_gain'`` the mean over target
+    columns of :func:`fairrep.nn.task_gain` on the batch (detached), by which the subclass
+    scales its invariance term.
 
     Parameters
     ----------
@@ -199,10 +203,14 @@ class EncoderPredictorNetwork(InvariantModule):
         Classes of each target column.
     hidden_layer_sizes : tuple of int
         Hidden widths of E and of each P_j (and of the adversary of gradient reversal).
+    strength_scaling : {'none', 'task_gain'}
+        Whether the invariance term is scaled by the batch's task gain.
     """
 
-    def __init__(self, n_features, n_components, n_classes, hidden_layer_sizes=(50,)):
+    def __init__(self, n_features, n_components, n_classes, hidden_layer_sizes=(50,),
+                 strength_scaling="none"):
         super().__init__()
+        self.strength_scaling = check_strength_scaling(strength_scaling)
         self.hidden = list(hidden_layer_sizes)
         self.n_classes = list(n_classes)
         self.encoder = make_mlp([n_features, *self.hidden, n_components])
@@ -217,8 +225,9 @@ class EncoderPredictorNetwork(InvariantModule):
         z = self.encoder(X)
         return [p(z) for p in self.predictors]
 
-    def penalty(self, z, s):
-        """``(terms, contribution)``: named unweighted terms and what is added to the loss.
+    def penalty(self, z, s, gain=1.0):
+        """``(terms, contribution)``: named unweighted terms and what is added to the loss
+        (the invariance term scaled by ``gain``).
 
         None when the network has no penalty (built without s).
         """
@@ -227,10 +236,16 @@ class EncoderPredictorNetwork(InvariantModule):
     def loss_terms(self, X, y, s, generator=None):
         z = self.encoder(X)
         logits = torch.cat([p(z) for p in self.predictors], dim=1)
-        task = multi_head_cross_entropy(logits, y, self.n_classes)
+        heads = head_cross_entropies(logits, y, self.n_classes)
+        task = sum(heads)
         terms = {"task": task}
         loss = task
-        penalty = None if s is None else self.penalty(z, s)
+        gain = 1.0
+        if s is not None and getattr(self, "strength_scaling", "none") == "task_gain":
+            gain = sum(task_gain(h.detach(), y[:, j], k)
+                       for j, (h, k) in enumerate(zip(heads, self.n_classes))) / len(heads)
+            terms["task_gain"] = gain
+        penalty = None if s is None else self.penalty(z, s, gain)
         if penalty is not None:
             named, contribution = penalty
             terms.update(named)
@@ -287,8 +302,9 @@ class GradientReversalNetwork(EncoderPredictorNetwork):
 
     def __init__(self, n_features, n_components, n_classes, s_cardinalities=None,
                  hidden_layer_sizes=(50,), adversary_weight=1.0, schedule="dann",
-                 total_steps=1):
-        super().__init__(n_features, n_components, n_classes, hidden_layer_sizes)
+                 total_steps=1, strength_scaling="none"):
+        super().__init__(n_features, n_components, n_classes, hidden_layer_sizes,
+                         strength_scaling)
         self.s_cardinalities = None if s_cardinalities is None else list(s_cardinalities)
         self.adversary_weight = adversary_weight
         self.schedule = schedule
@@ -305,10 +321,11 @@ class GradientReversalNetwork(EncoderPredictorNetwork):
         progress = min(self.n_steps_ / self.total_steps, 1.0)
         return self.adversary_weight * dann_schedule(progress)
 
-    def penalty(self, z, s):
+    def penalty(self, z, s, gain=1.0):
         if self.adversary is None:
             return None
-        self.reversal.coefficient = self.coefficient()
+        # the gain scales what the encoder is handed, not the adversary's own learning
+        self.reversal.coefficient = self.coefficient() * float(gain)
         if self.training:
             self.n_steps_ += 1
         adversary = multi_head_cross_entropy(self.adversary(self.reversal(z)), s,
@@ -360,13 +377,15 @@ class MMDNetwork(EncoderPredictorNetwork):
     """
 
     def __init__(self, n_features, n_components, n_classes, s_cardinalities=None,
-                 hidden_layer_sizes=(50,), mmd_weight=1.0, scales=MMD_SCALES):
-        super().__init__(n_features, n_components, n_classes, hidden_layer_sizes)
+                 hidden_layer_sizes=(50,), mmd_weight=1.0, scales=MMD_SCALES,
+                 strength_scaling="none"):
+        super().__init__(n_features, n_components, n_classes, hidden_layer_sizes,
+                         strength_scaling)
         self.s_cardinalities = None if s_cardinalities is None else list(s_cardinalities)
         self.mmd_weight = mmd_weight
         self.scales = tuple(scales)
 
-    def penalty(self, z, s):
+    def penalty(self, z, s, gain=1.0):
         if self.s_cardinalities is None:
             return None
         total = z.new_zeros(())
@@ -378,7 +397,7 @@ class MMDNetwork(EncoderPredictorNetwork):
                     values.append(mmd2(z[inside], z[~inside], self.scales))
             if values:
                 total = total + torch.stack(values).mean()
-        return {"mmd": total}, self.mmd_weight * total
+        return {"mmd": total}, self.mmd_weight * gain * total
 
 
 class HSICNetwork(EncoderPredictorNetwork):
@@ -421,13 +440,14 @@ class HSICNetwork(EncoderPredictorNetwork):
     """
 
     def __init__(self, n_features, n_components, n_classes, dim_t=None,
-                 hidden_layer_sizes=(50,), hsic_weight=1.0):
-        super().__init__(n_features, n_components, n_classes, hidden_layer_sizes)
+                 hidden_layer_sizes=(50,), hsic_weight=1.0, strength_scaling="none"):
+        super().__init__(n_features, n_components, n_classes, hidden_layer_sizes,
+                         strength_scaling)
         self.dim_t = dim_t
         self.hsic_weight = hsic_weight
 
-    def penalty(self, z, s):
+    def penalty(self, z, s, gain=1.0):
         if self.dim_t is None:
             return None
         value = hsic(z, s.to(z.dtype))
-        return {"hsic": value}, self.hsic_weight * value
+        return {"hsic": value}, self.hsic_weight * gain * value

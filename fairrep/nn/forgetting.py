@@ -13,7 +13,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ._base import InvariantModule, make_mlp, multi_head_cross_entropy, row_uniform, shuffled
+from ._base import (InvariantModule, check_strength_scaling, make_mlp, multi_head_cross_entropy,
+                    row_uniform, shuffled, task_gain)
 
 
 class AdversarialForgettingNetwork(InvariantModule):
@@ -72,12 +73,9 @@ class AdversarialForgettingNetwork(InvariantModule):
     def __init__(self, n_features, n_components, n_classes, s_cardinalities=None,
                  s_columns=None, hidden_layer_sizes=(50,), reconstruction_weight=1e-2,
                  adversary_weight=1.0, mask_weight=1e-2, precision=0.0,
-                 finite_precision="dither", dither_key=0, adversary_scaling="none"):
+                 finite_precision="dither", dither_key=0, strength_scaling="none"):
         super().__init__()
-        if adversary_scaling not in ("none", "task_gain"):
-            raise ValueError("adversary_scaling must be 'none' or 'task_gain', got "
-                             f"{adversary_scaling!r}.")
-        self.adversary_scaling = adversary_scaling
+        self.strength_scaling = check_strength_scaling(strength_scaling)
         if not isinstance(finite_precision, str) or finite_precision not in ("dither", "round"):
             raise ValueError("finite_precision must be 'dither' or 'round', got "
                              f"{finite_precision!r}.")
@@ -188,7 +186,7 @@ class AdversarialForgettingNetwork(InvariantModule):
                                               self._head_cards(j))
                      for j, d in enumerate(self.discriminators)]
             adversary = sum(heads)
-            if getattr(self, "adversary_scaling", "none") == "task_gain":
+            if getattr(self, "strength_scaling", "none") == "task_gain":
                 gains = [task_gain(task_terms[j].detach(), y[:, j], k)
                          for j, k in enumerate(self.n_classes)]
                 weighted = sum(g * h for g, h in zip(gains, heads))
@@ -212,16 +210,3 @@ class AdversarialForgettingNetwork(InvariantModule):
             for j, d in enumerate(self.discriminators)
         )
         return {"discriminator": loss, "loss": loss}
-
-
-def task_gain(task_loss, labels, n_classes):
-    """(H(y) - L_y) / H(y) on a batch, clipped to [0, 1]: the share of the labels' entropy
-    that the predictor explains. 1 for a perfect predictor, 0 for one no better than the
-    class shares (H(y) is the entropy of the batch's label shares; 0 for a one-class
-    batch)."""
-    counts = torch.bincount(labels, minlength=n_classes).to(task_loss.dtype)
-    shares = counts / counts.sum()
-    entropy = -(shares * torch.log(shares.clamp_min(1e-12))).sum()
-    if entropy <= 1e-6:
-        return torch.zeros((), dtype=task_loss.dtype, device=task_loss.device)
-    return ((entropy - task_loss) / entropy).clamp(0.0, 1.0)

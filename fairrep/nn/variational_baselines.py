@@ -27,8 +27,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ._base import (InvariantModule, gaussian_kl, make_mlp, multi_head_cross_entropy,
-                    shuffled)
+from ._base import (InvariantModule, check_strength_scaling, gaussian_kl, head_cross_entropies,
+                    make_mlp, multi_head_cross_entropy, shuffled, task_gain)
 from .baselines import MMD_SCALES, gaussian_kernel
 
 #: Lower bound of every standard deviation of a Gaussian head.
@@ -360,6 +360,9 @@ class CVIBNetwork(InvariantModule):
         beta, weight of KL(q(z|x) || N(0, I)).
     invariance_weight : float
         lambda, weight of the bound on I(z; s).
+    strength_scaling : {'none', 'task_gain'}
+        'task_gain': lambda times the batch's :func:`fairrep.nn.task_gain` (mean over
+        target columns, detached).
 
     References
     ----------
@@ -382,8 +385,10 @@ class CVIBNetwork(InvariantModule):
     """
 
     def __init__(self, n_features, n_components, n_classes, s_cardinalities=None,
-                 hidden_layer_sizes=(50,), kl_weight=0.1, invariance_weight=0.1):
+                 hidden_layer_sizes=(50,), kl_weight=0.1, invariance_weight=0.1,
+                 strength_scaling="none"):
         super().__init__()
+        self.strength_scaling = check_strength_scaling(strength_scaling)
         hidden = list(hidden_layer_sizes)
         self.n_classes = list(n_classes)
         self.s_cardinalities = None if s_cardinalities is None else list(s_cardinalities)
@@ -412,7 +417,8 @@ class CVIBNetwork(InvariantModule):
         mean, std = self.encoder(X)
         z = reparameterize(mean, std, generator)
         logits = torch.cat([p(z) for p in self.predictors], dim=1)
-        task = multi_head_cross_entropy(logits, y, self.n_classes)
+        heads = head_cross_entropies(logits, y, self.n_classes)
+        task = sum(heads)
         kl = gaussian_kl(mean, std).mean()
         loss = task + self.kl_weight * kl
         terms = {"task": task, "kl": kl}
@@ -420,7 +426,13 @@ class CVIBNetwork(InvariantModule):
             s_in = one_hot_columns(s, self.s_cardinalities, dtype=X.dtype)
             reconstruction = reconstruction_error(self.decoder(torch.cat([z, s_in], dim=1)), X)
             pairwise_kl = pairwise_gaussian_kl(mean, std).mean()
-            loss = loss + self.invariance_weight * (reconstruction + pairwise_kl)
+            weight = self.invariance_weight
+            if getattr(self, "strength_scaling", "none") == "task_gain":
+                gain = sum(task_gain(h.detach(), y[:, j], k)
+                           for j, (h, k) in enumerate(zip(heads, self.n_classes))) / len(heads)
+                terms["task_gain"] = gain
+                weight = weight * gain
+            loss = loss + weight * (reconstruction + pairwise_kl)
             terms.update(reconstruction=reconstruction, pairwise_kl=pairwise_kl)
         terms["loss"] = loss
         return terms
