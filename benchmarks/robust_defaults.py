@@ -32,8 +32,11 @@ after 0.5 % of the training rows got one numeric value multiplied by 50).
         --methods forgetting cvib
 
 Results go to ``benchmarks/results/robust_defaults/`` (``runs.csv``, ``summary.csv``,
-``summary.md``, each with the command, date, machine and versions in a header); ``--resume``
-keeps the runs already in ``runs.csv`` and fits only the missing ones.
+``summary.md``, and ``methods.md`` / ``methods.rst``: one line per method over the whole
+protocol; each with the command, date, machine and versions in a header); ``--resume``
+keeps the runs already in ``runs.csv`` and fits only the missing ones. The committed results
+come from ``benchmarks/run_robust_defaults.sh`` (the steps it lists, about an hour on 2
+cores).
 """
 
 from __future__ import annotations
@@ -304,6 +307,49 @@ def markdown(summary, head):
     return "\n".join(lines) + "\n"
 
 
+def method_lines(summary):
+    """One line per method over every row of the summary: collapses, how often it acts,
+    and its figures on the README's recipe (Adult, one-hot + StandardScaler, s = sex)."""
+    rows = []
+    for method, group in summary.groupby("method", sort=False):
+        adult = group[(group.table == "adult") & (group.recipe == "standard")
+                      & (group.sensitive == "sex")]
+        rows.append({
+            "method": method,
+            "collapsed": f"{int(group.collapsed.sum())} of {int(group.seeds.sum())} fits",
+            "acts": f"{int(group.acts.sum())} of {len(group)} settings",
+            "adult_sex": ("not run" if adult.empty else
+                          f"acc {adult.acc.iloc[0]:.3f}, DP gap {adult.dp_gap.iloc[0]:.3f} "
+                          f"(without s {adult.acc_without_s.iloc[0]:.3f}, "
+                          f"{adult.dp_gap_without_s.iloc[0]:.3f}; {int(adult.seeds.iloc[0])} "
+                          f"seeds), fit {adult.fit_vs_fairlearn.iloc[0]:.1f}x fairlearn's "
+                          "adversarial"),
+        })
+    return pd.DataFrame(rows)
+
+
+def method_markdown(lines, head):
+    out = ["<!-- " + head.replace("\n", " | ") + "-->", "",
+           "| method | collapsed | acts (DP gap and rho below the same net without s) | "
+           "Adult, one-hot + StandardScaler, s = sex |", "|---|---|---|---|"]
+    out += [f"| {r.method} | {r.collapsed} | {r.acts} | {r.adult_sex} |"
+            for r in lines.itertuples()]
+    return "\n".join(out) + "\n"
+
+
+def method_rst(lines, head):
+    """methods.md as an reStructuredText list-table (the docs include it)."""
+    out = [".. " + line for line in head.splitlines()] + [
+        "", ".. list-table::", "   :header-rows: 1", "",
+        "   * - method", "     - collapsed",
+        "     - acts (DP gap and rho below the same net without s)",
+        "     - Adult, one-hot + StandardScaler, s = sex"]
+    for r in lines.itertuples():
+        out += [f"   * - ``{r.method}``", f"     - {r.collapsed}", f"     - {r.acts}",
+                f"     - {r.adult_sex}"]
+    return "\n".join(out) + "\n"
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tables", nargs="+", choices=TABLES, default=TABLES)
@@ -383,6 +429,9 @@ def main(argv=None):
     summary = summarize(frame)
     write_csv(summary, args.output / "summary.csv", head)
     (args.output / "summary.md").write_text(markdown(summary, head))
+    lines = method_lines(summary)
+    (args.output / "methods.md").write_text(method_markdown(lines, head))
+    (args.output / "methods.rst").write_text(method_rst(lines, head))
     print(markdown(summary, head))
 
 

@@ -39,8 +39,8 @@ _PARAMS_DOC = """
         everything). fairrep makes that precision explicit: training adds uniform noise on
         [-q/2, q/2) to z~ (the epsilon of section 4.1); ``transform`` and ``predict`` hold z~
         at precision q as ``finite_precision`` says. ``precision=0`` is the exact product
-        z * m. The defaults (rho = lambda = 0.1, delta = 30, q = 1) come from a grid in the
-        paper's spirit on Adult; see the README.
+        z * m. rho = lambda = 0.1 and q = 1 come from a grid in the paper's spirit on Adult;
+        delta from the protocol of ``benchmarks/robust_defaults.py``.
     finite_precision : {'dither', 'round'}, default='dither'
         How ``transform``/``predict`` hold z~ at precision q. ``'dither'``: the same uniform
         noise as in training, drawn as a pseudo-random function of each input row (keyed by
@@ -50,7 +50,7 @@ _PARAMS_DOC = """
         differences the training noise hid from the discriminator (two codes q/10 apart on
         either side of a rounding boundary land q apart) and so leaks s: on rotated digits
         (delta 10, 80 epochs, seed 1) a post-hoc probe read the angle at 0.279 from rounded z~
-        and at 0.204 (chance 0.2) from dithered z~ (see the README).
+        and at 0.204 (chance 0.2) from dithered z~ (see the user guide's forgetting page).
 """ + STRENGTH_SCALING_DOC.format(strength="delta") + """\
         With a fixed delta the objective of eq. (1) is lowest at the all-closed mask once
         delta times the adversary's excess over H(s) exceeds the task's gain (on Adult with
