@@ -14,7 +14,7 @@ full array never sits in this process. Each (method, n, input) runs in a fresh s
   only (``train_peak_mb``: the last ``sum(history_[:, "dur"])`` seconds of the fit);
 - reports seconds per epoch from ``history_[:, "dur"]``.
 
-    # the table quoted in the README:
+    # the table it prints:
     python benchmarks/scaling.py --methods forgetting sliced_infomin --inputs memmap --threads 1
     python benchmarks/scaling.py --sizes 10000 100000 --methods forgetting --epochs 1
     python benchmarks/scaling.py --device cuda        # on a GPU machine

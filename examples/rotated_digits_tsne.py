@@ -17,7 +17,7 @@ the same comparison as a number.
 For speed, 2,000 of the 6,285 training images, 30 epochs and 3 discriminator steps per model
 step (instead of 10), with delta = 3 and precision q = 1. Stronger settings remove more of
 the angle at a higher cost in accuracy: ``python benchmarks/forgetting_rotated.py`` runs the
-full grid (see the README for its results).
+full grid.
 """
 
 # %%

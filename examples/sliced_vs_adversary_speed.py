@@ -70,7 +70,7 @@ print(f"majority share of s: {majority_share(s_test):.3f}")
 # solves their canonical correlations). What the
 # slices save is the *training* of the estimator: the max step has a closed form, so the
 # estimate is current at every step, where an adversary is only as good as its last few
-# updates. The README times the max step alone against a 50-step Renyi adversary
+# updates. ``benchmarks/`` times the max step alone against a 50-step Renyi adversary
 # (``python benchmarks/sliced_infomin_adult.py``). The one-step gradient reversal is the
 # cheapest per epoch, but the probe shows how much of ``s`` it leaves: a reversed gradient
 # makes its adversary wrong, not uninformed.

@@ -108,7 +108,7 @@ _PARAMS_DOC = """
         of z_s; ``transform`` and ``inverse_transform`` keep the bare z_s of the bijection).
         On the shift digits (:func:`fairrep.datasets.make_shift_digits`) the CE network then
         leans on the planted feature alone, and iCE at its defaults lowers the shifted error
-        by 11-44 points on both shifts (the README's measured results): prefer it on images.
+        by 11-44 points on both shifts: prefer it on images.
         In data-parallel training each process keeps its own running statistics (gradients
         are averaged, buffers are not).
     pad_features : 'auto' or int, default='auto'

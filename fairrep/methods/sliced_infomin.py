@@ -169,7 +169,7 @@ _PARAMS_DOC = """
         about an order of magnitude smaller than with 'per_slice' (on Adult, S = 60,
         ``max_step_rows='all'``, ``max_step_every=5``, 60 epochs, ``whiten=True``,
         ``lr_schedule='cosine'`` and beta 1.25 gave held-out rho* <= 0.10 for sex and age
-        on three seeds; accuracy held for sex and fell 0.02-0.03 for age; see the README).
+        on three seeds; accuracy held for sex and fell 0.02-0.03 for age).
     whiten : bool, default=False
         Whiten Z (covariance I, :func:`fairrep.nn.sliced.whiten`) before slicing, in the
         max and the min steps, instead of standardising each column. A trained encoder

@@ -57,7 +57,7 @@ def max_correlation(Z, T, *, test_size=0.3, hidden_layer_sizes=(200,), n_iter=10
     same for Z and for any invertible linear map of it, but the estimate is not: a trained
     representation often has most of its variance on one direction, and with its columns
     merely standardised the network's f all but ignores the low-variance directions. On one
-    Adult representation (README) three runs on standardised columns gave 0.001-0.15 where
+    Adult representation, three runs on standardised columns gave 0.001-0.15 where
     runs on the whitened Z gave 0.28-0.33, and a logistic probe's logit alone reaches 0.33.
 
     Parameters
@@ -83,7 +83,7 @@ def max_correlation(Z, T, *, test_size=0.3, hidden_layer_sizes=(200,), n_iter=10
     whiten : bool, default=True
         Whiten Z (principal axes scaled to unit variance; directions with no variance are
         dropped) instead of standardising its columns. False gives the estimate fairrep
-        used before (README figures measured before the whitening note), lower on
+        used before (figures measured before whitening became the default), lower on
         representations whose variance is concentrated.
     random_state : int, RandomState instance or None, default=None
         Seeds the split, the initialisation and the mini-batches.
