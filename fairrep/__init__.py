@@ -6,7 +6,8 @@ sensitive or nuisance attribute ``s``, passed to ``fit`` as ``fit(X, y, s=s)``.
 
 __version__ = "0.1.0.dev0"
 
-from .exceptions import SensitiveMissingWarning, TaskCollapseWarning, TrainingDivergedError
+from .exceptions import (ConstraintNotMetWarning, SensitiveMissingWarning, TaskCollapseWarning,
+                         TrainingDivergedError)
 from .methods import ForgettingClassifier, ForgettingTransformer, available_methods
 from .methods import CrossPopulationClassifier, CrossPopulationVAE
 from .methods import (InformationDropoutAutoencoder, InformationDropoutClassifier,
@@ -18,10 +19,13 @@ from .methods import (GradientReversalClassifier, GradientReversalTransformer,
 from .methods import (CVIBClassifier, CVIBTransformer, UAIClassifier, UAITransformer,
                       VFAEClassifier, VFAETransformer)
 from .unified import InvariantClassifier, InvariantTransformer
+from .model_selection import ConstrainedSearchCV
 
 __all__ = [
     "CVIBClassifier",
     "CVIBTransformer",
+    "ConstrainedSearchCV",
+    "ConstraintNotMetWarning",
     "CrossPopulationClassifier",
     "CrossPopulationVAE",
     "ForgettingClassifier",

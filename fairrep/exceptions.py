@@ -88,3 +88,32 @@ class SensitiveMissingWarning(UserWarning):
     >>> [w.category.__name__ for w in caught]
     ['SensitiveMissingWarning']
     """
+
+
+class ConstraintNotMetWarning(UserWarning):
+    """No candidate of a :class:`~fairrep.model_selection.ConstrainedSearchCV` met its bound.
+
+    Issued by ``fit`` when every candidate's mean held-out constraint exceeds ``bound``: the
+    candidate with the smallest mean constraint is selected (and refitted) instead. The
+    message names the bound, the smallest constraint reached and what to try (a larger
+    bound, larger strengths in ``param_grid``, more epochs).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from fairrep import ConstraintNotMetWarning, MMDClassifier
+    >>> from fairrep.model_selection import ConstrainedSearchCV
+    >>> rng = np.random.RandomState(0)
+    >>> s = rng.randint(0, 2, 80)
+    >>> X = np.c_[rng.normal(size=(80, 2)), s]
+    >>> y = s  # any accurate classifier has a demographic-parity gap of 1
+    >>> search = ConstrainedSearchCV(
+    ...     MMDClassifier(max_epochs=5, lr=0.05, hidden_layer_sizes=(8,), random_state=0),
+    ...     {"mmd_weight": [0.0]}, bound=0.0, cv=2, refit=False)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = search.fit(X, y, s=s)
+    >>> [w.category.__name__ for w in caught]
+    ['ConstraintNotMetWarning']
+    """
