@@ -238,7 +238,8 @@ class BaseInvariantEstimator(BaseEstimator):
         named = strength if alias is None else f"{strength} ({alias})"
         hint = ("Train more epochs or raise lr." if strength is None or not with_s else
                 f"An invariance term that outweighs the task does this: try a smaller "
-                f"{named} (now {getattr(self, strength)}), more epochs or a higher lr.")
+                f"{named} (now {getattr(self, strength)}, e.g. "
+                f"{float(getattr(self, strength)) / 10:g}), more epochs or a higher lr.")
         when = (f"in the last of {len(history)} epochs" if max_epochs is None else
                 f"in epoch {len(history)} of {max_epochs} (training goes on)")
         _warn_at_caller(TASK_COLLAPSED.format(estimator=type(self).__name__, when=when,
