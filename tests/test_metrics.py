@@ -237,10 +237,18 @@ def test_unknown_pos_label(metric):
 def test_s_is_keyword_only_and_required():
     with pytest.raises(TypeError):
         demographic_parity_difference([0, 1], [0, 1], [0, 1])
-    with pytest.raises(TypeError):
+    with pytest.raises(ValueError, match="s is required"):
         equalized_odds_difference([0, 1], [0, 1])
     with pytest.raises(ValueError, match="s is required"):
         demographic_parity_difference([0, 1], [0, 1], s=None)
+
+
+@pytest.mark.parametrize("metric", [demographic_parity_difference, equalized_odds_difference])
+def test_fairlearns_sensitive_features_keyword_is_s(metric):
+    y_true, y_pred, s = [1, 1, 0, 0, 1, 1, 0, 0], [1, 1, 0, 0, 1, 0, 0, 0], [0] * 4 + [1] * 4
+    assert metric(y_true, y_pred, sensitive_features=s) == metric(y_true, y_pred, s=s) > 0
+    with pytest.raises(ValueError, match="not both"):
+        metric(y_true, y_pred, s=s, sensitive_features=s)
 
 
 def test_other_bad_inputs():

@@ -116,6 +116,16 @@ def _check_y(y_true, y_pred, *, require_true):
     return y_true, y_pred
 
 
+def _sensitive(s, sensitive_features):
+    """``s``, given as ``s`` or as fairlearn's ``sensitive_features`` (exactly one)."""
+    if s is not None and sensitive_features is not None:
+        raise ValueError("Give s or sensitive_features (fairlearn's name for it), not both.")
+    if s is None and sensitive_features is None:
+        raise ValueError("s is required: the sensitive attribute, one value per row "
+                         "(fairlearn's sensitive_features= is accepted too).")
+    return s if s is not None else sensitive_features
+
+
 def _is_real_number(v):
     return isinstance(v, (numbers.Real, np.bool_)) and not isinstance(v, complex)
 
@@ -156,7 +166,8 @@ def _gap(numerator, denominator):
     return float(rates.max() - rates.min())
 
 
-def demographic_parity_difference(y_true, y_pred, *, s, pos_label=None):
+def demographic_parity_difference(y_true, y_pred, *, s=None, pos_label=None,
+                                  sensitive_features=None):
     """Demographic-parity gap: spread of selection rates across groups.
 
     The selection rate of group ``g`` is ``P(y_pred == pos_label | s = g)``;
@@ -182,6 +193,9 @@ def demographic_parity_difference(y_true, y_pred, *, s, pos_label=None):
         The label counted as a positive decision. If None, the labels of
         ``y_true`` and ``y_pred`` must be {0, 1}, {False, True} or {-1, 1}
         (or a subset), and the larger one is used.
+
+    sensitive_features : array-like, default=None
+        fairlearn's name for ``s``; give one of the two.
 
     Returns
     -------
@@ -219,6 +233,7 @@ def demographic_parity_difference(y_true, y_pred, *, s, pos_label=None):
     ...     None, ["yes", "no", "no", "yes"], s=[0, 0, 1, 1], pos_label="yes")
     0.0
     """
+    s = _sensitive(s, sensitive_features)
     y_true, y_pred = _check_y(y_true, y_pred, require_true=False)
     ids, n_groups = _group_ids(s, y_pred.shape[0])
     ys = (y_pred,) if y_true is None else (y_true, y_pred)
@@ -228,7 +243,8 @@ def demographic_parity_difference(y_true, y_pred, *, s, pos_label=None):
     return _gap(np.bincount(ids, weights=selected, minlength=n_groups), counts)
 
 
-def equalized_odds_difference(y_true, y_pred, *, s, pos_label=None):
+def equalized_odds_difference(y_true, y_pred, *, s=None, pos_label=None,
+                              sensitive_features=None):
     """Equalized-odds gap: worst spread of TPR or FPR across groups.
 
     For each group ``g`` the true-positive rate
@@ -256,6 +272,9 @@ def equalized_odds_difference(y_true, y_pred, *, s, pos_label=None):
         The positive label. If None, the labels of ``y_true`` and ``y_pred``
         must be {0, 1}, {False, True} or {-1, 1} (or a subset), and the
         larger one is used.
+
+    sensitive_features : array-like, default=None
+        fairlearn's name for ``s``; give one of the two.
 
     Returns
     -------
@@ -287,6 +306,7 @@ def equalized_odds_difference(y_true, y_pred, *, s, pos_label=None):
     >>> equalized_odds_difference(y_true, y_pred, s=s)  # max(1 - 1/2, 1/2 - 0)
     0.5
     """
+    s = _sensitive(s, sensitive_features)
     y_true, y_pred = _check_y(y_true, y_pred, require_true=True)
     ids, n_groups = _group_ids(s, y_pred.shape[0])
     pos_label = _resolve_pos_label(pos_label, y_true, y_pred)
