@@ -73,6 +73,14 @@ CLASSES_TASKS = (
 AUTO_BATCH_DIVISOR = 100
 AUTO_BATCH_RANGE = (32, 256)
 
+def auto_batch_rows(n_samples):
+    """Rows per batch that ``batch_size='auto'`` gives ``n_samples`` rows (None: the most)."""
+    low, high = AUTO_BATCH_RANGE
+    if n_samples is None:
+        return high
+    return min(high, max(low, n_samples // AUTO_BATCH_DIVISOR))
+
+
 #: The docstring entry of ``batch_size='auto'`` (the default of the s-using methods).
 AUTO_BATCH_DOC = """    batch_size : int or 'auto', default='auto'
         Rows per mini-batch. ``'auto'``: ``min(256, max(32, n_samples // 100))``, so a large
@@ -321,12 +329,7 @@ class BaseInvariantEstimator(BaseEstimator):
         """Rows per training batch: ``batch_size``, or the ``'auto'`` rule for ``n_samples``
         rows (None: the largest batch the rule gives)."""
         batch_size = V.check_batch_size(self.batch_size)
-        if batch_size != "auto":
-            return batch_size
-        low, high = AUTO_BATCH_RANGE
-        if n_samples is None:
-            return high
-        return min(high, max(low, n_samples // AUTO_BATCH_DIVISOR))
+        return batch_size if batch_size != "auto" else auto_batch_rows(n_samples)
 
     def _check_mixed_precision(self):
         return V.check_bool(getattr(self, "mixed_precision", False), "mixed_precision")

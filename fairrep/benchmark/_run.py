@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..base import AUTO_BATCH_DIVISOR, AUTO_BATCH_RANGE
+from ..base import auto_batch_rows
 from ..methods import available_methods, get_method
 from ..metrics import demographic_parity_difference, invariance_report, majority_share
 
@@ -153,8 +153,7 @@ def _fairlearn_row(data, *, max_epochs, batch_size, random_state):
     from fairlearn.adversarial import AdversarialFairnessClassifier
 
     if batch_size == "auto":  # the rows fairrep's 'auto' gives this table
-        low, high = AUTO_BATCH_RANGE
-        batch_size = min(high, max(low, len(data.X_train) // AUTO_BATCH_DIVISOR))
+        batch_size = auto_batch_rows(len(data.X_train))
     clf = AdversarialFairnessClassifier(
         backend="torch", predictor_model=[50, "leaky_relu"], adversary_model=[3, "leaky_relu"],
         epochs=max_epochs, batch_size=batch_size, shuffle=True, random_state=random_state)

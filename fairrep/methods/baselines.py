@@ -15,6 +15,7 @@ from .._training import process_group
 from ..base import (AUTO_BATCH_DOC, STRENGTH_SCALING_DOC, TRAINING_SWITCHES_DOC,
                     BaseInvariantEstimator,
                     InvariantClassifierMixin, NumericSensitiveMixin)
+from ..nn._base import STRENGTH_SCALINGS
 from ..nn.baselines import GradientReversalNetwork, HSICNetwork, MMDNetwork
 
 SCHEDULE_INVALID = "schedule must be 'dann' or 'constant', got {value!r}."
@@ -75,7 +76,7 @@ def _store(estimator, arguments):
 
 
 def _check_scaling(estimator):
-    return V.check_choice(estimator.strength_scaling, "strength_scaling", ("task_gain", "none"))
+    return V.check_choice(estimator.strength_scaling, "strength_scaling", STRENGTH_SCALINGS)
 
 
 class _BaselineBase(BaseInvariantEstimator):

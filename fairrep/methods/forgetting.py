@@ -8,6 +8,7 @@ from skorch.callbacks import Callback
 from .. import _validation as V
 from ..base import (AUTO_BATCH_DOC, STRENGTH_SCALING_DOC, TRAINING_SWITCHES_DOC,
                     BaseInvariantEstimator, InvariantClassifierMixin)
+from ..nn._base import STRENGTH_SCALINGS
 from ..nn.forgetting import AdversarialForgettingNetwork
 
 _PARAMS_DOC = """
@@ -193,7 +194,7 @@ class _ForgettingBase(BaseInvariantEstimator):
             finite_precision=self.finite_precision,  # checked by the module
             dither_key=V.seed_from(self.random_state),
             strength_scaling=V.check_choice(self.strength_scaling, "strength_scaling",
-                                            ("none", "task_gain")),
+                                            STRENGTH_SCALINGS),
         )
 
     def forget_mask(self, X):

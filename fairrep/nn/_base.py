@@ -257,6 +257,14 @@ def task_gain(task_loss, labels, n_classes):
     return ((entropy - task_loss) / entropy).clamp(0.0, 1.0)
 
 
+def mean_task_gain(head_losses, labels, n_classes):
+    """:func:`task_gain` averaged over target columns: ``head_losses[j]`` is column j's
+    cross-entropy (detached here), ``labels[:, j]`` its codes."""
+    gains = [task_gain(h.detach(), labels[:, j], k)
+             for j, (h, k) in enumerate(zip(head_losses, n_classes))]
+    return sum(gains) / len(gains)
+
+
 def head_cross_entropies(logits, targets, cardinalities):
     """The cross-entropy of each categorical head packed side by side (a list; their sum is
     :func:`multi_head_cross_entropy`)."""

@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from ._base import (InvariantModule, check_strength_scaling, head_cross_entropies, make_mlp,
-                    multi_head_cross_entropy, task_gain)
+                    mean_task_gain, multi_head_cross_entropy)
 
 #: Bandwidth multipliers of the MMD kernel (a mixture of Gaussians around the median heuristic).
 MMD_SCALES = (0.5, 1.0, 2.0)
@@ -242,8 +242,7 @@ class EncoderPredictorNetwork(InvariantModule):
         loss = task
         gain = 1.0
         if s is not None and getattr(self, "strength_scaling", "none") == "task_gain":
-            gain = sum(task_gain(h.detach(), y[:, j], k)
-                       for j, (h, k) in enumerate(zip(heads, self.n_classes))) / len(heads)
+            gain = mean_task_gain(heads, y, self.n_classes)
             terms["task_gain"] = gain
         penalty = None if s is None else self.penalty(z, s, gain)
         if penalty is not None:

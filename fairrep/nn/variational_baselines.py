@@ -28,7 +28,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ._base import (InvariantModule, check_strength_scaling, gaussian_kl, head_cross_entropies,
-                    make_mlp, multi_head_cross_entropy, shuffled, task_gain)
+                    make_mlp, mean_task_gain, multi_head_cross_entropy, shuffled)
 from .baselines import MMD_SCALES, gaussian_kernel
 
 #: Lower bound of every standard deviation of a Gaussian head.
@@ -428,8 +428,7 @@ class CVIBNetwork(InvariantModule):
             pairwise_kl = pairwise_gaussian_kl(mean, std).mean()
             weight = self.invariance_weight
             if getattr(self, "strength_scaling", "none") == "task_gain":
-                gain = sum(task_gain(h.detach(), y[:, j], k)
-                           for j, (h, k) in enumerate(zip(heads, self.n_classes))) / len(heads)
+                gain = mean_task_gain(heads, y, self.n_classes)
                 terms["task_gain"] = gain
                 weight = weight * gain
             loss = loss + weight * (reconstruction + pairwise_kl)
