@@ -14,6 +14,8 @@ It adds to skorch's :class:`~skorch.NeuralNet`:
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
 from collections import defaultdict
 
@@ -125,8 +127,29 @@ class BatchIterator:
             yield self.data.batch(torch.from_numpy(index))
 
 
+#: The label a caller gives the progress bars of the fits inside :func:`progress_label`.
+_PROGRESS_LABEL = contextvars.ContextVar("fairrep_progress_label", default=None)
+
+
+@contextlib.contextmanager
+def progress_label(label):
+    """Label the epoch progress bars (``verbose=1``) of the fits inside this block.
+
+    ``with progress_label("plain network"): clf.fit(X, y)`` shows that label instead of the
+    estimator's class name, so two fits of one class can be told apart.
+    """
+    token = _PROGRESS_LABEL.set(label)
+    try:
+        yield
+    finally:
+        _PROGRESS_LABEL.reset(token)
+
+
 class EpochProgressBar(Callback):
-    """A tqdm progress bar over epochs showing the last epoch's loss terms."""
+    """A tqdm progress bar over epochs showing the last epoch's loss terms.
+
+    Its label is ``desc``, or the one a caller set with :func:`progress_label`.
+    """
 
     def __init__(self, desc=None):
         self.desc = desc
@@ -134,7 +157,8 @@ class EpochProgressBar(Callback):
     def on_train_begin(self, net, **kwargs):
         from tqdm.auto import tqdm
 
-        self.bar_ = tqdm(total=net.max_epochs, desc=self.desc, unit="epoch", leave=True)
+        self.bar_ = tqdm(total=net.max_epochs, desc=_PROGRESS_LABEL.get() or self.desc,
+                         unit="epoch", leave=True)
 
     def on_epoch_end(self, net, **kwargs):
         row = net.history[-1]

@@ -1,4 +1,6 @@
-"""The benchmark command: tables, files, plots and argument errors (tiny runs)."""
+"""The benchmark and demo commands: tables, files, plots and argument errors (tiny runs)."""
+
+import sys
 
 import numpy as np
 import pandas as pd
@@ -7,7 +9,7 @@ import pytest
 from fairrep import ForgettingClassifier
 
 from fairrep.__main__ import main
-from fairrep.benchmark import run_benchmark
+from fairrep.benchmark import run_benchmark, run_demo
 from fairrep.benchmark._plots import tradeoff_curve
 from fairrep.benchmark._run import DATASETS, format_markdown
 
@@ -184,3 +186,116 @@ def test_every_registered_method_has_a_row():
                             max_epochs=1, progress=False, print_fn=lambda *a: None)
     row = runs.iloc[0]
     assert 0.5 <= row["A_y"] <= 1 and 0 <= row["A_s"] <= 1
+
+
+def _fails(*args, **kwargs):
+    raise AssertionError("trained or loaded data before checking for matplotlib")
+
+
+def test_plots_without_matplotlib_fail_before_training(tmp_path, monkeypatch, capsys):
+    from fairrep.benchmark import _run
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
+    monkeypatch.setattr(_run, "_method_estimator", _fails)
+    monkeypatch.setitem(_run.DATASETS, "german", _fails)
+    code = main(["benchmark", "--plots", str(tmp_path / "plots"), "--quick", "--datasets",
+                 "german", "--methods", "plain", "--quiet"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and 'pip install "fairrep[bench]"' in err
+    with pytest.raises(ImportError, match=r"fairrep\[bench\]"):
+        run_benchmark(methods=["plain"], datasets=["german"], quick=True, plots=tmp_path,
+                      progress=False, print_fn=lambda *a: None)
+    assert not (tmp_path / "plots").exists()
+
+
+@pytest.mark.parametrize("command, expected", [
+    ("benchmark", ["adult, german, rotated_digits", "plain", "fairlearn_adversarial",
+                   "(default: benchmark_results)", "(default: 30;", "(default: 0)",
+                   "(default: all of them)", 'pip install "fairrep[bench]"']),
+    ("demo", ["(default: 30)", "(default: 0)", "(default: cpu)", "(default: fairrep-demo,"]),
+])
+def test_help_lists_choices_and_defaults(command, expected, monkeypatch, capsys):
+    from fairrep.methods import available_methods
+
+    monkeypatch.setenv("COLUMNS", "400")  # argparse wraps at the terminal's width
+    with pytest.raises(SystemExit) as exit_:
+        main([command, "--help"])
+    assert exit_.value.code == 0
+    out = " ".join(capsys.readouterr().out.split())
+    if command == "benchmark":
+        expected = expected + list(available_methods())
+    for text in expected:
+        assert text in out, text
+
+
+@pytest.fixture
+def small_adult(monkeypatch):
+    """The demo on the first 400 / 200 rows of Adult: seconds, not minutes."""
+    from sklearn.utils import Bunch
+
+    from fairrep.benchmark import _demo
+    from fairrep.datasets import load_adult
+
+    def load(**kw):
+        full = load_adult(**kw)
+        n = 400 if kw["subset"] == "train" else 200
+        return Bunch(data=full.data[:n], target=full.target[:n], sensitive=full.sensitive[:n])
+
+    monkeypatch.setattr(_demo, "load_adult", load)
+
+
+def test_demo_shows_stages_labels_table_reading_and_writes_files(small_adult, tmp_path,
+                                                                  capsys):
+    pytest.importorskip("matplotlib")
+    from fairrep.benchmark._demo import FORGETTING_LABEL, PLAIN_LABEL
+
+    assert main(["demo", "--max-epochs", "1", "--output", str(tmp_path)]) == 0
+    captured = capsys.readouterr()
+    out = captured.out
+    for label in (PLAIN_LABEL, FORGETTING_LABEL):  # each fit's bar has its own label
+        assert f"{label}: 100%" in captured.err
+        assert f"{label}: scoring: probe of s on Z" in out
+    assert "ForgettingClassifier" not in captured.err
+    assert "[2/2] Adversarial Forgetting: trained in" in out
+    assert "acc  probe  bal.probe  DP gap  fit s  score s" in out
+    assert "bal.probe: the same probe class-weighted" in " ".join(out.split())
+    table = pd.read_csv(tmp_path / "demo.csv", index_col="model")
+    assert list(table.index) == [PLAIN_LABEL, FORGETTING_LABEL]
+    assert {"A_y", "A_s", "A_s_bal", "majority_s", "DP_gap", "fit_seconds"} <= set(table)
+    plain, forget = table.loc[PLAIN_LABEL], table.loc[FORGETTING_LABEL]
+    # the reading's numbers are the table's
+    assert f"accuracy {forget['A_y']:.3f} vs {plain['A_y']:.3f}" in out
+    assert f"s left in Z: a probe reads {forget['A_s']:.3f} vs {plain['A_s']:.3f}" in out
+    assert (tmp_path / "demo.png").stat().st_size > 0
+    assert f"wrote {tmp_path / 'demo.csv'} and {tmp_path / 'demo.png'}" in out
+
+
+def test_demo_without_matplotlib_writes_the_table_and_says_why_no_figure(
+        small_adult, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    lines = []
+    table = run_demo(max_epochs=1, verbose=0, output=tmp_path, print_fn=lines.append)
+    text = "\n".join(lines)
+    assert 'pip install "fairrep[bench]"' in text and "[1/2]" not in text  # quiet: no stages
+    assert (tmp_path / "demo.csv").exists() and not (tmp_path / "demo.png").exists()
+    assert len(table) == 2
+
+
+def test_demo_reading_follows_the_numbers():
+    from fairrep.benchmark._demo import FORGETTING_LABEL, PLAIN_LABEL, reading
+
+    def table(acc, dp):
+        return pd.DataFrame({"A_y": acc, "A_s": [0.84, 0.70], "A_s_bal": [0.82, 0.66],
+                             "majority_s": [0.675, 0.675], "DP_gap": dp},
+                            index=[PLAIN_LABEL, FORGETTING_LABEL])
+
+    first, second = reading(table([0.8504, 0.8296], [0.18, 0.05])).split("\n")
+    # differences of the printed (rounded) numbers
+    assert first.endswith("accuracy 0.830 vs 0.850 (2.0 points lost), "
+                          "DP gap 0.050 vs 0.180 (72% smaller).")
+    assert second == ("s left in Z: a probe reads 0.700 vs 0.840 (majority share 0.675 = none "
+                      "left); class-weighted, 0.660 vs 0.820 (chance 0.500).")
+    gained = reading(table([0.80, 0.81], [0.10, 0.12]))
+    assert "(1.0 points gained)" in gained and "(20% larger)" in gained
+    assert "accuracy 0.800 vs 0.800 (kept)" in reading(table([0.80, 0.8003], [0.1, 0.1]))

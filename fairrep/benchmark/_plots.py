@@ -5,6 +5,8 @@
   of ``s`` form clusters; after, they mix while the classes of ``y`` stay apart);
 - ``tradeoff_<dataset>.png``: A_y against A_s over the invariance strength of each method
   (:func:`tradeoff_curve`), with the majority share of ``s`` as the invariance optimum.
+
+The figure of ``python -m fairrep demo``, ``demo.png``, is :func:`plot_demo`: its table as bars.
 """
 
 from __future__ import annotations
@@ -18,10 +20,19 @@ import pandas as pd
 from ..methods import get_method
 from ..metrics import majority_share, probe_accuracy
 
-MATPLOTLIB_MISSING = "--plots needs matplotlib: pip install 'fairrep[bench]' (or matplotlib)."
+MATPLOTLIB_MISSING = '--plots needs matplotlib: pip install "fairrep[bench]" (or matplotlib).'
 
 #: Multiples of a method's default invariance strength swept by :func:`tradeoff_curve`.
 STRENGTH_FACTORS = (0.0, 0.1, 0.3, 1.0, 3.0)
+
+
+def has_matplotlib():
+    """Whether matplotlib, the figures' optional dependency, can be imported."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def _pyplot():
@@ -128,6 +139,47 @@ def plot_tradeoff(curves, *, title="", path=None):
     ax.set_ylabel("A_y (test accuracy)")
     ax.set_title(title, fontsize=9)
     ax.legend(fontsize=7)
+    fig.tight_layout()
+    if path is not None:
+        fig.savefig(path, dpi=120)
+        plt.close(fig)
+    return fig
+
+
+#: The demo's bars: column of its table -> label under the bars.
+DEMO_BARS = {"A_y": "accuracy\n(higher is better)", "A_s": "probe of s on Z\n(lower: less s)",
+             "A_s_bal": "balanced probe\n(lower: less s)", "DP_gap": "DP gap\n(lower: fairer)"}
+
+
+def plot_demo(table, *, references=None, title="", path=None):
+    """The demo's table as grouped bars, one group per figure and one bar per model.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per model (the index labels the bars) with the columns of :data:`DEMO_BARS`.
+    references : dict or None
+        Column -> value drawn as a dashed line over its group (the probes' no-``s`` level).
+    path : str or Path or None
+        Where to save the PNG; None returns the figure without saving.
+    """
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4))
+    width = 0.8 / len(table)
+    for i, (model, row) in enumerate(table.iterrows()):
+        x = np.arange(len(DEMO_BARS)) + (i - (len(table) - 1) / 2) * width
+        bars = ax.bar(x, [row[c] for c in DEMO_BARS], width, label=str(model))
+        ax.bar_label(bars, fmt="%.3f", fontsize=7)
+    label = "no s left (probe: majority share; balanced: chance)"
+    for j, column in enumerate(DEMO_BARS):
+        if column in (references or {}):
+            ax.hlines(references[column], j - 0.45, j + 0.45, colors="black", linestyles="--",
+                      linewidth=1.2, label=label)
+            label = None  # one legend entry for every reference line
+    ax.set_xticks(np.arange(len(DEMO_BARS)), list(DEMO_BARS.values()), fontsize=8)
+    ax.set_ylim(0, 1.2)
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7, loc="upper right")
     fig.tight_layout()
     if path is not None:
         fig.savefig(path, dpi=120)

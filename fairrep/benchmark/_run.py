@@ -246,7 +246,8 @@ def run_benchmark(*, methods=None, datasets=("adult", "german", "rotated_digits"
     output : str or Path or None
         Directory for ``results.csv`` (one row per run), ``summary.csv`` and ``summary.md``.
     plots : str or Path or None
-        Directory for the PNG figures of :mod:`fairrep.benchmark._plots` (needs matplotlib).
+        Directory for the PNG figures of :mod:`fairrep.benchmark._plots`. They need
+        matplotlib; without it an ``ImportError`` is raised before any training.
     progress : bool
         A progress bar over runs.
     resume : bool
@@ -270,6 +271,11 @@ def run_benchmark(*, methods=None, datasets=("adult", "german", "rotated_digits"
         raise ValueError("fairlearn_adversarial needs fairlearn: pip install fairlearn")
     if resume and output is None:
         raise ValueError("resume=True needs output: the directory whose results.csv to resume.")
+    if plots is not None:  # before any training, not after it
+        from ._plots import MATPLOTLIB_MISSING, has_matplotlib
+
+        if not has_matplotlib():
+            raise ImportError(MATPLOTLIB_MISSING)
     batch_size = "auto"  # each estimator's rule (base.AUTO_BATCH_*): 32 rows on German
     jobs = [(d, m, s) for d in datasets for m in methods for s in seeds]
     results_csv = None if output is None else Path(output) / "results.csv"

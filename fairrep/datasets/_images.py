@@ -421,7 +421,7 @@ def make_shift_digits(*, kind="texture", strength=None, code_pixels=1, test_size
         Intensity of the planted feature: the value of the code pixels (``"binary"``) or the
         maximum of the texture (``"texture"``). None means 1.0 for ``"binary"`` and 0.6 for
         ``"texture"`` (the smallest round value at which a plain MLP's error on ``data_test``
-        stays above 50 % on every seed tried).
+        stays above 50 % on each of the five seeds of ``benchmarks/shift_digits_check.py``).
     code_pixels : {1, 2}, default=1
         Border pixels lit per class (``"binary"`` only; ignored for ``"texture"``). 1 is the
         paper's single binary pixel; 2 plants a stronger code (the codes stay disjoint).

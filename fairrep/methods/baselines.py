@@ -159,9 +159,10 @@ class GradientReversalTransformer(TransformerMixin, _GradientReversalBase):
 
     A known weakness shows up readily: maximising D's cross-entropy pushes z to make D
     *wrong*, not uninformed, so training can cycle with D near chance (``train_adversary``
-    near log 2) while a post-hoc probe still recovers s. On the synthetic data of
-    tests/test_baselines.py an 8-D code kept s fully probe-predictable at every weight we
-    tried; a 2-D code (``n_components=2``) brought the probe from 0.88 to 0.74.
+    near log 2) while a post-hoc probe still recovers s. A narrower code often helps more
+    than a larger ``adversary_weight``: on small synthetic data a probe still reads s from an
+    8-D code at large weights, while a 2-D code (``n_components=2``) lowers its accuracy.
+    Measure invariance with a post-hoc probe (``fairrep.metrics.probe_accuracy``), not D.
     """ + _GRL_PARAMS_DOC + _GRL_ATTRIBUTES_DOC + """
     See Also
     --------

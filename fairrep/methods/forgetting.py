@@ -46,12 +46,10 @@ _PARAMS_DOC = """
         How ``transform``/``predict`` hold z~ at precision q. ``'dither'``: the same uniform
         noise as in training, drawn as a pseudo-random function of each input row (keyed by
         ``random_state``), so a row always maps to the same z~, in any batch and on any device,
-        and z~ is the channel the discriminator was trained against. ``'round'`` (the only
-        behaviour before this parameter existed): z~ rounded to multiples of q, which re-creates
-        differences the training noise hid from the discriminator (two codes q/10 apart on
-        either side of a rounding boundary land q apart) and so leaks s: on rotated digits
-        (delta 10, 80 epochs, seed 1) a post-hoc probe read the angle at 0.279 from rounded z~
-        and at 0.204 (chance 0.2) from dithered z~ (see the user guide's forgetting page).
+        and z~ is the channel the discriminator was trained against. ``'round'``: z~ rounded
+        to multiples of q, which re-creates differences the training noise hid from the
+        discriminator (two codes q/10 apart on either side of a rounding boundary land q
+        apart) and so leaks s to a post-hoc probe (see the user guide's forgetting page).
 """ + STRENGTH_SCALING_DOC.format(strength="delta") + """\
         With a fixed delta the objective of eq. (1) is lowest at the all-closed mask once
         delta times the adversary's excess over H(s) exceeds the task's gain (on Adult with
@@ -66,7 +64,7 @@ _PARAMS_DOC = """
     warmup_epochs : int, default=5
         delta and q grow linearly from 0 to their values over the first ``warmup_epochs``
         epochs, so the encoder and predictor learn y before the bottleneck and the adversary
-        bite (without it, some seeds collapse to a constant prediction on Adult: the
+        bite (without it, a fit on Adult can collapse to a constant prediction: the
         forget-gate closes every component before z has grown above the precision q). Not in
         the paper; 0 switches it off.
     max_epochs : int, default=30

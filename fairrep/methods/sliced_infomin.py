@@ -124,8 +124,8 @@ _PARAMS_DOC = """
         constants. 'epoch' (only with ``max_step_rows``): one max step before the first
         batch of every epoch. With ``cca='per_slice'`` the min step minimises the
         *mean* over the S slice pairs of ``|rho(h_i(theta_i^T Z), g_i(phi_i^T T))|`` (the
-        paper's estimate takes the sup; the mean gives every slice a gradient and removed s
-        far better in our runs).
+        paper's estimate takes the sup; the mean gives every slice pair a gradient, the sup
+        only the best one).
     max_step_rows : int, 'all' or None, default=None
         Rows each max step solves on. None: the current batch (the CCAs fitted on one half,
         evaluated on the other). An int: that many rows drawn at random from the training
@@ -166,10 +166,9 @@ _PARAMS_DOC = """
         direction shows. The CCA is (S * degree)-square and fitted on half the rows of the
         max step: use it with ``max_step_rows`` well above 2 * S * degree (e.g. 'all').
         SI is then one correlation near rho*, not a mean over slices: beta wants to be
-        about an order of magnitude smaller than with 'per_slice' (on Adult, S = 60,
-        ``max_step_rows='all'``, ``max_step_every=5``, 60 epochs, ``whiten=True``,
-        ``lr_schedule='cosine'`` and beta 1.25 gave held-out rho* <= 0.10 for sex and age
-        on three seeds; accuracy held for sex and fell 0.02-0.03 for age).
+        about an order of magnitude smaller than with 'per_slice' (the Adult setting of the
+        user guide's sliced infomin page: beta 1.25 with S = 60, ``max_step_rows='all'``,
+        ``max_step_every=5``, ``whiten=True`` and ``lr_schedule='cosine'``).
     whiten : bool, default=False
         Whiten Z (covariance I, :func:`fairrep.nn.sliced.whiten`) before slicing, in the
         max and the min steps, instead of standardising each column. A trained encoder

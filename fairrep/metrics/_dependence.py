@@ -47,8 +47,8 @@ def max_correlation(Z, T, *, test_size=0.3, hidden_layer_sizes=(200,), n_iter=10
     the network's overfit. A fifth of the training split is kept aside to choose the iteration
     (checked every 50 steps) whose f, g correlate best there (early stopping).
 
-    One training run can stall far below the sup (on one Adult representation the held-out
-    value ranged over 0.001-0.19 with the seed): ``n_restarts`` trains that many pairs f, g
+    One training run can stall far below the sup (the held-out value of one representation
+    can vary by orders of magnitude with the seed): ``n_restarts`` trains that many pairs f, g
     from other initialisations and mini-batches on the same split and reports the held-out
     value of the pair that correlates best on the validation rows.
 
@@ -56,9 +56,9 @@ def max_correlation(Z, T, *, test_size=0.3, hidden_layer_sizes=(200,), n_iter=10
     axes, each scaled to unit variance, with the training split's statistics. rho* is the
     same for Z and for any invertible linear map of it, but the estimate is not: a trained
     representation often has most of its variance on one direction, and with its columns
-    merely standardised the network's f all but ignores the low-variance directions. On one
-    Adult representation, three runs on standardised columns gave 0.001-0.15 where
-    runs on the whitened Z gave 0.28-0.33, and a logistic probe's logit alone reaches 0.33.
+    merely standardised the network's f all but ignores the low-variance directions, and the
+    estimate can fall far below what a linear function of Z, such as a logistic probe's
+    logit, already shows (``benchmarks/max_correlation_noise.py`` compares both on Adult).
 
     Parameters
     ----------
@@ -82,9 +82,9 @@ def max_correlation(Z, T, *, test_size=0.3, hidden_layer_sizes=(200,), n_iter=10
         single run of ``n_restarts=1``.
     whiten : bool, default=True
         Whiten Z (principal axes scaled to unit variance; directions with no variance are
-        dropped) instead of standardising its columns. False gives the estimate fairrep
-        used before (figures measured before whitening became the default), lower on
-        representations whose variance is concentrated.
+        dropped) instead of standardising its columns. False standardises the columns
+        only, an estimate that reads lower on representations whose variance is
+        concentrated.
     random_state : int, RandomState instance or None, default=None
         Seeds the split, the initialisation and the mini-batches.
 
