@@ -6,6 +6,7 @@ Every error message is a module constant so tests (and users) can match it.
 from __future__ import annotations
 
 import difflib
+import functools
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -30,6 +31,11 @@ S_SINGLE_GROUP = (
 S_MISSING = (
     "s column {column!r} contains missing values (NaN/None); impute them or drop those rows "
     "before fitting."
+)
+S_FAIRLEARN_KEYWORD = (
+    "{method}() takes the sensitive attribute as s=, not {keyword}= (fairlearn's name): "
+    "call {method}(X, y, s=...); in a Pipeline, pass <step name>__s=... to the Pipeline's "
+    "{method}."
 )
 S_NDIM = "s must be 1-D or 2-D, got an array with {ndim} dimensions."
 S_EMPTY_COLUMNS = "s has no columns; pass at least one sensitive attribute."
@@ -506,3 +512,20 @@ def check_hidden_layer_sizes(value, name="hidden_layer_sizes"):
 def seed_from(random_state):
     """An int seed drawn from ``random_state`` (int, RandomState or None), for torch."""
     return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+
+
+def takes_s_keyword(method):
+    """Decorate ``fit``/``partial_fit`` so that fairlearn's ``sensitive_features=`` (or
+    ``sensitive_feature=``) gets a ``TypeError`` saying to pass ``s=`` instead; any other
+    unknown keyword gets Python's usual error. The signature stays the method's own
+    (``functools.wraps``), so scikit-learn's metadata routing sees ``s``."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        for keyword in ("sensitive_features", "sensitive_feature"):
+            if keyword in kwargs:
+                raise TypeError(S_FAIRLEARN_KEYWORD.format(method=method.__name__,
+                                                           keyword=keyword))
+        return method(self, *args, **kwargs)
+
+    return wrapper

@@ -16,16 +16,20 @@ import torch
 from scipy.stats import entropy
 from skorch.callbacks import Callback
 from sklearn.base import BaseEstimator, is_classifier
+from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
+from sklearn.utils import _safe_indexing
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import _num_samples, check_array, check_is_fitted, validate_data
 
+from . import _bound
 from . import _validation as V
 from ._streaming import (DATASET_Y_LENGTH, DATASET_Y_MISSING, STREAM_FEATURES,
                          STREAM_UNSUPPORTED, LazyColumns, RowSource, StreamBatches,
                          code_encoder, describe, is_lazy_column_source, is_stream, scan_groups)
 from ._training import EpochProgressBar, InvariantNet, TensorBatches, to_tensor
-from .exceptions import SensitiveMissingWarning, TaskCollapseWarning
+from .exceptions import (ConstraintNotMetWarning, SensitiveMissingWarning,
+                         TaskCollapseWarning)
 
 Y_SINGLE_CLASS = (
     "y has a single class ({value!r}); {estimator} needs at least two classes in every "
@@ -147,6 +151,7 @@ class BaseInvariantEstimator(BaseEstimator):
     _lazy_labels = True
 
     # -- fit -----------------------------------------------------------------------------
+    @V.takes_s_keyword
     def fit(self, X, y=None, s=None):
         """Fit the representation (and predictor) on ``X`` with sensitive attribute ``s``.
 
@@ -187,6 +192,7 @@ class BaseInvariantEstimator(BaseEstimator):
     def _fit(self, X, y, s):
         X, y = self._validate_X_y(X, y, s, reset=True)
         y_codes, classes = (None, None) if y is None else self._encode_targets(y)
+        X, y_codes, s, bound = self._fairness_bound(X, y_codes, s)
         s_enc = self._encode_s(s, _n_rows(X))
         net = self._build_net(X, classes, s_enc)
         data = self._batches(X, y_codes, s_enc, net.device)
@@ -196,12 +202,56 @@ class BaseInvariantEstimator(BaseEstimator):
         probe = _collapse_probe(X, y_codes)
         del y_codes
         watch = _CollapseWatch(self, prior_entropy, with_s=s is not None, probe=probe)
-        net.set_params(callbacks=[*net.callbacks, ("collapse_watch", watch)])
+        callbacks = [*net.callbacks, ("collapse_watch", watch)]
+        if bound is not None:
+            callbacks.append(("fairness_bound", bound))
+        net.set_params(callbacks=callbacks)
         net.fit(data)
         self._commit(net, classes, y, s_enc)
+        if hasattr(self, "constraint"):
+            self.bound_epoch_ = None if bound is None else bound.kept_epoch_
+        not_met = None if bound is None else bound.not_met_message(net.max_epochs)
+        if not_met:
+            _warn_at_caller(not_met, ConstraintNotMetWarning)
         self._warn_if_s_missing(s)
         if not watch.warned:
             self._warn_if_task_collapsed(prior_entropy, with_s=s is not None, probe=probe)
+
+    def _fairness_bound(self, X, y_codes, s):
+        """``(X, y_codes, s, callback)``: with ``constraint`` set, the training rows without
+        the held-out ones and the :class:`fairrep._bound.FairnessBound` that measures the
+        constraint on those; otherwise the rows as they are and None."""
+        constraint = getattr(self, "constraint", None)
+        if constraint is None:
+            return X, y_codes, s, None
+        metric = _bound.prediction_constraint(constraint)
+        bound = _bound.check_bound(self.bound)
+        strength = self._strength_param
+        start = getattr(self, strength)
+        if (isinstance(start, bool) or not isinstance(start, (int, float, np.number))
+                or not start > 0):
+            raise ValueError(_bound.BOUND_NEEDS_STRENGTH.format(
+                constraint=constraint, strength=strength, value=start))
+        name = getattr(constraint, "__name__", constraint)
+        n = _n_rows(X)
+        if s is None or np.ndim(s) != 1 and np.shape(s)[1:] != (1,):
+            raise ValueError(_bound.BOUND_NEEDS_S.format(constraint=name))
+        if _num_samples(s) != n or y_codes is None or not isinstance(X, np.ndarray):
+            return X, y_codes, s, None  # _encode_s / the stream path say what is wrong
+        codes = np.asarray(y_codes).reshape(n, -1)
+        n_valid = max(2, int(round(_bound.BOUND_VALIDATION_FRACTION * n)))
+        seed = V.seed_from(self.random_state)
+        try:  # stratified on the first task; a class too rare for that: a plain split
+            train, valid = next(StratifiedShuffleSplit(1, test_size=n_valid, random_state=seed)
+                                .split(X, codes[:, 0]))
+        except ValueError:
+            train, valid = next(ShuffleSplit(1, test_size=n_valid, random_state=seed).split(X))
+        train.sort()
+        s_valid = np.asarray(_safe_indexing(s, valid)).reshape(len(valid))
+        callback = _bound.FairnessBound(
+            self, X[valid], codes[valid], s_valid, metric, bound, attr=strength,
+            start=getattr(self, "warmup_epochs", 0) or 0, name=name)
+        return X[train], np.asarray(y_codes)[train], _safe_indexing(s, train), callback
 
     def _warn_if_s_missing(self, s):
         """SensitiveMissingWarning: an invariance method at a non-zero strength, fitted
@@ -367,6 +417,7 @@ class BaseInvariantEstimator(BaseEstimator):
         return self._supports_partial_fit
 
     @available_if(_partial_fit_supported)
+    @V.takes_s_keyword
     def partial_fit(self, X, y=None, s=None, classes=None, s_classes=None):
         """One epoch over ``X``, ``y``, ``s``, continuing from the current fit (if any).
 

@@ -18,26 +18,20 @@ from sklearn.utils.metadata_routing import (MetadataRouter, MethodMapping, _rout
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import _check_method_params, check_is_fitted, indexable
 
+from ._bound import BOUND_INVALID, CONSTRAINT_INVALID, select_candidate
+from ._bound import PREDICTION_CONSTRAINTS as _PREDICTION_CONSTRAINTS
 from .base import BaseInvariantEstimator
 from .exceptions import ConstraintNotMetWarning
-from .metrics import demographic_parity_difference, equalized_odds_difference, max_correlation
+from .metrics import max_correlation
 from .methods import get_method
 from .unified import InvariantClassifier, _UnifiedBase
 
-#: Constraints computed from ``predict(X_test)``: name -> metric(y_true, y_pred, s=...).
-_PREDICTION_CONSTRAINTS = {
-    "demographic_parity": demographic_parity_difference,
-    "equalized_odds": equalized_odds_difference,
-}
 _CONSTRAINTS = (*_PREDICTION_CONSTRAINTS, "max_correlation")
 #: Multiples of the default strength swept by ``param_grid=None`` (after 0).
 _STRENGTH_FACTORS = (0.1, 0.3, 1.0, 3.0, 10.0)
 #: Seed of ``max_correlation`` on every fold, so that all candidates are measured alike.
 _RHO_SEED = 0
 
-CONSTRAINT_INVALID = ("constraint={value!r} is not valid: use one of {choices} or a callable "
-                      "(y_true, y_pred, s) -> float.")
-BOUND_INVALID = "bound must be a finite number >= 0, got {value!r}."
 NO_PREDICT = ("constraint={constraint!r} needs predictions, but {estimator} has no predict "
               "(a transformer): use constraint='max_correlation'.")
 NO_TRANSFORM = "constraint='max_correlation' needs transform, which {estimator} does not have."
@@ -49,44 +43,6 @@ NOT_MET = ("No candidate met the bound: the smallest mean constraint was {best:.
            "strengths in param_grid, or more epochs.")
 MATPLOTLIB_MISSING = ("plot_frontier needs matplotlib: pip install 'fairrep[bench]' "
                       "(or matplotlib).")
-
-
-def select_candidate(mean_score, mean_constraint, bound):
-    """Index of the candidate to refit: the best score among those within ``bound``.
-
-    A candidate is feasible when its mean constraint is <= ``bound``; among the feasible ones
-    the highest mean score wins (ties: the lower constraint, then the first). When none is
-    feasible, the candidate with the smallest mean constraint is chosen (ties: the higher
-    score, then the first).
-
-    Parameters
-    ----------
-    mean_score, mean_constraint : array-like of shape (n_candidates,)
-    bound : float
-
-    Returns
-    -------
-    index : int
-    feasible : ndarray of bool, shape (n_candidates,)
-        Mean constraint <= ``bound``; all False when the fallback was taken.
-
-    Examples
-    --------
-    >>> from fairrep.model_selection import select_candidate
-    >>> select_candidate([0.9, 0.8, 0.7], [0.2, 0.04, 0.01], bound=0.05)[0]
-    1
-    >>> index, feasible = select_candidate([0.9, 0.8], [0.3, 0.2], bound=0.05)
-    >>> index, feasible.tolist()
-    (1, [False, False])
-    """
-    score = np.asarray(mean_score, dtype=float)
-    constraint = np.asarray(mean_constraint, dtype=float)
-    feasible = constraint <= bound
-    if feasible.any():
-        # lexsort: the last key is the primary one
-        order = np.lexsort((np.arange(len(score)), constraint, -score))
-        return int(next(i for i in order if feasible[i])), feasible
-    return int(np.lexsort((np.arange(len(score)), -score, constraint))[0]), feasible
 
 
 def _pareto(score, constraint):

@@ -9,7 +9,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from ._validation import did_you_mean
+from ._validation import did_you_mean, takes_s_keyword
 from .exceptions import TrainingDivergedError
 from .methods import get_method
 
@@ -47,6 +47,14 @@ _DOC_PARAMS = """
     verbose : int, default=0
     method_params : dict or None, default=None
         Further parameters of the method's estimator (e.g. ``{'adversary_steps': 5}``).
+    constraint : {'demographic_parity', 'equalized_odds'}, callable or None, default=None
+        Ask for a fairness level instead of a strength: one fit adapts the method's strength
+        (starting from ``invariance``, or the method's default) so that the constraint of its
+        predictions on held-out training rows stays <= ``bound`` (see the ``constraint``
+        parameter of the method's estimator, e.g. ``ForgettingClassifier``). Only for the
+        methods whose estimator takes it.
+    bound : float, default=0.05
+        The level ``constraint`` must not exceed.
 
     Attributes
     ----------
@@ -102,7 +110,7 @@ class _UnifiedBase(BaseEstimator):
 
     def __init__(self, method="forgetting", n_components=None, invariance=None,
                  max_epochs=None, batch_size=None, lr=None, device="cpu", random_state=None,
-                 verbose=0, method_params=None):
+                 verbose=0, method_params=None, constraint=None, bound=0.05):
         self.method = method
         self.n_components = n_components
         self.invariance = invariance
@@ -113,6 +121,8 @@ class _UnifiedBase(BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.method_params = method_params
+        self.constraint = constraint
+        self.bound = bound
 
     def _estimator_class(self):
         spec = get_method(self.method)
@@ -137,11 +147,19 @@ class _UnifiedBase(BaseEstimator):
                                  f"take.{did_you_mean(key, accepted)} Its parameters: "
                                  f"{', '.join(sorted(accepted))}.")
         params.update(extra)
+        if self.constraint is not None:
+            if "constraint" not in accepted:
+                raise ValueError(f"constraint={self.constraint!r}: method={self.method!r} "
+                                 f"({cls.__name__}) adapts no strength to a fairness bound; "
+                                 "use fairrep.model_selection.ConstrainedSearchCV, or a method "
+                                 "whose estimator takes constraint=.")
+            params.update(constraint=self.constraint, bound=self.bound)
         estimator = cls(**params)
         # a TaskCollapseWarning of the inner fit names the parameter the user set
         estimator._strength_alias = f"{type(self).__name__}'s invariance"
         return estimator
 
+    @takes_s_keyword
     def fit(self, X, y=None, s=None):
         """Fit the chosen method's estimator on ``X``, ``y`` and sensitive attribute ``s``.
 
@@ -193,6 +211,7 @@ class _UnifiedBase(BaseEstimator):
         return hasattr(cls(), "partial_fit")
 
     @available_if(_method_has_partial_fit)
+    @takes_s_keyword
     def partial_fit(self, X, y=None, s=None, classes=None, s_classes=None):
         """One epoch of the chosen method's estimator over ``X``, ``y``, ``s``.
 

@@ -116,3 +116,19 @@ def test_the_benchmark_table_flags_constant_predictions():
     assert "| german | plain |" in table and "**2 of 2**" in table
     assert ("german / plain: every test prediction is one class in 2 of 2 seed(s)" in table)
     assert "german / mmd" not in table.split("\n\n")[-1]
+
+
+@pytest.mark.parametrize("estimator", [*ESTIMATORS, InvariantClassifier(), InvariantTransformer()],
+                         ids=lambda e: type(e).__name__)
+def test_fairlearns_sensitive_features_keyword_says_to_pass_s(estimator, table):
+    X, y, s = table
+    est = clone(estimator)
+    with pytest.raises(TypeError, match=r"fit\(\) takes the sensitive attribute as s=, not "
+                                        r"sensitive_features="):
+        est.fit(X, y, sensitive_features=s)
+    assert not hasattr(est, "net_")
+    if hasattr(est, "partial_fit"):
+        with pytest.raises(TypeError, match=r"partial_fit\(X, y, s=\.\.\.\)"):
+            est.partial_fit(X, y, sensitive_features=s)
+    with pytest.raises(TypeError, match="unexpected keyword"):  # any other: Python's error
+        est.fit(X, y, sensitive=s)

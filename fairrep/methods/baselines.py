@@ -12,6 +12,7 @@ from sklearn.base import ClassifierMixin, TransformerMixin
 
 from .. import _validation as V
 from .._training import process_group
+from .._bound import BOUND_DOC
 from ..base import (AUTO_BATCH_DOC, STRENGTH_SCALING_DOC, TRAINING_SWITCHES_DOC,
                     BaseInvariantEstimator,
                     InvariantClassifierMixin, NumericSensitiveMixin)
@@ -104,7 +105,8 @@ class _GradientReversalBase(_BaselineBase):
     def __init__(self, n_components=8, hidden_layer_sizes=(50,), adversary_weight=10.0,
                  schedule="dann", strength_scaling="task_gain", max_epochs=30,
                  batch_size="auto", lr=1e-3, weight_decay=1e-4, device="cpu",
-                 random_state=None, verbose=0, mixed_precision=False):
+                 random_state=None, verbose=0, mixed_precision=False, constraint=None,
+                 bound=0.05):
         _store(self, locals())
 
     def _penalty_params(self, s_enc, n_samples):
@@ -137,7 +139,8 @@ _GRL_PARAMS_DOC = """
         progress p in [0, 1] (batches done / max_epochs * batches per epoch; Ganin et al.,
         section 5.2.2), so D learns before the encoder fights it; 'constant' uses lambda from
         the first step.
-""" + STRENGTH_SCALING_DOC.format(strength="lambda") + _TRAINING_PARAMS_DOC
+""" + STRENGTH_SCALING_DOC.format(strength="lambda") + _TRAINING_PARAMS_DOC \
+    + BOUND_DOC.format(strength="adversary_weight")
 
 _GRL_ATTRIBUTES_DOC = _attributes_doc(
     "baselines.GradientReversalNetwork",
@@ -214,7 +217,7 @@ class _MMDBase(_BaselineBase):
     def __init__(self, n_components=8, hidden_layer_sizes=(50,), mmd_weight=20.0,
                  strength_scaling="task_gain", max_epochs=30, batch_size="auto", lr=1e-3,
                  weight_decay=1e-4, device="cpu", random_state=None, verbose=0,
-                 mixed_precision=False):
+                 mixed_precision=False, constraint=None, bound=0.05):
         _store(self, locals())
 
     def _penalty_params(self, s_enc, n_samples):
@@ -238,7 +241,8 @@ _MMD_PARAMS_DOC = """
         The default is chosen on the protocol of ``benchmarks/robust_defaults.py`` (several
         tables, preprocessing recipes and seeds; results in
         ``benchmarks/results/robust_defaults/``).
-""" + STRENGTH_SCALING_DOC.format(strength="mmd_weight") + _TRAINING_PARAMS_DOC
+""" + STRENGTH_SCALING_DOC.format(strength="mmd_weight") + _TRAINING_PARAMS_DOC \
+    + BOUND_DOC.format(strength="mmd_weight")
 
 _MMD_ATTRIBUTES_DOC = _attributes_doc("baselines.MMDNetwork",
                                       "``train_mmd`` (the unweighted MMD^2 penalty)")
@@ -301,7 +305,7 @@ class _HSICBase(NumericSensitiveMixin, _BaselineBase):
     def __init__(self, n_components=8, hidden_layer_sizes=(50,), hsic_weight=300.0,
                  strength_scaling="task_gain", max_epochs=30, batch_size="auto", lr=1e-3,
                  weight_decay=1e-4, device="cpu", random_state=None, verbose=0,
-                 mixed_precision=False):
+                 mixed_precision=False, constraint=None, bound=0.05):
         _store(self, locals())
 
     def _penalty_params(self, s_enc, n_samples):
@@ -322,7 +326,8 @@ _HSIC_PARAMS_DOC = """
         The default is chosen on the protocol of ``benchmarks/robust_defaults.py`` (several
         tables, preprocessing recipes and seeds; results in
         ``benchmarks/results/robust_defaults/``).
-""" + STRENGTH_SCALING_DOC.format(strength="hsic_weight") + _TRAINING_PARAMS_DOC
+""" + STRENGTH_SCALING_DOC.format(strength="hsic_weight") + _TRAINING_PARAMS_DOC \
+    + BOUND_DOC.format(strength="hsic_weight")
 
 _HSIC_ATTRIBUTES_DOC = _attributes_doc("baselines.HSICNetwork",
                                        "``train_hsic`` (the unweighted HSIC penalty)")

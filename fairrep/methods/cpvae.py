@@ -616,6 +616,7 @@ class CrossPopulationVAE(TransformerMixin, _CPVAEBase):
     _requires_y = False
     _requires_s = True
 
+    @V.takes_s_keyword
     def fit(self, X, y=None, s=None):
         """Fit the CPVAE on ``X`` with the population of each row.
 
@@ -702,6 +703,7 @@ class CrossPopulationClassifier(ClassifierMixin, TransformerMixin, _CPVAEBase):
             mixed_precision=mixed_precision)
         self.priors = priors
 
+    @V.takes_s_keyword
     def fit(self, X, y, s=None):
         """Fit the CPVAE with one population per class of ``y``.
 

@@ -6,6 +6,7 @@ from sklearn.base import ClassifierMixin, TransformerMixin
 from skorch.callbacks import Callback
 
 from .. import _validation as V
+from .._bound import BOUND_DOC
 from ..base import (AUTO_BATCH_DOC, STRENGTH_SCALING_DOC, TRAINING_SWITCHES_DOC,
                     BaseInvariantEstimator, InvariantClassifierMixin)
 from ..nn._base import STRENGTH_SCALINGS
@@ -79,7 +80,7 @@ _PARAMS_DOC = """
     random_state : int, RandomState instance or None, default=None
         Seeds parameter initialisation, batch order and the random s targets. With an int,
         CPU results are bit-identical from run to run.
-""" + TRAINING_SWITCHES_DOC + """"""
+""" + TRAINING_SWITCHES_DOC + BOUND_DOC.format(strength="adversary_weight")
 
 _ATTRIBUTES_DOC = """
     Attributes
@@ -130,7 +131,8 @@ class _ForgettingBase(BaseInvariantEstimator):
                  adversary_weight=20.0, mask_weight=0.1, precision=1.0,
                  finite_precision="dither", strength_scaling="task_gain", adversary_steps=1,
                  warmup_epochs=5, max_epochs=30, batch_size="auto", lr=1e-3, weight_decay=1e-4,
-                 device="cpu", random_state=None, verbose=0, mixed_precision=False):
+                 device="cpu", random_state=None, verbose=0, mixed_precision=False,
+                 constraint=None, bound=0.05):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
         self.reconstruction_weight = reconstruction_weight
@@ -149,6 +151,8 @@ class _ForgettingBase(BaseInvariantEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.mixed_precision = mixed_precision
+        self.constraint = constraint
+        self.bound = bound
 
     def _adversary_steps(self):
         return V.check_positive_int(self.adversary_steps, "adversary_steps")

@@ -326,6 +326,7 @@ class InformationDropoutAutoencoder(TransformerMixin, _InformationBase):
         self.verbose = verbose
         self.mixed_precision = mixed_precision
 
+    @V.takes_s_keyword
     def fit(self, X, y=None, s=None):
         """Fit the autoencoder on ``X`` (``y`` and ``s`` are ignored).
 

@@ -188,6 +188,7 @@ class _InvertibleBase(BaseInvariantEstimator):
         self.mixed_precision = mixed_precision
 
     # -- fit -----------------------------------------------------------------------------
+    @V.takes_s_keyword
     def fit(self, X, y=None, s=None):
         try:
             return super().fit(X, y, s)
@@ -540,6 +541,7 @@ class InvertibleTransformer(TransformerMixin, _InvertibleBase):
             random_state=random_state, verbose=verbose,
             mixed_precision=mixed_precision)
 
+    @V.takes_s_keyword
     def fit(self, X, y=None, s=None):
         if y is None and s is None:
             raise ValueError(LABELS_REQUIRED)

@@ -8,6 +8,7 @@ from skorch.callbacks import Callback
 from sklearn.base import ClassifierMixin, TransformerMixin
 
 from .. import _validation as V
+from .._bound import BOUND_DOC
 from ..base import (AUTO_BATCH_DOC, TRAINING_SWITCHES_DOC, BaseInvariantEstimator,
                     InvariantClassifierMixin, NumericSensitiveMixin)
 from ..nn.sliced import SlicedInfominNetwork
@@ -191,7 +192,7 @@ _PARAMS_DOC = """
         Hidden widths of the predictor of y on Z (supervised mode only). None: the same as
         ``hidden_layer_sizes``. ``()``: a linear predictor, so that Z is trained to carry
         y *linearly*, which is what a logistic regression on ``transform(X)`` reads.
-"""
+""" + BOUND_DOC.format(strength="beta")
 
 _ATTRIBUTES_DOC = """
     Attributes
@@ -222,7 +223,8 @@ class _SlicedInfominBase(NumericSensitiveMixin, BaseInvariantEstimator):
                  estimator="slice", adversary_steps=5, n_components=8, hidden_layer_sizes=(100,),
                  max_epochs=30, batch_size="auto", lr=1e-3, weight_decay=0.0, device="cpu",
                  random_state=None, verbose=0, mixed_precision=False, cca="per_slice",
-                 whiten=False, lr_schedule=None, predictor_hidden=None):
+                 whiten=False, lr_schedule=None, predictor_hidden=None, constraint=None,
+                 bound=0.05):
         self.beta = beta
         self.n_slices = n_slices
         self.degree = degree
@@ -244,6 +246,8 @@ class _SlicedInfominBase(NumericSensitiveMixin, BaseInvariantEstimator):
         self.whiten = whiten
         self.lr_schedule = lr_schedule
         self.predictor_hidden = predictor_hidden
+        self.constraint = constraint
+        self.bound = bound
 
     def _check_estimator(self):
         if self.estimator not in ("slice", "renyi"):

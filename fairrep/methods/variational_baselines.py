@@ -28,6 +28,7 @@ from .. import _validation as V
 from .._training import to_tensor
 from ..base import STRENGTH_SCALING_DOC, InvariantClassifierMixin
 from ..nn.variational_baselines import CVIBNetwork, UAINetwork, VFAENetwork
+from .._bound import BOUND_DOC
 from .baselines import (_CLASSES_DOC, _TRAINING_PARAMS_DOC, _attributes_doc, _BaselineBase,
                         _check_scaling, _store)
 
@@ -73,7 +74,8 @@ class _VFAEBase(_SampleMixin, _BaselineBase):
     def __init__(self, n_components=8, n_components_z2=8, hidden_layer_sizes=(50,),
                  classifier_weight=10.0, mmd_weight=1000.0, encoder_uses_s=False,
                  max_epochs=30, batch_size="auto", lr=1e-3, weight_decay=1e-4, device="cpu",
-                 random_state=None, verbose=0, mixed_precision=False):
+                 random_state=None, verbose=0, mixed_precision=False, constraint=None,
+                 bound=0.05):
         _store(self, locals())
 
     def _penalty_params(self, s_enc, n_samples):
@@ -166,7 +168,7 @@ _VFAE_PARAMS_DOC = """
         encoding "x minus what s explains", which averaging over s turns back into a code of
         s; the default False, q(z1 | x), with only the decoder p(x | z1, s) seeing s, gives
         a ``transform(X)`` that is invariant by construction of the penalty.
-""" + _TRAINING_PARAMS_DOC
+""" + _TRAINING_PARAMS_DOC + BOUND_DOC.format(strength="mmd_weight")
 
 _VFAE_ATTRIBUTES_DOC = _attributes_doc(
     "variational_baselines.VFAENetwork",
@@ -236,7 +238,8 @@ class _CVIBBase(_SampleMixin, _BaselineBase):
     def __init__(self, n_components=8, hidden_layer_sizes=(50,), kl_weight=0.1,
                  invariance_weight=0.5, strength_scaling="task_gain", max_epochs=30,
                  batch_size="auto", lr=1e-3, weight_decay=1e-4, device="cpu",
-                 random_state=None, verbose=0, mixed_precision=False):
+                 random_state=None, verbose=0, mixed_precision=False, constraint=None,
+                 bound=0.05):
         _store(self, locals())
 
     def _penalty_params(self, s_enc, n_samples):
@@ -273,7 +276,8 @@ _CVIB_PARAMS_DOC = """
         The default is chosen on the protocol of ``benchmarks/robust_defaults.py`` (several
         tables, preprocessing recipes and seeds; results in
         ``benchmarks/results/robust_defaults/``).
-""" + STRENGTH_SCALING_DOC.format(strength="lambda") + _TRAINING_PARAMS_DOC
+""" + STRENGTH_SCALING_DOC.format(strength="lambda") + _TRAINING_PARAMS_DOC \
+    + BOUND_DOC.format(strength="invariance_weight")
 
 _CVIB_ATTRIBUTES_DOC = _attributes_doc(
     "variational_baselines.CVIBNetwork",

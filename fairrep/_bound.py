@@ -1,0 +1,204 @@
+"""A fairness level instead of a weight: the constraints, the rule that picks among candidates,
+and the one-fit bound (dual ascent of the method's strength inside one fit).
+
+``ConstrainedSearchCV`` (:mod:`fairrep.model_selection`) picks among fits; the estimators'
+``constraint=`` / ``bound=`` adapt the strength of one fit with :class:`FairnessBound`.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import numbers
+
+import numpy as np
+import torch
+from skorch.callbacks import Callback
+
+from .metrics import demographic_parity_difference, equalized_odds_difference
+
+#: Constraints computed from predictions: name -> metric(y_true, y_pred, s=...).
+PREDICTION_CONSTRAINTS = {
+    "demographic_parity": demographic_parity_difference,
+    "equalized_odds": equalized_odds_difference,
+}
+
+CONSTRAINT_INVALID = ("constraint={value!r} is not valid: use one of {choices} or a callable "
+                      "(y_true, y_pred, s) -> float.")
+BOUND_INVALID = "bound must be a finite number >= 0, got {value!r}."
+BOUND_NEEDS_STRENGTH = ("constraint={constraint!r} adapts {strength} inside the fit, starting "
+                        "from its value, which is {value!r}: set a positive {strength} (the "
+                        "default is a good start).")
+BOUND_NEEDS_S = ("constraint={constraint!r} measures the constraint on held-out rows of s: "
+                 "call fit(X, y, s=s) with a 1-D s (one sensitive attribute).")
+BOUND_NOT_MET = ("{estimator}: no epoch met {constraint} <= {bound:.4g} on the held-out rows; "
+                 "the smallest was {best:.4g} (epoch {epoch}, kept). Try a larger bound, more "
+                 "epochs (max_epochs, now {max_epochs}) or a larger starting {strength}.")
+
+#: Share of the training rows held out to measure the constraint each epoch.
+BOUND_VALIDATION_FRACTION = 0.2
+#: Step size of the multiplicative dual update, and the most one epoch may change the strength.
+BOUND_STEP, BOUND_MAX_FACTOR = 1.0, 2.0
+#: The multiplier stays within [1 / BOUND_RANGE, BOUND_RANGE] times the starting strength.
+BOUND_RANGE = 1e3
+
+#: The docstring entries of ``constraint`` and ``bound`` ({strength}: the strength parameter).
+BOUND_DOC = """    constraint : {{'demographic_parity', 'equalized_odds'}}, callable or None, \
+default=None
+        Ask for a fairness level instead of a weight. None: ``{strength}`` is used as given.
+        Otherwise ``fit`` holds out a stratified 20 % of the training rows and, after every
+        epoch (past the warm-up), measures the constraint of the predictions there against
+        ``s`` (``fairrep.metrics``' gap, or a callable ``(y_true, y_pred, s) -> float``),
+        multiplies ``{strength}`` by ``exp((c - bound) / max(bound, 0.01))`` (at most a
+        factor 2 an epoch: dual ascent of the multiplier) and, at the end, keeps the weights
+        of the most accurate epoch on those rows whose constraint was ``<= bound``
+        (ConstraintNotMetWarning and the least-violating epoch when none was).
+        ``{strength}`` is the starting value. The path is in ``history_``: ``strength``,
+        ``valid_constraint``, ``valid_accuracy`` per epoch; ``bound_epoch_`` is the epoch
+        kept (None without a constraint). Needs a 1-D ``s``; not used by ``partial_fit``.
+    bound : float, default=0.05
+        The level ``constraint`` must not exceed (e.g. a demographic-parity gap of 0.05).
+"""
+
+
+def select_candidate(mean_score, mean_constraint, bound):
+    """Index of the candidate to refit: the best score among those within ``bound``.
+
+    A candidate is feasible when its mean constraint is <= ``bound``; among the feasible ones
+    the highest mean score wins (ties: the lower constraint, then the first). When none is
+    feasible, the candidate with the smallest mean constraint (ties: the higher mean
+    score, then the first).
+
+    Parameters
+    ----------
+    mean_score, mean_constraint : array-like of shape (n_candidates,)
+    bound : float
+
+    Returns
+    -------
+    index : int
+    feasible : ndarray of bool, shape (n_candidates,)
+        Mean constraint <= ``bound``; all False when the fallback was taken.
+
+    Examples
+    --------
+    >>> from fairrep.model_selection import select_candidate
+    >>> select_candidate([0.9, 0.8, 0.7], [0.2, 0.04, 0.01], bound=0.05)[0]
+    1
+    >>> index, feasible = select_candidate([0.9, 0.8], [0.3, 0.2], bound=0.05)
+    >>> index, feasible.tolist()
+    (1, [False, False])
+    """
+    score = np.asarray(mean_score, dtype=float)
+    constraint = np.asarray(mean_constraint, dtype=float)
+    feasible = constraint <= bound
+    if feasible.any():
+        # lexsort: the last key is the primary one
+        order = np.lexsort((np.arange(len(score)), constraint, -score))
+        return int(next(i for i in order if feasible[i])), feasible
+    return int(np.lexsort((np.arange(len(score)), -score, constraint))[0]), feasible
+
+
+def check_bound(bound):
+    """``bound`` as a float, or the ValueError naming it."""
+    if (isinstance(bound, bool) or not isinstance(bound, numbers.Real)
+            or not np.isfinite(bound) or bound < 0):
+        raise ValueError(BOUND_INVALID.format(value=bound))
+    return float(bound)
+
+
+def prediction_constraint(constraint):
+    """The metric ``(y_true, y_pred, s) -> float`` of a prediction constraint."""
+    if callable(constraint):
+        return constraint
+    if constraint not in PREDICTION_CONSTRAINTS:
+        raise ValueError(CONSTRAINT_INVALID.format(
+            value=constraint, choices=", ".join(map(repr, PREDICTION_CONSTRAINTS))))
+    metric = PREDICTION_CONSTRAINTS[constraint]
+    return lambda y_true, y_pred, s: metric(y_true, y_pred, s=s)
+
+
+class FairnessBound(Callback):
+    """The one-fit bound: dual ascent of the module's strength attribute ``attr`` against a
+    constraint measured after every epoch on held-out rows ``(X, codes, s)``.
+
+    The strength applied in an epoch is the value the module holds at the epoch's start
+    (the method's own, or a warm-up's ramp of it) times the multiplier mu; after each epoch
+    past ``start``, mu <- mu * clip(exp(step * (c - bound) / max(bound, 0.01)), 1/2, 2).
+    At the end the weights of the most accurate epoch with c <= bound are kept
+    (:func:`select_candidate` over the epochs), else the least violating one's, with a
+    ConstraintNotMetWarning.
+    """
+
+    def __init__(self, estimator, X, codes, s, metric, bound, attr, start, name):
+        self.estimator_name, self.X, self.codes, self.s = (type(estimator).__name__, X,
+                                                           codes, s)
+        self.metric, self.bound, self.attr, self.start, self.name = (metric, bound, attr,
+                                                                       start, name)
+
+    def on_train_begin(self, net, **kwargs):
+        self.mu_, self.raw_, self.applied_ = 1.0, None, None
+        self.scores_, self.constraints_, self.epochs_, self.states_ = [], [], [], []
+
+    def on_epoch_begin(self, net, **kwargs):
+        module = net.module_
+        current = float(getattr(module, self.attr))
+        # unchanged since this callback set it: the method's own value is still raw_;
+        # otherwise a warm-up (or the first epoch) has just set the method's value
+        raw = self.raw_ if self.applied_ is not None and current == self.applied_ else current
+        self.raw_, self.applied_ = raw, raw * self.mu_
+        setattr(module, self.attr, self.applied_)
+
+    def on_epoch_end(self, net, **kwargs):
+        module = net.module_
+        was_training = module.training
+        module.eval()
+        try:
+            parameter = next(module.parameters())
+            with torch.no_grad():
+                inputs = torch.as_tensor(self.X, dtype=parameter.dtype, device=parameter.device)
+                predicted = module.predict_logits(inputs)[0].argmax(dim=1).cpu().numpy()
+        finally:
+            module.train(was_training)
+        truth = self.codes[:, 0]
+        value = float(self.metric(truth, predicted, self.s))
+        score = float(np.mean(predicted == truth))
+        net.history.record("strength", self.applied_)
+        net.history.record("valid_constraint", value)
+        net.history.record("valid_accuracy", score)
+        epoch = len(net.history)
+        if epoch <= self.start:
+            return
+        self.scores_.append(score)
+        self.constraints_.append(value)
+        self.epochs_.append(epoch)
+        self.states_.append(copy.deepcopy(module.state_dict()))
+        # keep only the states that can still be chosen: the best feasible and the least
+        # violating so far (the others are dropped to hold at most two copies)
+        index, feasible = select_candidate(self.scores_, self.constraints_, self.bound)
+        least = int(np.argmin(self.constraints_))
+        keep = {index, least}
+        self.states_ = [state if i in keep else None for i, state in enumerate(self.states_)]
+        gap = (value - self.bound) / max(self.bound, 0.01)
+        factor = min(BOUND_MAX_FACTOR, max(1 / BOUND_MAX_FACTOR, math.exp(BOUND_STEP * gap)))
+        self.mu_ = min(BOUND_RANGE, max(1 / BOUND_RANGE, self.mu_ * factor))
+
+    def on_train_end(self, net, **kwargs):
+        self.kept_epoch_, self.met_, self.kept_constraint_ = None, None, None
+        if self.epochs_:
+            index, feasible = select_candidate(self.scores_, self.constraints_, self.bound)
+            net.module_.load_state_dict(self.states_[index])
+            self.kept_epoch_, self.met_ = self.epochs_[index], bool(feasible.any())
+            self.kept_constraint_ = self.constraints_[index]
+        # the held-out rows, the saved states and the metric (perhaps a closure) are not
+        # pickled with the fitted net
+        self.X = self.codes = self.s = self.states_ = self.metric = None
+
+    def not_met_message(self, max_epochs):
+        """The ConstraintNotMetWarning's text when no epoch met the bound, else None."""
+        if self.met_ is None or self.met_:
+            return None
+        return BOUND_NOT_MET.format(
+            estimator=self.estimator_name, constraint=self.name, bound=self.bound,
+            best=self.kept_constraint_, epoch=self.kept_epoch_, max_epochs=max_epochs,
+            strength=self.attr)
