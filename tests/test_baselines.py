@@ -123,3 +123,24 @@ def test_penalty_removes_s_and_keeps_y(method, split):
     assert probe_off >= majority_share(test[2]) + 0.2  # s is there to remove
     assert probe_on <= probe_off - 0.08
     assert on.score(test[0], test[1]) >= 0.95
+
+
+@pytest.mark.parametrize("k, n", [(2, 50), (5, 64), (3, 7)])
+@pytest.mark.parametrize("unbiased", [False, True])
+def test_one_gram_matrix_gives_every_groups_mmd(k, n, unbiased):
+    """group_vs_rest_mmd2 equals the loop over groups of the two-sample estimates."""
+    from fairrep.nn.baselines import group_vs_rest_mmd2, mmd2
+    from fairrep.nn.variational_baselines import mmd2_unbiased
+
+    g = torch.Generator().manual_seed(k)
+    z = torch.randn(n, 4, generator=g, dtype=torch.float64)
+    s = torch.randint(0, k, (n, 2), generator=g)
+    two_sample, smallest = (mmd2_unbiased, 2) if unbiased else (mmd2, 1)
+    expected = 0.0
+    for j in range(2):
+        values = [two_sample(z[s[:, j] == group], z[s[:, j] != group])
+                  for group in range(1 if k == 2 else k)
+                  if smallest <= int((s[:, j] == group).sum()) <= n - smallest]
+        expected += float(torch.stack(values).mean()) if values else 0.0
+    got = float(group_vs_rest_mmd2(z, s, [k, k], unbiased=unbiased))
+    assert got == pytest.approx(expected, rel=1e-9, abs=1e-12)

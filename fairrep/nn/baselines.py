@@ -19,6 +19,7 @@ import math
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from ._base import (InvariantModule, check_strength_scaling, head_cross_entropies, make_mlp,
                     mean_task_gain, multi_head_cross_entropy)
@@ -36,7 +37,10 @@ class _ReverseGradient(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad_output):
-        return -ctx.coefficient * grad_output, None
+        c = ctx.coefficient
+        if torch.is_tensor(c):  # keep the gradient's dtype (bfloat16 under autocast)
+            c = c.to(grad_output.dtype)
+        return -c * grad_output, None
 
 
 class GradientReversal(nn.Module):
@@ -76,10 +80,14 @@ class GradientReversal(nn.Module):
         self.coefficient = coefficient
 
     def forward(self, x):
-        return _ReverseGradient.apply(x, float(self.coefficient))
+        # a tensor coefficient (e.g. lambda times a detached task gain) stays on the device:
+        # no host sync per step
+        c = self.coefficient
+        return _ReverseGradient.apply(x, c.detach() if torch.is_tensor(c) else float(c))
 
     def extra_repr(self):
-        return f"coefficient={self.coefficient}"
+        c = self.coefficient
+        return f"coefficient={float(c) if torch.is_tensor(c) else c}"
 
 
 def dann_schedule(progress):
@@ -147,6 +155,47 @@ def mmd2(x, y, scales=MMD_SCALES, bandwidth=None):
     n = x.shape[0]
     K = gaussian_kernel(torch.cat([x, y]), scales, bandwidth)
     return K[:n, :n].mean() + K[n:, n:].mean() - 2 * K[:n, n:].mean()
+
+
+def group_vs_rest_mmd2(z, s, cardinalities, scales=MMD_SCALES, unbiased=False):
+    """Sum over the columns j of s of the mean over groups g of MMD^2(z[s_j = g], z[s_j != g]).
+
+    A binary column contributes the MMD^2 between its two groups once. Each pair pools the
+    whole batch, so one Gram matrix K of the batch (:func:`gaussian_kernel`, median heuristic
+    times ``scales``) serves every group: with m the group's indicator, m^T K m,
+    1^T K m and 1^T K 1 give the within- and between-sample sums, for all groups in two
+    matrix products and with no device-to-host synchronisation. ``unbiased``: the
+    U-statistic (no diagonal terms k(x_i, x_i) in the within means; a group or complement
+    with fewer than two rows adds nothing), else the V-statistic of :func:`mmd2` (an empty
+    group adds nothing). A column none of whose groups counts adds 0.
+    """
+    K = gaussian_kernel(z, scales)
+    n = z.shape[0]
+    diagonal = K.diagonal()
+    total_sum, total_diagonal = K.sum(), diagonal.sum()
+    smallest = 2 if unbiased else 1
+    total = z.new_zeros(())
+    for j, k in enumerate(cardinalities):
+        inside = F.one_hot(s[:, j].long(), k)[:, :1 if k == 2 else k].to(K.dtype)  # (n, G)
+        size = inside.sum(dim=0)
+        rest = n - size
+        K_inside = K @ inside
+        within = (inside * K_inside).sum(dim=0)  # m^T K m
+        between = K_inside.sum(dim=0) - within  # m^T K (1 - m)
+        within_rest = total_sum - 2 * K_inside.sum(dim=0) + within
+        counts = (size >= smallest) & (rest >= smallest)
+        a = torch.where(counts, size, torch.full_like(size, 2.0))
+        b = torch.where(counts, rest, torch.full_like(rest, 2.0))
+        if unbiased:
+            diagonal_inside = diagonal @ inside
+            value = ((within - diagonal_inside) / (a * (a - 1))
+                     + (within_rest - (total_diagonal - diagonal_inside)) / (b * (b - 1)))
+        else:
+            value = within / (a * a) + within_rest / (b * b)
+        value = value - 2 * between / (a * b)
+        used = counts.to(K.dtype)
+        total = total + (value * used).sum() / used.sum().clamp(min=1.0)
+    return total
 
 
 def hsic(x, t, bandwidth_x=None, bandwidth_t=None):
@@ -324,13 +373,15 @@ class GradientReversalNetwork(EncoderPredictorNetwork):
         if self.adversary is None:
             return None
         # the gain scales what the encoder is handed, not the adversary's own learning
-        self.reversal.coefficient = self.coefficient() * float(gain)
+        # (a tensor gain stays a tensor: no device-to-host sync per training step)
+        self.reversal.coefficient = self.coefficient() * gain
         if self.training:
             self.n_steps_ += 1
         adversary = multi_head_cross_entropy(self.adversary(self.reversal(z)), s,
                                              self.s_cardinalities)
         named = {"adversary": adversary,
-                 "reversal": z.new_tensor(self.reversal.coefficient)}
+                 "reversal": torch.as_tensor(self.reversal.coefficient, dtype=z.dtype,
+                                             device=z.device)}
         return named, adversary
 
 
@@ -387,15 +438,7 @@ class MMDNetwork(EncoderPredictorNetwork):
     def penalty(self, z, s, gain=1.0):
         if self.s_cardinalities is None:
             return None
-        total = z.new_zeros(())
-        for j, k in enumerate(self.s_cardinalities):
-            values = []
-            for g in range(1 if k == 2 else k):
-                inside = s[:, j] == g
-                if inside.any() and not inside.all():
-                    values.append(mmd2(z[inside], z[~inside], self.scales))
-            if values:
-                total = total + torch.stack(values).mean()
+        total = group_vs_rest_mmd2(z, s, self.s_cardinalities, self.scales)
         return {"mmd": total}, self.mmd_weight * gain * total
 
 

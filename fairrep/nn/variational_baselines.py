@@ -29,7 +29,7 @@ from torch.nn import functional as F
 
 from ._base import (InvariantModule, check_strength_scaling, gaussian_kl, head_cross_entropies,
                     make_mlp, mean_task_gain, multi_head_cross_entropy, shuffled)
-from .baselines import MMD_SCALES, gaussian_kernel
+from .baselines import MMD_SCALES, gaussian_kernel, group_vs_rest_mmd2
 
 #: Lower bound of every standard deviation of a Gaussian head.
 MIN_STD = 1e-3
@@ -109,16 +109,7 @@ def group_mmd2(z, s, cardinalities, scales=MMD_SCALES):
     :func:`mmd2_unbiased`: with two groups the MMD^2 between them (computed once); a group
     with fewer than two rows in the batch, or its complement, adds nothing.
     """
-    total = z.new_zeros(())
-    for j, k in enumerate(cardinalities):
-        values = []
-        for g in range(1 if k == 2 else k):
-            inside = s[:, j] == g
-            if 2 <= int(inside.sum()) <= inside.shape[0] - 2:
-                values.append(mmd2_unbiased(z[inside], z[~inside], scales))
-        if values:
-            total = total + torch.stack(values).mean()
-    return total
+    return group_vs_rest_mmd2(z, s, cardinalities, scales, unbiased=True)
 
 
 def standardize(t, eps=1e-6):

@@ -1,0 +1,153 @@
+"""The one-fit bound: does ``constraint='demographic_parity', bound=b`` land at the bound?
+
+For each table, seed and s-using method: one fit at the method's default strength (the
+reference time and figures) and one with ``constraint='demographic_parity', bound=b``
+(the strength adapted inside the fit, starting from the default). Test accuracy, test DP gap
+of the predictions, fit seconds, the epoch kept. Writes ``runs.csv`` and ``summary.md`` to
+``benchmarks/results/fairness_bound/`` (each with the command, date, machine and versions).
+
+Usage::
+
+    python benchmarks/fairness_bound.py                       # Adult and German, 3 seeds
+    python benchmarks/fairness_bound.py --tables german --seeds 0 --methods hsic
+
+Tables, recipe and splits are those of ``benchmarks/robust_defaults.py`` (raw columns, one-hot
++ StandardScaler, s = sex removed from X).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+sys.path.insert(0, str(Path(__file__).parent))
+import robust_defaults as rd  # noqa: E402
+
+import fairrep  # noqa: E402
+from fairrep.methods import get_method  # noqa: E402
+
+METHODS = ["forgetting", "sliced_infomin", "hsic", "gradient_reversal"]
+OUT = Path(__file__).parent / "results" / "fairness_bound"
+
+
+def fit(method, X, y, s, seed, **params):
+    cls = get_method(method).classifier
+    clf = cls(random_state=seed, **params)
+    start = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        clf.fit(X, y, s=s)
+    seconds = time.perf_counter() - start
+    not_met = any(issubclass(w.category, fairrep.ConstraintNotMetWarning) for w in caught)
+    return clf, seconds, not_met
+
+
+def run(tables, methods, seeds, bound):
+    rows = []
+    for table in tables:
+        for seed in seeds:
+            X_raw, y, s, X_test_raw, y_test, s_test = rd.LOADERS[table]("sex", seed)
+            X, X_test = rd.preprocess("standard", X_raw, X_test_raw, seed)
+            for method in methods:
+                row = dict(table=table, seed=seed, method=method, bound=bound)
+                for kind, params in (("fixed", {}),
+                                     ("bounded", dict(constraint="demographic_parity",
+                                                      bound=bound))):
+                    clf, seconds, not_met = fit(method, X, y, s, seed, **params)
+                    pred = clf.predict(X_test)
+                    row[f"{kind}_acc"] = float(np.mean(pred == y_test))
+                    row[f"{kind}_dp"] = rd.dp_gap(pred, s_test)
+                    row[f"{kind}_s"] = seconds
+                    if kind == "bounded":
+                        row["kept_epoch"] = clf.bound_epoch_
+                        row["final_strength"] = float(clf.history_[-1, "strength"])
+                        row["not_met"] = not_met
+                row["time_ratio"] = row["bounded_s"] / row["fixed_s"]
+                print(", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}"
+                                for k, v in row.items()), flush=True)
+                rows.append(row)
+    return pd.DataFrame(rows)
+
+
+COLUMNS = ["table", "method", "bound", "default: acc / DP", "bounded: acc / DP (max DP)",
+           "bounded / default time (max)", "met on held-out rows"]
+
+
+def summary_rows(runs):
+    """One row per (table, method): means over seeds (max DP gap and time ratio)."""
+    rows = []
+    for (table, method), g in runs.groupby(["table", "method"], sort=False):
+        rows.append([
+            table, method, f"{g['bound'].iloc[0]:.2f}",
+            f"{g['fixed_acc'].mean():.3f} / {g['fixed_dp'].mean():.3f}",
+            f"{g['bounded_acc'].mean():.3f} / {g['bounded_dp'].mean():.3f} "
+            f"({g['bounded_dp'].max():.3f})",
+            f"{g['time_ratio'].mean():.2f}x ({g['time_ratio'].max():.2f}x)",
+            f"{int((~g['not_met'].astype(bool)).sum())} of {len(g)} seeds"])
+    return rows
+
+
+def _note(runs):
+    seeds = ", ".join(map(str, sorted(runs["seed"].unique())))
+    return (f"Means over seeds {seeds} on the test split; DP: the demographic-parity gap of "
+            "the predictions.")
+
+
+def summary_markdown(runs, head):
+    lines = ["<!-- " + " | ".join(head.splitlines()) + " -->", "",
+             "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    lines += ["| " + " | ".join(row) + " |" for row in summary_rows(runs)]
+    return "\n".join([*lines, "", _note(runs)]) + "\n"
+
+
+def summary_rst(runs, head):
+    """The table for the docs (``.. include::``), with the command that wrote it."""
+    first = head.splitlines()
+    lines = [".. " + first[0], *("   " + line for line in first[1:]), "",
+             ".. list-table::", "   :header-rows: 1", ""]
+    for row in [COLUMNS, *summary_rows(runs)]:
+        lines.append("   * - " + row[0])
+        lines += [f"     - {cell}" for cell in row[1:]]
+    command = first[0].removeprefix("command: ")
+    return "\n".join([*lines, "", _note(runs) + f" Written by ``{command}`` "
+                       f"({first[1].removeprefix('date: ')})."]) + "\n"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tables", nargs="+", default=["adult", "german"],
+                        choices=["adult", "german"])
+    parser.add_argument("--methods", nargs="+", default=METHODS, choices=rd.METHODS)
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--bound", type=float, default=0.05)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--output", type=Path, default=OUT)
+    parser.add_argument("--summarize", action="store_true",
+                        help="no fits: rewrite the summaries from the output's runs.csv")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    args.output.mkdir(parents=True, exist_ok=True)
+    if args.summarize:
+        with open(args.output / "runs.csv") as f:
+            head = "".join(line[2:] for line in f if line.startswith("# "))
+        runs = rd.read_csv(args.output / "runs.csv")
+    else:
+        command = "python benchmarks/fairness_bound.py " + shlex.join(argv or sys.argv[1:])
+        runs = run(args.tables, args.methods, args.seeds, args.bound)
+        head = rd.header(command.strip())
+        rd.write_csv(runs, args.output / "runs.csv", head)
+    (args.output / "summary.md").write_text(summary_markdown(runs, head))
+    (args.output / "summary.rst").write_text(summary_rst(runs, head))
+    print((args.output / "summary.md").read_text())
+
+
+if __name__ == "__main__":
+    main()
