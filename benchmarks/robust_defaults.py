@@ -42,9 +42,7 @@ cores).
 from __future__ import annotations
 
 import argparse
-import datetime
 import inspect
-import platform
 import sys
 import time
 import warnings
@@ -52,7 +50,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import sklearn
 import torch
 from sklearn.compose import ColumnTransformer, make_column_selector
 from sklearn.linear_model import LogisticRegression
@@ -60,6 +57,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import OneHotEncoder, QuantileTransformer, StandardScaler
 
 import fairrep
+from fairrep.benchmark._provenance import header, read_csv, write_csv
 from fairrep.datasets import load_adult, load_german
 from fairrep.methods import get_method
 from fairrep.metrics import binned_max_correlation
@@ -241,25 +239,6 @@ class _ProbaFromDecision:
     def predict_proba(self, X):
         p = np.asarray(self.clf._raw_predict(np.asarray(X, dtype=np.float32))).reshape(-1)
         return np.column_stack([1 - p, p])
-
-
-def header(command):
-    versions = (f"fairrep {fairrep.__version__}, torch {torch.__version__}, scikit-learn "
-                f"{sklearn.__version__}, numpy {np.__version__}, pandas {pd.__version__}")
-    return (f"command: {command}\ndate: {datetime.date.today().isoformat()}\n"
-            f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, "
-            f"{torch.get_num_threads()} torch thread(s), python {platform.python_version()}\n"
-            f"versions: {versions}\n")
-
-
-def write_csv(frame, path, head):
-    with open(path, "w") as f:
-        f.write("".join(f"# {line}\n" for line in head.splitlines()))
-        frame.to_csv(f, index=False)
-
-
-def read_csv(path):
-    return pd.read_csv(path, comment="#")
 
 
 def summarize(runs):

@@ -212,7 +212,9 @@ def test_plots_without_matplotlib_fail_before_training(tmp_path, monkeypatch, ca
 @pytest.mark.parametrize("command, expected", [
     ("benchmark", ["adult, german, rotated_digits", "plain", "fairlearn_adversarial",
                    "(default: benchmark_results)", "(default: 30;", "(default: 0)",
-                   "(default: all of them)", 'pip install "fairrep[bench]"']),
+                   "(default: all of them", 'pip install "fairrep[bench]"', "--frontier",
+                   "frontier.csv", "Pareto front", "fairlearn_reduction",
+                   "with --frontier --quick german"]),
     ("demo", ["(default: 30)", "(default: 0)", "(default: cpu)", "(default: fairrep-demo,"]),
 ])
 def test_help_lists_choices_and_defaults(command, expected, monkeypatch, capsys):
@@ -227,6 +229,81 @@ def test_help_lists_choices_and_defaults(command, expected, monkeypatch, capsys)
         expected = expected + list(available_methods())
     for text in expected:
         assert text in out, text
+
+
+def test_pareto_front_on_hand_made_points():
+    from fairrep.benchmark._frontier import mark_front
+
+    points = pd.DataFrame({
+        "dataset": ["a"] * 7 + ["b"] * 2,
+        "A_y": [0.80, 0.80, 0.75, 0.75, 0.70, 0.74, 0.90, 0.60, 0.50],
+        "DP_gap": [0.10, 0.10, 0.02, 0.03, 0.00, 0.02, np.nan, 0.20, 0.10],
+    })
+    # 0, 1: equal, neither dominates the other; 3: same accuracy as 2 with a larger gap;
+    # 5: same gap as 2 with a lower accuracy; 6: no gap, off the front and not counted (it
+    # would dominate 0 and 1); data set b has its own front
+    assert mark_front(points).tolist() == [True, True, True, False, True, False, False,
+                                           True, True]
+
+
+@pytest.fixture
+def small_german(monkeypatch):
+    """German cut to 300 training and 150 test rows, for the frontier."""
+    from fairrep.benchmark import _run
+
+    full = _run.DATASETS["german"]
+
+    def load(quick, random_state):
+        data = full(quick, random_state)
+        return _run.BenchmarkData("german", data.X_train[:300], data.y_train[:300],
+                                  data.s_train[:300], data.X_test[:150], data.y_test[:150],
+                                  data.s_test[:150])
+
+    monkeypatch.setitem(_run.DATASETS, "german", load)
+
+
+def test_frontier_command_writes_the_table_and_a_figure(small_german, tmp_path, monkeypatch,
+                                                        capsys):
+    pytest.importorskip("matplotlib")
+    from fairrep import MMDClassifier
+    from fairrep import model_selection
+    from fairrep.benchmark import _frontier
+    from fairrep.benchmark._provenance import read_csv
+
+    monkeypatch.setattr(model_selection, "_STRENGTH_FACTORS", (1.0,))  # strengths 0, default
+    argv = ["benchmark", "--frontier", "--quick", "--datasets", "german", "--methods", "mmd",
+            "--max-epochs", "1", "--output", str(tmp_path), "--plots", "--quiet"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "| dataset | method | strength | A_y | DP_gap |" in out
+    table = read_csv(tmp_path / "frontier.csv")
+    assert list(table.columns) == _frontier.FRONT_COLUMNS
+    assert list(table["strength"]) == [0.0, MMDClassifier().mmd_weight]
+    assert set(table["method"]) == {"mmd"} and set(table["strength_param"]) == {"mmd_weight"}
+    assert table[["A_y", "DP_gap", "EO_gap", "rho_s"]].apply(
+        lambda c: c.between(0, 1)).all().all()
+    assert (table["n_seeds"] == 1).all() and table["pareto"].any()
+    runs = read_csv(tmp_path / "frontier_runs.csv")
+    assert list(runs.columns) == _frontier.RUN_COLUMNS and len(runs) == 2
+    head = (tmp_path / "frontier.csv").read_text().splitlines()[:4]
+    assert head[0] == "# command: python -m fairrep " + " ".join(argv)
+    assert [line.split(":")[0] for line in head[1:]] == ["# date", "# machine", "# versions"]
+    assert (tmp_path / "frontier_german.png").stat().st_size > 0
+    # --resume reads both fits back and fits nothing
+    monkeypatch.setattr(_frontier, "_fit_point", _fails)
+    assert main([*argv, "--resume"]) == 0
+    pd.testing.assert_frame_equal(read_csv(tmp_path / "frontier.csv"), table)
+
+
+@pytest.mark.parametrize("kw, match", [
+    ({"datasets": ["rotated_digits"]}, "it needs a binary task"),
+    ({"methods": ["cpvae"]}, "no classifier with a strength to sweep"),
+])
+def test_frontier_rejects_what_it_cannot_sweep(kw, match):
+    from fairrep.benchmark import run_frontier
+
+    with pytest.raises(ValueError, match=match):
+        run_frontier(**{"methods": ["mmd"], "datasets": ["german"], "progress": False, **kw})
 
 
 @pytest.fixture

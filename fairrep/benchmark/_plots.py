@@ -4,7 +4,9 @@
   ``y`` (Figures 2-4 of the forgetting paper: before invariance, the ``plain`` row, the groups
   of ``s`` form clusters; after, they mix while the classes of ``y`` stay apart);
 - ``tradeoff_<dataset>.png``: A_y against A_s over the invariance strength of each method
-  (:func:`tradeoff_curve`), with the majority share of ``s`` as the invariance optimum.
+  (:func:`tradeoff_curve`), with the majority share of ``s`` as the invariance optimum;
+- ``frontier_<dataset>.png`` of ``--frontier``: :func:`plot_fairness_frontier`, accuracy
+  against the DP gap and against rho* over every method's strength, the Pareto fronts drawn.
 
 The figure of ``python -m fairrep demo``, ``demo.png``, is :func:`plot_demo`: its table as bars.
 """
@@ -219,5 +221,83 @@ def benchmark_plots(fitted, datasets, directory, *, seed=0, max_epochs=10):
         path = directory / f"tradeoff_{name}.png"
         plot_tradeoff(curves, title=f"accuracy vs invariance on {name}", path=path)
         pd.concat(curves, names=["method"]).to_csv(directory / f"tradeoff_{name}.csv")
+        written.append(path)
+    return written
+
+
+#: Markers of the methods of a frontier figure, in turn (colours come from tab10).
+FRONTIER_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">", "h", "p")
+
+
+def _front_steps(ax, points, gap, label):
+    """The front of ``points`` as a step line: the best A_y reachable at each gap or less."""
+    front = points[points["pareto"]].sort_values([gap, "A_y"])
+    if front.empty:
+        return
+    x, y = front[gap].to_numpy(), front["A_y"].to_numpy()
+    right = max(float(points[gap].max()), float(x[-1]))
+    ax.step(np.r_[x, right], np.r_[y, y[-1]], where="post", color="black", linewidth=1.2,
+            label=label, zorder=1)
+
+
+def plot_fairness_frontier(table, *, title="", path=None):
+    """A_y against DP_gap (left) and against rho_s (right), one marker per method.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The points of one data set: rows of ``frontier.csv`` (columns ``method``, ``A_y``,
+        ``DP_gap``, ``rho_s``, ``constant``, ``pareto``, ``pareto_rho``).
+    path : str or Path or None
+        Where to save the PNG; None returns the figure without saving.
+
+    Notes
+    -----
+    A hollow marker is a point whose every test prediction is one class in every seed (a
+    majority-class model). Points without ``rho_s`` (estimators without a representation)
+    are on the left panel only.
+    """
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5), sharey=True)
+    # tab10, then two of Dark2 that tab10 lacks: 12 methods (fairlearn's two included) apart
+    colours = (*plt.get_cmap("tab10").colors, *np.take(plt.get_cmap("Dark2").colors, [0, 5],
+                                                       axis=0))
+    for i, (method, points) in enumerate(table.groupby("method", sort=False)):
+        colour, marker = colours[i % len(colours)], FRONTIER_MARKERS[i % len(FRONTIER_MARKERS)]
+        hollow = points["constant"] >= 1
+        axes[0].scatter([], [], marker=marker, color=colour, label=method)  # its legend
+        for ax, gap in zip(axes, ("DP_gap", "rho_s")):
+            for mask, face in ((~hollow, colour), (hollow, "none")):
+                ax.scatter(points.loc[mask, gap], points.loc[mask, "A_y"], marker=marker,
+                           facecolors=face, edgecolors=colour, s=36, alpha=0.85, zorder=2)
+    _front_steps(axes[0], table, "DP_gap", "Pareto front")
+    _front_steps(axes[1], table[table["rho_s"].notna()].assign(pareto=table["pareto_rho"]),
+                 "rho_s", None)
+    axes[0].set_xlabel("DP gap of the predictions (lower is fairer)")
+    axes[1].set_xlabel("rho*(Z; s) of the representation (lower: less s)")
+    axes[0].set_ylabel("A_y (test accuracy)")
+    for ax in axes:
+        ax.grid(alpha=0.3)
+    fig.suptitle(title, fontsize=10)
+    fig.legend(loc="center left", bbox_to_anchor=(0.82, 0.5), fontsize=7, frameon=False)
+    fig.text(0.82, 0.08, "hollow: every prediction\none class (majority model)", fontsize=7)
+    fig.tight_layout(rect=(0, 0, 0.81, 1))
+    if path is not None:
+        fig.savefig(path, dpi=120)
+        plt.close(fig)
+    return fig
+
+
+def frontier_plots(table, directory):
+    """``frontier_<dataset>.png`` for each data set of ``table``; return the paths written."""
+    _pyplot()
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, points in table.groupby("dataset", sort=False):
+        path = directory / f"frontier_{name}.png"
+        seeds = int(points["n_seeds"].max())
+        plot_fairness_frontier(points, title=f"accuracy against fairness on {name} over each "
+                                             f"method's strength ({seeds} seed(s))", path=path)
         written.append(path)
     return written

@@ -8,6 +8,8 @@ with ``s``; on the test split the table reports
   training representation (the forgetting paper's A_s), next to ``A_s_optimum``, the majority
   share of ``s`` in the test split (the value a perfectly invariant representation gives);
 - ``DP_gap``: demographic parity difference of the predictions across ``s`` (binary y);
+- ``EO_gap``: equalized-odds difference of the predictions across ``s`` (binary y; in
+  ``results.csv``, not in the summary);
 - ``rho_s``: held-out maximal correlation rho*(Z; s) by a neural HGR network (Scalable
   Infomin's evaluation);
 - ``fit_s``: seconds of ``fit``;
@@ -33,7 +35,8 @@ import pandas as pd
 
 from ..base import auto_batch_rows
 from ..methods import available_methods, get_method
-from ..metrics import demographic_parity_difference, invariance_report, majority_share
+from ..metrics import (demographic_parity_difference, equalized_odds_difference,
+                       invariance_report, majority_share)
 
 METHOD_UNKNOWN = (
     "--methods got {value!r}, which is neither a registered method nor a reference row; "
@@ -149,35 +152,54 @@ def _method_estimator(method, *, max_epochs, batch_size, random_state, params):
     return cls(**{k: v for k, v in kw.items() if k in accepted}), True
 
 
-def _fairlearn_row(data, *, max_epochs, batch_size, random_state):
+def fairlearn_adversarial(n_rows, *, max_epochs, batch_size, random_state, alpha=1.0):
+    """fairlearn's ``AdversarialFairnessClassifier`` as the table builds it (unfitted).
+
+    ``batch_size='auto'`` gives the rows fairrep's own ``'auto'`` gives ``n_rows`` training
+    rows; ``alpha`` is the adversary's weight.
+    """
     from fairlearn.adversarial import AdversarialFairnessClassifier
 
-    if batch_size == "auto":  # the rows fairrep's 'auto' gives this table
-        batch_size = auto_batch_rows(len(data.X_train))
-    clf = AdversarialFairnessClassifier(
+    if batch_size == "auto":
+        batch_size = auto_batch_rows(n_rows)
+    return AdversarialFairnessClassifier(
         backend="torch", predictor_model=[50, "leaky_relu"], adversary_model=[3, "leaky_relu"],
-        epochs=max_epochs, batch_size=batch_size, shuffle=True, random_state=random_state)
+        alpha=alpha, epochs=max_epochs, batch_size=batch_size, shuffle=True,
+        random_state=random_state)
+
+
+def _fairlearn_row(data, *, max_epochs, batch_size, random_state):
+    clf = fairlearn_adversarial(len(data.X_train), max_epochs=max_epochs,
+                                batch_size=batch_size, random_state=random_state)
     start = time.perf_counter()
     clf.fit(data.X_train, data.y_train, sensitive_features=data.s_train)
     fit_s = time.perf_counter() - start
-    y_pred = clf.predict(data.X_test)
-    return {"A_y": float(np.mean(y_pred == data.y_test)),
-            "A_s_optimum": majority_share(data.s_test),
-            "DP_gap": _dp_gap(data, y_pred), "constant": _constant(y_pred), "fit_s": fit_s}
+    row = prediction_figures(data, clf.predict(data.X_test))
+    row.update({"A_s_optimum": majority_share(data.s_test), "fit_s": fit_s})
+    return row
 
 
-def _dp_gap(data, y_pred):
+def prediction_figures(data, y_pred):
+    """A_y, DP_gap, EO_gap and constant of the test predictions ``y_pred`` on ``data``."""
+    return {"A_y": float(np.mean(y_pred == data.y_test)), "DP_gap": _group_gap(data, y_pred),
+            "EO_gap": _group_gap(data, y_pred, metric=equalized_odds_difference),
+            "constant": _constant(y_pred)}
+
+
+def _group_gap(data, y_pred, metric=demographic_parity_difference):
+    """``metric`` of the test predictions across ``s`` (NaN unless y is binary)."""
     if len(np.unique(data.y_train)) != 2:
         return np.nan
-    return demographic_parity_difference(data.y_test, y_pred, s=data.s_test)
+    return metric(data.y_test, y_pred, s=data.s_test)
 
 
-def evaluate_representation(clf, data, *, random_state=0, rho_iter=500):
-    """A_y, A_s, A_s_optimum, DP_gap and rho_s of a fitted fairrep estimator on ``data``.
+def evaluate_representation(clf, data, *, random_state=0, rho_iter=500, probe=True):
+    """A_y, A_s, A_s_optimum, rho_s, DP_gap, EO_gap and constant of a fitted fairrep estimator.
 
     A_y is the accuracy of the method's own predictor (for a transformer without one, the
     CPVAE, of a logistic regression trained on its frozen training code); the figures about
     ``s`` come from :func:`fairrep.metrics.invariance_report` on the frozen representation.
+    ``probe=False`` leaves out the probe's A_s and A_s_optimum (rho_s is the same either way).
     """
     Z_train, Z_test = clf.transform(data.X_train), clf.transform(data.X_test)
     if hasattr(clf, "predict"):
@@ -188,12 +210,13 @@ def evaluate_representation(clf, data, *, random_state=0, rho_iter=500):
         y_pred = LogisticRegression(max_iter=1000).fit(Z_train, data.y_train).predict(Z_test)
     report = invariance_report(Z_train, Z_test,
                                s_train=data.s_train, s_test=data.s_test,
-                               dependence=("probe", "rho"), random_state=random_state,
-                               rho_params={"n_iter": rho_iter})
-    row = {"A_y": float(np.mean(y_pred == data.y_test))}
-    row.update(report.iloc[0][["A_s", "A_s_optimum", "rho_s"]].astype(float).to_dict())
-    row["DP_gap"] = _dp_gap(data, y_pred)
-    row["constant"] = _constant(y_pred)
+                               dependence=("probe", "rho") if probe else ("rho",),
+                               random_state=random_state, rho_params={"n_iter": rho_iter})
+    figures = prediction_figures(data, y_pred)
+    row = {"A_y": figures.pop("A_y")}
+    row.update({c: float(report.iloc[0][c]) for c in ("A_s", "A_s_optimum", "rho_s")
+                if c in report})
+    row.update(figures)
     return row
 
 
