@@ -41,6 +41,9 @@ BOUND_VALIDATION_FRACTION = 0.2
 BOUND_STEP, BOUND_MAX_FACTOR = 1.0, 2.0
 #: The multiplier stays within [1 / BOUND_RANGE, BOUND_RANGE] times the starting strength.
 BOUND_RANGE = 1e3
+#: An epoch can be kept as feasible only when its held-out accuracy exceeds the majority share
+#: by more than this.
+BOUND_MIN_GAIN = 0.01
 
 #: The docstring entries of ``constraint`` and ``bound`` ({strength}: the strength parameter).
 BOUND_DOC = """    constraint : {{'demographic_parity', 'equalized_odds'}}, callable or None, \
@@ -51,8 +54,10 @@ default=None
         ``s`` (``fairrep.metrics``' gap, or a callable ``(y_true, y_pred, s) -> float``),
         multiplies ``{strength}`` by ``exp((c - bound) / max(bound, 0.01))`` (at most a
         factor 2 an epoch: dual ascent of the multiplier) and, at the end, keeps the weights
-        of the most accurate epoch on those rows whose constraint was ``<= bound``
-        (ConstraintNotMetWarning and the least-violating epoch when none was).
+        of the most accurate epoch on those rows whose constraint was ``<= bound`` and
+        whose accuracy beat the majority class's by more than 0.01 (a constant predictor
+        meets any parity bound); ConstraintNotMetWarning and the least-violating epoch
+        when none was.
         ``{strength}`` is the starting value. The path is in ``history_``: ``strength``,
         ``valid_constraint``, ``valid_accuracy`` per epoch; ``bound_epoch_`` is the epoch
         kept (None without a constraint). Needs a 1-D ``s``; not used by ``partial_fit``.
@@ -125,7 +130,8 @@ class FairnessBound(Callback):
     The strength applied in an epoch is the value the module holds at the epoch's start
     (the method's own, or a warm-up's ramp of it) times the multiplier mu; after each epoch
     past ``start``, mu <- mu * clip(exp(step * (c - bound) / max(bound, 0.01)), 1/2, 2).
-    At the end the weights of the most accurate epoch with c <= bound are kept
+    At the end the weights of the most accurate epoch with c <= bound (and an accuracy above
+    the majority share + ``BOUND_MIN_GAIN``) are kept
     (:func:`select_candidate` over the epochs), else the least violating one's, with a
     ConstraintNotMetWarning.
     """
@@ -138,7 +144,12 @@ class FairnessBound(Callback):
 
     def on_train_begin(self, net, **kwargs):
         self.mu_, self.raw_, self.applied_ = 1.0, None, None
+        # an epoch whose predictions do no better than the majority class is never kept as
+        # feasible: a (near) constant predictor meets any parity bound and has learned nothing
+        _, counts = np.unique(self.codes[:, 0], return_counts=True)
+        self.min_score_ = counts.max() / counts.sum() + BOUND_MIN_GAIN
         self.scores_, self.constraints_, self.epochs_, self.states_ = [], [], [], []
+        self.values_ = []  # the measured constraints (constraints_: inf where not eligible)
 
     def on_epoch_begin(self, net, **kwargs):
         module = net.module_
@@ -170,7 +181,8 @@ class FairnessBound(Callback):
         if epoch <= self.start:
             return
         self.scores_.append(score)
-        self.constraints_.append(value)
+        self.constraints_.append(value if score > self.min_score_ else math.inf)
+        self.values_.append(value)
         self.epochs_.append(epoch)
         self.states_.append(copy.deepcopy(module.state_dict()))
         # keep only the states that can still be chosen: the best feasible and the least
@@ -189,7 +201,7 @@ class FairnessBound(Callback):
             index, feasible = select_candidate(self.scores_, self.constraints_, self.bound)
             net.module_.load_state_dict(self.states_[index])
             self.kept_epoch_, self.met_ = self.epochs_[index], bool(feasible.any())
-            self.kept_constraint_ = self.constraints_[index]
+            self.kept_constraint_ = self.values_[index]
         # the held-out rows, the saved states and the metric (perhaps a closure) are not
         # pickled with the fitted net
         self.X = self.codes = self.s = self.states_ = self.metric = None

@@ -75,7 +75,7 @@ CLASSES_TASKS = (
 
 #: ``batch_size='auto'``: n_samples // AUTO_BATCH_DIVISOR rows, clipped to AUTO_BATCH_RANGE.
 AUTO_BATCH_DIVISOR = 100
-AUTO_BATCH_RANGE = (32, 256)
+AUTO_BATCH_RANGE = (64, 256)
 
 def auto_batch_rows(n_samples):
     """Rows per batch that ``batch_size='auto'`` gives ``n_samples`` rows (None: the most)."""
@@ -87,9 +87,10 @@ def auto_batch_rows(n_samples):
 
 #: The docstring entry of ``batch_size='auto'`` (the default of the s-using methods).
 AUTO_BATCH_DOC = """    batch_size : int or 'auto', default='auto'
-        Rows per mini-batch. ``'auto'``: ``min(256, max(32, n_samples // 100))``, so a large
-        table trains on batches of 256 and a small one (German credit, 700 rows) still takes
-        20 or more steps per epoch (for ``partial_fit``, n_samples of the first chunk).
+        Rows per mini-batch. ``'auto'``: ``min(256, max(64, n_samples // 100))``, so a large
+        table trains on batches of 256 and a small one (German credit, 700 rows) on batches
+        of 64: about 10 steps per epoch, where batches of 32 fit the noise of so few rows
+        (for ``partial_fit``, n_samples of the first chunk).
 """
 
 #: The docstring entry of ``strength_scaling`` ({strength}: the method's strength symbol).

@@ -39,7 +39,7 @@ _DOC_PARAMS = """
         estimator's docstring gives its own).
     batch_size : int, 'auto' or None, default=None
         Rows per step. None: the method's default (``'auto'`` for ``'forgetting'``:
-        ``min(256, max(32, n_samples // 100))``).
+        ``min(256, max(64, n_samples // 100))``).
     lr : float or None, default=None
         Learning rate. None: the method's default (1e-3 for ``'forgetting'``).
     device : str, default='cpu'

@@ -48,7 +48,8 @@ def test_an_overwhelming_strength_collapses_only_without_the_scaling(cls, streng
     majority = max(y_test.mean(), 1 - y_test.mean())
     fits = {}
     for scaling in ("none", "task_gain"):
-        clf = cls(strength_scaling=scaling, max_epochs=30, random_state=0, **{strength: value})
+        clf = cls(strength_scaling=scaling, max_epochs=30, batch_size=32, random_state=0,
+                  **{strength: value})
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", TaskCollapseWarning)  # the fixed weight's, rightly
             clf.fit(X, y, s=s)

@@ -102,7 +102,7 @@ class _GradientReversalBase(_BaselineBase):
     _invariance_needs_s = True
     _module_class = GradientReversalNetwork
 
-    def __init__(self, n_components=8, hidden_layer_sizes=(50,), adversary_weight=10.0,
+    def __init__(self, n_components=8, hidden_layer_sizes=(50,), adversary_weight=20.0,
                  schedule="dann", strength_scaling="task_gain", max_epochs=30,
                  batch_size="auto", lr=1e-3, weight_decay=1e-4, device="cpu",
                  random_state=None, verbose=0, mixed_precision=False, constraint=None,
@@ -126,7 +126,7 @@ class _GradientReversalBase(_BaselineBase):
 _GRL_PARAMS_DOC = """
     Parameters
     ----------""" + _COMMON_PARAMS_DOC.format(extra_nets=" and of the adversary D") + """
-    adversary_weight : float, default=10.0
+    adversary_weight : float, default=20.0
         lambda, the coefficient of the gradient-reversal layer: the encoder receives
         -lambda times the gradient of D's cross-entropy (Ganin et al., eq. (13)-(14); gamma of
         Xie et al.). ``InvariantTransformer(invariance=...)`` maps onto it; 0 leaves D

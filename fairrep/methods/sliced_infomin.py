@@ -9,8 +9,9 @@ from sklearn.base import ClassifierMixin, TransformerMixin
 
 from .. import _validation as V
 from .._bound import BOUND_DOC
-from ..base import (AUTO_BATCH_DOC, TRAINING_SWITCHES_DOC, BaseInvariantEstimator,
-                    InvariantClassifierMixin, NumericSensitiveMixin)
+from ..base import (AUTO_BATCH_DOC, STRENGTH_SCALING_DOC, TRAINING_SWITCHES_DOC,
+                    BaseInvariantEstimator, InvariantClassifierMixin, NumericSensitiveMixin)
+from ..nn._base import STRENGTH_SCALINGS
 from ..nn.sliced import SlicedInfominNetwork
 
 ESTIMATOR_INVALID = "estimator must be 'slice' or 'renyi', got {value!r}."
@@ -105,7 +106,7 @@ class _SampledMaxStep(Callback):
 _PARAMS_DOC = """
     Parameters
     ----------
-    beta : float, default=50.0
+    beta : float, default=150.0
         beta, the weight of the dependence term: the model minimises
         L(f(X), Y) + beta * SI(f(X); T). The slides and this class put beta on SI; the
         authors' code weights the task term instead (beta * L + SI), which only rescales the
@@ -192,7 +193,7 @@ _PARAMS_DOC = """
         Hidden widths of the predictor of y on Z (supervised mode only). None: the same as
         ``hidden_layer_sizes``. ``()``: a linear predictor, so that Z is trained to carry
         y *linearly*, which is what a logistic regression on ``transform(X)`` reads.
-""" + BOUND_DOC.format(strength="beta")
+""" + STRENGTH_SCALING_DOC.format(strength="beta") + BOUND_DOC.format(strength="beta")
 
 _ATTRIBUTES_DOC = """
     Attributes
@@ -219,12 +220,12 @@ class _SlicedInfominBase(NumericSensitiveMixin, BaseInvariantEstimator):
     _invariance_needs_s = True
     _module_class = SlicedInfominNetwork
 
-    def __init__(self, beta=50.0, n_slices=100, degree=3, max_step_every=1, max_step_rows=None,
+    def __init__(self, beta=150.0, n_slices=100, degree=3, max_step_every=1, max_step_rows=None,
                  estimator="slice", adversary_steps=5, n_components=8, hidden_layer_sizes=(100,),
                  max_epochs=30, batch_size="auto", lr=1e-3, weight_decay=0.0, device="cpu",
                  random_state=None, verbose=0, mixed_precision=False, cca="per_slice",
-                 whiten=False, lr_schedule=None, predictor_hidden=None, constraint=None,
-                 bound=0.05):
+                 whiten=False, lr_schedule=None, predictor_hidden=None,
+                 strength_scaling="task_gain", constraint=None, bound=0.05):
         self.beta = beta
         self.n_slices = n_slices
         self.degree = degree
@@ -246,6 +247,7 @@ class _SlicedInfominBase(NumericSensitiveMixin, BaseInvariantEstimator):
         self.whiten = whiten
         self.lr_schedule = lr_schedule
         self.predictor_hidden = predictor_hidden
+        self.strength_scaling = strength_scaling
         self.constraint = constraint
         self.bound = bound
 
@@ -277,6 +279,8 @@ class _SlicedInfominBase(NumericSensitiveMixin, BaseInvariantEstimator):
             predictor_hidden=(None if self.predictor_hidden is None else
                               V.check_hidden_layer_sizes(self.predictor_hidden,
                                                          "predictor_hidden")),
+            strength_scaling=V.check_choice(self.strength_scaling, "strength_scaling",
+                                            STRENGTH_SCALINGS),
         )
 
     def _check_cca(self):

@@ -72,8 +72,8 @@ class _VFAEBase(_SampleMixin, _BaselineBase):
     _module_class = VFAENetwork
 
     def __init__(self, n_components=8, n_components_z2=8, hidden_layer_sizes=(50,),
-                 classifier_weight=10.0, mmd_weight=1000.0, encoder_uses_s=False,
-                 max_epochs=30, batch_size="auto", lr=1e-3, weight_decay=1e-4, device="cpu",
+                 classifier_weight=10.0, mmd_weight=2500.0, encoder_uses_s=False,
+                 strength_scaling="task_gain", max_epochs=30, batch_size="auto", lr=1e-3, weight_decay=1e-4, device="cpu",
                  random_state=None, verbose=0, mixed_precision=False, constraint=None,
                  bound=0.05):
         _store(self, locals())
@@ -87,6 +87,7 @@ class _VFAEBase(_SampleMixin, _BaselineBase):
                                                    "classifier_weight"),
             mmd_weight=V.check_non_negative(self.mmd_weight, "mmd_weight"),
             encoder_uses_s=bool(self.encoder_uses_s),
+            strength_scaling=_check_scaling(self),
         )
         if s_enc is not None:
             support, counts = np.unique(s_enc.codes, axis=0, return_counts=True)
@@ -147,15 +148,13 @@ _VFAE_PARAMS_DOC = """
         alpha of Louizos et al.: weight of the cross-entropy of the classifier
         q(y | z1), here applied to the posterior mean of z1 (the ELBO's reconstruction term is
         summed over the features of x, so the classifier needs a weight to be heard).
-    mmd_weight : float, default=1000.0
+    mmd_weight : float, default=2500.0
         beta of Louizos et al.: weight of the unbiased MMD^2 between the posterior means of z1
         in the groups of s, the means standardised per column within each batch (Gaussian
         kernel mixture at 0.5, 1 and 2 times the median heuristic; with more than two groups,
         each group against the rest, averaged; several s columns add up). The MMD of a batch is
-        small (of order 0.01), hence the large default. On Adult (s = sex, 10 epochs,
-        ``benchmarks/variational_baselines_adult.py``) 300 takes the MLP probe of s from 0.77
-        (at 0) to 0.73 with A_y 0.83, and 3000 with batches of 512 to 0.70 with A_y 0.77
-        (majority share 0.67). The invariance strength: ``InvariantTransformer(invariance=...)``
+        small (of order 0.01), hence the large default (which ``strength_scaling='task_gain'``
+        scales down by the classifier's gain on each batch). The invariance strength: ``InvariantTransformer(invariance=...)``
         maps onto it; 0 leaves only the VAE's own factorisation (the paper's "VAE" model).
         The default is chosen on the protocol of ``benchmarks/robust_defaults.py`` (several
         tables, preprocessing recipes and seeds; results in
@@ -168,7 +167,8 @@ _VFAE_PARAMS_DOC = """
         encoding "x minus what s explains", which averaging over s turns back into a code of
         s; the default False, q(z1 | x), with only the decoder p(x | z1, s) seeing s, gives
         a ``transform(X)`` that is invariant by construction of the penalty.
-""" + _TRAINING_PARAMS_DOC + BOUND_DOC.format(strength="mmd_weight")
+""" + STRENGTH_SCALING_DOC.format(strength="beta") + _TRAINING_PARAMS_DOC \
+    + BOUND_DOC.format(strength="mmd_weight")
 
 _VFAE_ATTRIBUTES_DOC = _attributes_doc(
     "variational_baselines.VFAENetwork",

@@ -32,7 +32,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ._base import InvariantModule, make_mlp, multi_head_cross_entropy
+from ._base import (InvariantModule, check_strength_scaling, head_cross_entropies, make_mlp,
+                    mean_task_gain)
 
 #: Ridge added to both covariance matrices of every CCA (the reference's r1 = r2 = 1e-3).
 CCA_RIDGE = 1e-3
@@ -468,6 +469,10 @@ class SlicedInfominNetwork(InvariantModule):
     predictor_hidden : tuple of int or None
         Hidden widths of the predictors; None: ``hidden_layer_sizes``; ``()``: one linear
         layer on Z.
+    strength_scaling : {'none', 'task_gain'}
+        'task_gain': beta of each batch times :func:`fairrep.nn.task_gain` of the predictor
+        (the mean over target columns, detached); without ``n_classes`` (reconstruction)
+        beta is used as given.
 
     References
     ----------
@@ -503,8 +508,10 @@ class SlicedInfominNetwork(InvariantModule):
     def __init__(self, n_features, n_components, n_classes=None, dim_t=None,
                  hidden_layer_sizes=(100,), beta=1.0, n_slices=100, degree=3,
                  max_step_every=1, estimator="slice", adversary_hidden=(200,),
-                 reduction="mean", cca="per_slice", whiten=False, predictor_hidden=None):
+                 reduction="mean", cca="per_slice", whiten=False, predictor_hidden=None,
+                 strength_scaling="none"):
         super().__init__()
+        self.strength_scaling = check_strength_scaling(strength_scaling)
         hidden = list(hidden_layer_sizes)
         predictor_hidden = hidden if predictor_hidden is None else list(predictor_hidden)
         self.n_classes = None if n_classes is None else list(n_classes)
@@ -543,10 +550,14 @@ class SlicedInfominNetwork(InvariantModule):
         return [] if self.adversary is None else list(self.adversary.parameters())
 
     def _task_loss(self, X, z, y):
+        """``(name, loss, gain)``: the task's loss and the beta multiplier of this batch."""
         if self.n_classes is None or y is None:
-            return "reconstruction", (self.decoder(z) - X).pow(2).sum(dim=1).mean()
+            return "reconstruction", (self.decoder(z) - X).pow(2).sum(dim=1).mean(), None
         logits = torch.cat([p(z) for p in self.predictors], dim=1)
-        return "task", multi_head_cross_entropy(logits, y, self.n_classes)
+        heads = head_cross_entropies(logits, y, self.n_classes)
+        gain = (mean_task_gain(heads, y, self.n_classes)
+                if getattr(self, "strength_scaling", "none") == "task_gain" else None)
+        return "task", sum(heads), gain
 
     def max_step(self, z, t, generator=None):
         """Re-solve the slices and CCAs on this batch (no gradient); keep them on the module."""
@@ -557,7 +568,7 @@ class SlicedInfominNetwork(InvariantModule):
 
     def loss_terms(self, X, y, s, generator=None):
         z = self.encoder(X)
-        name, task = self._task_loss(X, z, y)
+        name, task, gain = self._task_loss(X, z, y)
         terms = {name: task}
         loss = task
         if s is not None and self.dim_t is not None:
@@ -575,7 +586,11 @@ class SlicedInfominNetwork(InvariantModule):
                     dependence = sliced_information(z, s, self.solution_, self.degree,
                                                     self.reduction)
                 terms["si"] = dependence
-            loss = loss + self.beta * dependence
+            weight = self.beta
+            if gain is not None:
+                terms["task_gain"] = gain
+                weight = weight * gain
+            loss = loss + weight * dependence
         terms["loss"] = loss
         return terms
 

@@ -202,6 +202,9 @@ class VFAENetwork(InvariantModule):
         the true s. False: q(z1 | x), the decoder alone sees s.
     scales : tuple of float
         Bandwidth multipliers of the MMD's Gaussian kernel mixture.
+    strength_scaling : {'none', 'task_gain'}
+        'task_gain': beta of each batch times :func:`fairrep.nn.task_gain` of the classifier
+        (the mean over target columns, detached).
 
     References
     ----------
@@ -227,8 +230,9 @@ class VFAENetwork(InvariantModule):
     def __init__(self, n_features, n_components, n_classes, s_cardinalities=None,
                  s_support=None, s_weights=None, n_components_z2=8, hidden_layer_sizes=(50,),
                  classifier_weight=10.0, mmd_weight=100.0, encoder_uses_s=False,
-                 scales=MMD_SCALES):
+                 scales=MMD_SCALES, strength_scaling="none"):
         super().__init__()
+        self.strength_scaling = check_strength_scaling(strength_scaling)
         hidden = list(hidden_layer_sizes)
         self.n_classes = list(n_classes)
         self.s_cardinalities = [] if s_cardinalities is None else list(s_cardinalities)
@@ -308,13 +312,19 @@ class VFAENetwork(InvariantModule):
                  - gaussian_log_prob(z1, prior_mean1, prior_std1)).mean()
         kl_z2 = gaussian_kl(mean2, std2).mean()
         logits = torch.cat([c(mean1) for c in self.classifiers], dim=1)
-        task = multi_head_cross_entropy(logits, y, self.n_classes)
+        heads = head_cross_entropies(logits, y, self.n_classes)
+        task = sum(heads)
         loss = reconstruction + kl_z1 + kl_z2 + self.classifier_weight * task
         terms = {"task": task, "reconstruction": reconstruction, "kl_z1": kl_z1,
                  "kl_z2": kl_z2}
         if use_s:
             mmd = group_mmd2(standardize(mean1), s, self.s_cardinalities, self.scales)
-            loss = loss + self.mmd_weight * mmd
+            weight = self.mmd_weight
+            if getattr(self, "strength_scaling", "none") == "task_gain":
+                gain = mean_task_gain(heads, y, self.n_classes)
+                terms["task_gain"] = gain
+                weight = weight * gain
+            loss = loss + weight * mmd
             terms["mmd"] = mmd
         terms["loss"] = loss
         return terms
