@@ -149,7 +149,6 @@ class FairnessBound(Callback):
         _, counts = np.unique(self.codes[:, 0], return_counts=True)
         self.min_score_ = counts.max() / counts.sum() + BOUND_MIN_GAIN
         self.scores_, self.constraints_, self.epochs_, self.states_ = [], [], [], []
-        self.values_ = []  # the measured constraints (constraints_: inf where not eligible)
 
     def on_epoch_begin(self, net, **kwargs):
         module = net.module_
@@ -181,27 +180,34 @@ class FairnessBound(Callback):
         if epoch <= self.start:
             return
         self.scores_.append(score)
-        self.constraints_.append(value if score > self.min_score_ else math.inf)
-        self.values_.append(value)
+        self.constraints_.append(value)
         self.epochs_.append(epoch)
         self.states_.append(copy.deepcopy(module.state_dict()))
         # keep only the states that can still be chosen: the best feasible and the least
         # violating so far (the others are dropped to hold at most two copies)
-        index, feasible = select_candidate(self.scores_, self.constraints_, self.bound)
-        least = int(np.argmin(self.constraints_))
-        keep = {index, least}
+        index, _, eligible = self._choice()
+        keep = {index, int(np.argmin(eligible))}
         self.states_ = [state if i in keep else None for i, state in enumerate(self.states_)]
         gap = (value - self.bound) / max(self.bound, 0.01)
         factor = min(BOUND_MAX_FACTOR, max(1 / BOUND_MAX_FACTOR, math.exp(BOUND_STEP * gap)))
         self.mu_ = min(BOUND_RANGE, max(1 / BOUND_RANGE, self.mu_ * factor))
 
+    def _choice(self):
+        """:func:`select_candidate` over the epochs so far, with the constraint of an epoch
+        that does not beat ``min_score_`` taken as infinite; returns (index, feasible, those
+        constraints)."""
+        eligible = np.where(np.asarray(self.scores_) > self.min_score_, self.constraints_,
+                            np.inf)
+        index, feasible = select_candidate(self.scores_, eligible, self.bound)
+        return index, feasible, eligible
+
     def on_train_end(self, net, **kwargs):
         self.kept_epoch_, self.met_, self.kept_constraint_ = None, None, None
         if self.epochs_:
-            index, feasible = select_candidate(self.scores_, self.constraints_, self.bound)
+            index, feasible, _ = self._choice()
             net.module_.load_state_dict(self.states_[index])
             self.kept_epoch_, self.met_ = self.epochs_[index], bool(feasible.any())
-            self.kept_constraint_ = self.values_[index]
+            self.kept_constraint_ = self.constraints_[index]
         # the held-out rows, the saved states and the metric (perhaps a closure) are not
         # pickled with the fitted net
         self.X = self.codes = self.s = self.states_ = self.metric = None

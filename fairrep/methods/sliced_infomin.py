@@ -11,8 +11,8 @@ from .. import _validation as V
 from .._bound import BOUND_DOC
 from ..base import (AUTO_BATCH_DOC, STRENGTH_SCALING_DOC, TRAINING_SWITCHES_DOC,
                     BaseInvariantEstimator, InvariantClassifierMixin, NumericSensitiveMixin)
-from ..nn._base import STRENGTH_SCALINGS
 from ..nn.sliced import SlicedInfominNetwork
+from .baselines import _check_scaling
 
 ESTIMATOR_INVALID = "estimator must be 'slice' or 'renyi', got {value!r}."
 CCA_INVALID = ("cca must be 'per_slice' (one CCA per slice pair) or 'joint' (one CCA over all "
@@ -279,8 +279,7 @@ class _SlicedInfominBase(NumericSensitiveMixin, BaseInvariantEstimator):
             predictor_hidden=(None if self.predictor_hidden is None else
                               V.check_hidden_layer_sizes(self.predictor_hidden,
                                                          "predictor_hidden")),
-            strength_scaling=V.check_choice(self.strength_scaling, "strength_scaling",
-                                            STRENGTH_SCALINGS),
+            strength_scaling=_check_scaling(self),
         )
 
     def _check_cca(self):

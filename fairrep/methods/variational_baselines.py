@@ -73,9 +73,9 @@ class _VFAEBase(_SampleMixin, _BaselineBase):
 
     def __init__(self, n_components=8, n_components_z2=8, hidden_layer_sizes=(50,),
                  classifier_weight=10.0, mmd_weight=2500.0, encoder_uses_s=False,
-                 strength_scaling="task_gain", max_epochs=30, batch_size="auto", lr=1e-3, weight_decay=1e-4, device="cpu",
-                 random_state=None, verbose=0, mixed_precision=False, constraint=None,
-                 bound=0.05):
+                 strength_scaling="task_gain", max_epochs=30, batch_size="auto", lr=1e-3,
+                 weight_decay=1e-4, device="cpu", random_state=None, verbose=0,
+                 mixed_precision=False, constraint=None, bound=0.05):
         _store(self, locals())
 
     def _penalty_params(self, s_enc, n_samples):
@@ -154,8 +154,9 @@ _VFAE_PARAMS_DOC = """
         kernel mixture at 0.5, 1 and 2 times the median heuristic; with more than two groups,
         each group against the rest, averaged; several s columns add up). The MMD of a batch is
         small (of order 0.01), hence the large default (which ``strength_scaling='task_gain'``
-        scales down by the classifier's gain on each batch). The invariance strength: ``InvariantTransformer(invariance=...)``
-        maps onto it; 0 leaves only the VAE's own factorisation (the paper's "VAE" model).
+        scales down by the classifier's gain on each batch). The invariance strength:
+        ``InvariantTransformer(invariance=...)`` maps onto it; 0 leaves only the VAE's own
+        factorisation (the paper's "VAE" model).
         The default is chosen on the protocol of ``benchmarks/robust_defaults.py`` (several
         tables, preprocessing recipes and seeds; results in
         ``benchmarks/results/robust_defaults/``).

@@ -265,6 +265,17 @@ def mean_task_gain(head_losses, labels, n_classes):
     return sum(gains) / len(gains)
 
 
+def scaled_strength(module, strength, head_losses, labels, n_classes, terms):
+    """``strength`` as a batch applies it: times :func:`mean_task_gain` when the module's
+    ``strength_scaling`` is 'task_gain' (the gain is then recorded as ``terms['task_gain']``),
+    unchanged otherwise (and for a module pickled before ``strength_scaling`` existed)."""
+    if getattr(module, "strength_scaling", "none") != "task_gain":
+        return strength
+    gain = mean_task_gain(head_losses, labels, n_classes)
+    terms["task_gain"] = gain
+    return strength * gain
+
+
 def head_cross_entropies(logits, targets, cardinalities):
     """The cross-entropy of each categorical head packed side by side (a list; their sum is
     :func:`multi_head_cross_entropy`)."""

@@ -22,7 +22,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ._base import (InvariantModule, check_strength_scaling, head_cross_entropies, make_mlp,
-                    mean_task_gain, multi_head_cross_entropy)
+                    multi_head_cross_entropy, scaled_strength)
 
 #: Bandwidth multipliers of the MMD kernel (a mixture of Gaussians around the median heuristic).
 MMD_SCALES = (0.5, 1.0, 2.0)
@@ -289,10 +289,7 @@ class EncoderPredictorNetwork(InvariantModule):
         task = sum(heads)
         terms = {"task": task}
         loss = task
-        gain = 1.0
-        if s is not None and getattr(self, "strength_scaling", "none") == "task_gain":
-            gain = mean_task_gain(heads, y, self.n_classes)
-            terms["task_gain"] = gain
+        gain = 1.0 if s is None else scaled_strength(self, 1.0, heads, y, self.n_classes, terms)
         penalty = None if s is None else self.penalty(z, s, gain)
         if penalty is not None:
             named, contribution = penalty

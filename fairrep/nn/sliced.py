@@ -33,7 +33,7 @@ import torch
 from torch import nn
 
 from ._base import (InvariantModule, check_strength_scaling, head_cross_entropies, make_mlp,
-                    mean_task_gain)
+                    scaled_strength)
 
 #: Ridge added to both covariance matrices of every CCA (the reference's r1 = r2 = 1e-3).
 CCA_RIDGE = 1e-3
@@ -550,14 +550,13 @@ class SlicedInfominNetwork(InvariantModule):
         return [] if self.adversary is None else list(self.adversary.parameters())
 
     def _task_loss(self, X, z, y):
-        """``(name, loss, gain)``: the task's loss and the beta multiplier of this batch."""
+        """``(name, loss, heads)``: the task's loss and its per-column cross-entropies
+        (None for the reconstruction)."""
         if self.n_classes is None or y is None:
             return "reconstruction", (self.decoder(z) - X).pow(2).sum(dim=1).mean(), None
         logits = torch.cat([p(z) for p in self.predictors], dim=1)
         heads = head_cross_entropies(logits, y, self.n_classes)
-        gain = (mean_task_gain(heads, y, self.n_classes)
-                if getattr(self, "strength_scaling", "none") == "task_gain" else None)
-        return "task", sum(heads), gain
+        return "task", sum(heads), heads
 
     def max_step(self, z, t, generator=None):
         """Re-solve the slices and CCAs on this batch (no gradient); keep them on the module."""
@@ -568,7 +567,7 @@ class SlicedInfominNetwork(InvariantModule):
 
     def loss_terms(self, X, y, s, generator=None):
         z = self.encoder(X)
-        name, task, gain = self._task_loss(X, z, y)
+        name, task, heads = self._task_loss(X, z, y)
         terms = {name: task}
         loss = task
         if s is not None and self.dim_t is not None:
@@ -586,10 +585,8 @@ class SlicedInfominNetwork(InvariantModule):
                     dependence = sliced_information(z, s, self.solution_, self.degree,
                                                     self.reduction)
                 terms["si"] = dependence
-            weight = self.beta
-            if gain is not None:
-                terms["task_gain"] = gain
-                weight = weight * gain
+            weight = (self.beta if heads is None else
+                      scaled_strength(self, self.beta, heads, y, self.n_classes, terms))
             loss = loss + weight * dependence
         terms["loss"] = loss
         return terms

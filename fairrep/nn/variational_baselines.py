@@ -28,7 +28,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ._base import (InvariantModule, check_strength_scaling, gaussian_kl, head_cross_entropies,
-                    make_mlp, mean_task_gain, multi_head_cross_entropy, shuffled)
+                    make_mlp, multi_head_cross_entropy, scaled_strength, shuffled)
 from .baselines import MMD_SCALES, gaussian_kernel, group_vs_rest_mmd2
 
 #: Lower bound of every standard deviation of a Gaussian head.
@@ -319,11 +319,7 @@ class VFAENetwork(InvariantModule):
                  "kl_z2": kl_z2}
         if use_s:
             mmd = group_mmd2(standardize(mean1), s, self.s_cardinalities, self.scales)
-            weight = self.mmd_weight
-            if getattr(self, "strength_scaling", "none") == "task_gain":
-                gain = mean_task_gain(heads, y, self.n_classes)
-                terms["task_gain"] = gain
-                weight = weight * gain
+            weight = scaled_strength(self, self.mmd_weight, heads, y, self.n_classes, terms)
             loss = loss + weight * mmd
             terms["mmd"] = mmd
         terms["loss"] = loss
@@ -427,11 +423,8 @@ class CVIBNetwork(InvariantModule):
             s_in = one_hot_columns(s, self.s_cardinalities, dtype=X.dtype)
             reconstruction = reconstruction_error(self.decoder(torch.cat([z, s_in], dim=1)), X)
             pairwise_kl = pairwise_gaussian_kl(mean, std).mean()
-            weight = self.invariance_weight
-            if getattr(self, "strength_scaling", "none") == "task_gain":
-                gain = mean_task_gain(heads, y, self.n_classes)
-                terms["task_gain"] = gain
-                weight = weight * gain
+            weight = scaled_strength(self, self.invariance_weight, heads, y, self.n_classes,
+                                     terms)
             loss = loss + weight * (reconstruction + pairwise_kl)
             terms.update(reconstruction=reconstruction, pairwise_kl=pairwise_kl)
         terms["loss"] = loss
