@@ -180,6 +180,17 @@ def test_whiten_gives_identity_covariance_and_gradient():
     assert torch.isnan(whiten(broken)).all()  # no LinAlgError: the divergence check reports
 
 
+def test_constant_columns_have_finite_gradients():
+    # a strong beta can make units of the encoder dead, so a column of Z (or a slice of it)
+    # is constant on a batch: sqrt(0) in the scale must not turn the gradient into NaN
+    # (it did: SlicedInfominClassifier(beta=450) diverged on an Adult fold at epoch 11)
+    z = torch.ones(16, 3, requires_grad=True)
+    t = torch.randn(3, 16, generator=torch.Generator().manual_seed(0))
+    (standardize(z).sum() + pearson(z.T, t).sum()).backward()
+    assert torch.isfinite(z.grad).all()
+    assert torch.equal(standardize(z.detach()), torch.zeros(16, 3))
+
+
 def test_diverging_whitened_fit_names_the_loss_term():
     # finite in float32, but Z's covariance overflows: a TrainingDivergedError naming a
     # loss term, not a LinAlgError from the Cholesky factorisation

@@ -81,9 +81,14 @@ class SliceSolution:
 
 
 def standardize(x):
-    """Columns of ``x`` centred and scaled to unit variance (constant columns stay 0)."""
+    """Columns of ``x`` centred and scaled to unit variance (constant columns stay 0).
+
+    The scale is sqrt(variance + eps^2), not sqrt(variance) + eps (the same floor): the
+    square root's gradient is infinite at 0, and a column that a strong penalty has made
+    constant (dead units) would turn every gradient into NaN.
+    """
     centred = x - x.mean(dim=0, keepdim=True)
-    return centred / (centred.pow(2).mean(dim=0, keepdim=True).sqrt() + _EPS)
+    return centred / (centred.pow(2).mean(dim=0, keepdim=True) + _EPS ** 2).sqrt()
 
 
 def whiten(x, rel_eps=1e-5):
@@ -118,11 +123,12 @@ def whiten(x, rel_eps=1e-5):
 
 
 def pearson(a, b, dim=-1):
-    """Pearson correlation of ``a`` and ``b`` along ``dim`` (0 where either is constant)."""
+    """Pearson correlation of ``a`` and ``b`` along ``dim`` (0 where either is constant;
+    finite gradient there too: see :func:`standardize`)."""
     a = a - a.mean(dim=dim, keepdim=True)
     b = b - b.mean(dim=dim, keepdim=True)
     cov = (a * b).sum(dim=dim)
-    return cov / ((a.pow(2).sum(dim=dim) * b.pow(2).sum(dim=dim)).sqrt() + _EPS)
+    return cov / (a.pow(2).sum(dim=dim) * b.pow(2).sum(dim=dim) + _EPS ** 2).sqrt()
 
 
 def sample_sphere(n, dim, generator=None, device=None, dtype=torch.float32):
