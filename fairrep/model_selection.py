@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
+from sklearn.exceptions import FitFailedWarning
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import ParameterGrid, check_cv
 from sklearn.pipeline import Pipeline
@@ -38,6 +39,12 @@ NO_TRANSFORM = "constraint='max_correlation' needs transform, which {estimator} 
 NO_STRENGTH = ("param_grid=None sweeps the strength parameter of a fairrep estimator (or of a "
                "Pipeline ending in one), which {estimator} is not: pass param_grid.")
 S_REQUIRED = "ConstrainedSearchCV.fit needs s, to measure the constraint on each fold."
+FIT_FAILED = ("{n_failed} of {n_fits} fits failed and scored error_score={error_score!r} "
+              "(their candidates are never selected). The first error, with {params}: {error}")
+ALL_FAILED = ("Every fit failed; the first error, with {params}: {error}. Set "
+              "error_score='raise' to see the traceback.")
+ERROR_SCORE_INVALID = ("error_score must be 'raise' or a number (np.nan by default), got "
+                       "{value!r}.")
 NOT_MET = ("No candidate met the bound: the smallest mean constraint was {best:.4g} > "
            "bound={bound:.4g}, by {params}, which is selected. Try a larger bound, larger "
            "strengths in param_grid, or more epochs.")
@@ -51,7 +58,8 @@ def _pareto(score, constraint):
     # [i, j]: candidate j dominates candidate i
     at_least = (score[None, :] >= score[:, None]) & (constraint[None, :] <= constraint[:, None])
     strictly = (score[None, :] > score[:, None]) | (constraint[None, :] < constraint[:, None])
-    return ~(at_least & strictly).any(axis=1)
+    # a candidate whose fits failed (NaN) is on no front
+    return ~(at_least & strictly).any(axis=1) & np.isfinite(score) & np.isfinite(constraint)
 
 
 def _final_estimator(estimator):
@@ -91,14 +99,23 @@ def _s_key(estimator, routed):
 
 
 def _fit_and_evaluate(estimator, params, X, y, s, s_key, fit_params, train, test, scorer,
-                      constraint):
-    """Fit a clone with ``params`` on ``train``; (score, constraint) on ``test``."""
+                      constraint, error_score="raise"):
+    """Fit a clone with ``params`` on ``train``; (score, constraint, error) on ``test``.
+
+    A fit that raises gives ``(error_score, nan, the error's text)`` unless ``error_score``
+    is 'raise' (the error of a fit in a worker process would be lost with a warning there).
+    """
     est = clone(estimator).set_params(**params)
     fit_params = _check_method_params(X, fit_params, train)
     if s_key is not None:
         fit_params[s_key] = _safe_indexing(s, train)
     X_test, y_test, s_test = (_safe_indexing(a, test) for a in (X, y, s))
-    est.fit(_safe_indexing(X, train), _safe_indexing(y, train), **fit_params)
+    try:
+        est.fit(_safe_indexing(X, train), _safe_indexing(y, train), **fit_params)
+    except Exception as exc:
+        if isinstance(error_score, str) and error_score == "raise":
+            raise
+        return float(error_score), np.nan, f"{type(exc).__name__}: {exc}"
     if constraint == "max_correlation":
         value = max_correlation(est.transform(X_test), s_test, random_state=_RHO_SEED)
     else:
@@ -106,7 +123,7 @@ def _fit_and_evaluate(estimator, params, X, y, s, s_key, fit_params, train, test
         y_pred = est.predict(X_test)
         value = (metric(y_test, y_pred, s=s_test) if metric is not None
                  else constraint(y_test, y_pred, s_test))
-    return float(scorer(est, X_test, y_test)), float(value)
+    return float(scorer(est, X_test, y_test)), float(value), None
 
 
 def _best_has(attr):
@@ -166,6 +183,11 @@ default='demographic_parity'
     refit : bool, default=True
         Refit the selected candidate on all the data (with ``s``). False leaves no
         ``best_estimator_`` (and so no ``predict``).
+    error_score : 'raise' or float, default=np.nan
+        The score of a fit that raises (a candidate whose training diverges, say), as in
+        scikit-learn's searches: its constraint is then NaN, so the candidate is never
+        selected, and a ``FitFailedWarning`` gives the first error. 'raise' re-raises it.
+        When every fit fails, ``fit`` raises a ``ValueError``.
     verbose : int, default=0
         Prints the number of fits, and is passed on to :class:`joblib.Parallel`.
 
@@ -237,7 +259,8 @@ default='demographic_parity'
     _required_parameters = ["estimator"]
 
     def __init__(self, estimator, param_grid=None, *, constraint="demographic_parity",
-                 bound=0.05, scoring="accuracy", cv=5, n_jobs=None, refit=True, verbose=0):
+                 bound=0.05, scoring="accuracy", cv=5, n_jobs=None, refit=True, verbose=0,
+                 error_score=np.nan):
         self.estimator = estimator
         self.param_grid = param_grid
         self.constraint = constraint
@@ -247,6 +270,7 @@ default='demographic_parity'
         self.n_jobs = n_jobs
         self.refit = refit
         self.verbose = verbose
+        self.error_score = error_score
 
     def _check_params(self):
         name = type(self.estimator).__name__
@@ -256,6 +280,10 @@ default='demographic_parity'
         if (isinstance(self.bound, bool) or not isinstance(self.bound, numbers.Real)
                 or not np.isfinite(self.bound) or self.bound < 0):
             raise ValueError(BOUND_INVALID.format(value=self.bound))
+        if not ((isinstance(self.error_score, str) and self.error_score == "raise")
+                or (isinstance(self.error_score, numbers.Real)
+                    and not isinstance(self.error_score, bool))):
+            raise ValueError(ERROR_SCORE_INVALID.format(value=self.error_score))
         if self.constraint == "max_correlation":
             if not hasattr(self.estimator, "transform"):
                 raise ValueError(NO_TRANSFORM.format(estimator=name))
@@ -300,9 +328,11 @@ default='demographic_parity'
                   f"totalling {len(folds) * len(candidates)} fits")
         results = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(
             delayed(_fit_and_evaluate)(self.estimator, params, X, y, s, s_key, fit_params,
-                                       train, test, scorer, self.constraint)
+                                       train, test, scorer, self.constraint, self.error_score)
             for params in candidates for train, test in folds)
-        values = np.asarray(results, dtype=float).reshape(len(candidates), len(folds), 2)
+        self._warn_failed(results, [p for p in candidates for _ in folds])
+        values = np.asarray([r[:2] for r in results], dtype=float).reshape(
+            len(candidates), len(folds), 2)
         cv_results = {"params": candidates}
         for key, column in (("score", 0), ("constraint", 1)):
             for k in range(len(folds)):
@@ -332,6 +362,17 @@ default='demographic_parity'
         self.frontier_ = frontier
         self.n_splits_ = len(folds)
         return self
+
+    def _warn_failed(self, results, params):
+        """FitFailedWarning for the fits that raised (ValueError when all did)."""
+        failed = [(p, r[2]) for p, r in zip(params, results) if r[2] is not None]
+        if not failed:
+            return
+        if len(failed) == len(results):
+            raise ValueError(ALL_FAILED.format(params=failed[0][0], error=failed[0][1]))
+        warnings.warn(FIT_FAILED.format(n_failed=len(failed), n_fits=len(results),
+                                        error_score=self.error_score, params=failed[0][0],
+                                        error=failed[0][1]), FitFailedWarning, stacklevel=3)
 
     def get_metadata_routing(self):
         """Metadata routing: ``s`` is used here and, with the rest, routed to ``estimator.fit``.

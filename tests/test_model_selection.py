@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from sklearn import config_context
 from sklearn.base import clone
+from sklearn.exceptions import FitFailedWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import make_pipeline
@@ -11,7 +12,7 @@ from sklearn.preprocessing import StandardScaler
 
 from fairrep import (ConstrainedSearchCV, ConstraintNotMetWarning, ForgettingClassifier,
                      GradientReversalClassifier, InvariantClassifier, MMDClassifier,
-                     MMDTransformer)
+                     MMDTransformer, TrainingDivergedError)
 from fairrep.metrics import (demographic_parity_difference, equalized_odds_difference,
                              max_correlation)
 from fairrep.model_selection import _strength_grid, select_candidate
@@ -175,11 +176,28 @@ def test_dask_n_jobs_equals_serial(data):
                                 r"'demographic_parity', 'equalized_odds', 'max_correlation'"),
     (dict(bound=-0.1), "bound must be a finite number >= 0, got -0.1"),
     (dict(bound=float("nan")), "bound must be a finite number >= 0"),
+    (dict(error_score="ignore"), "error_score must be 'raise' or a number"),
 ])
 def test_invalid_parameters(data, kw, match):
     X, y, s = data
     with pytest.raises(ValueError, match=match):
         _search(**kw).fit(X, y, s=s)
+
+
+def test_a_failing_candidate_is_never_selected(data):
+    # lr=1e6 diverges: TrainingDivergedError in each of its fits
+    X, y, s = data
+    grid = {"lr": [0.05, 1e6]}
+    with pytest.warns(FitFailedWarning, match=r"2 of 4 fits failed .*'lr': 1000000.0.*"
+                                              r"TrainingDivergedError"):
+        search = _search(param_grid=grid).fit(X, y, s=s)
+    assert search.best_params_ == {"lr": 0.05}
+    assert np.isnan(search.cv_results_["mean_test_score"][1])
+    assert not search.cv_results_["feasible"][1] and not search.frontier_["pareto"][1]
+    with pytest.raises(TrainingDivergedError):
+        _search(param_grid=grid, error_score="raise").fit(X, y, s=s)
+    with pytest.raises(ValueError, match="Every fit failed; the first error"):
+        _search(param_grid={"lr": [1e6]}).fit(X, y, s=s)
 
 
 def test_prediction_constraint_on_a_transformer_is_an_error(data):
