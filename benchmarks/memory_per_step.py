@@ -8,8 +8,10 @@ records its history per epoch only). torch's own C++ allocations are not traced:
 ``benchmarks/scaling.py`` for the resident memory of whole fits.
 
     python benchmarks/memory_per_step.py
+    python benchmarks/memory_per_step.py --rows 640   # a quick check that it runs
 """
 
+import argparse
 import gc
 import pickle
 import tempfile
@@ -57,12 +59,16 @@ def skorch_batch_entries(n_steps=10_000):
 
 
 def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, nargs="+", default=[6400, 64_000],
+                        help="rows of each one-epoch fit (batch 64)")
+    args = parser.parse_args()
     torch.set_num_threads(1)
     in_memory, pickled = skorch_batch_entries()
     print(f"skorch per-batch history entries: {in_memory:.0f} bytes a step in memory, "
           f"{pickled:.0f} pickled")
     rng = np.random.RandomState(0)
-    n_max = 64_000
+    n_max = max(args.rows)
     with tempfile.TemporaryDirectory() as directory:
         paths = {name: Path(directory) / f"{name}.npy" for name in "Xys"}
         np.save(paths["X"], rng.normal(size=(n_max, 20)).astype(np.float32))
@@ -70,7 +76,7 @@ def main():
         np.save(paths["s"], rng.randint(0, 2, n_max))
         X, y, s = (np.load(paths[name], mmap_mode="r") for name in "Xys")
         tracemalloc.start(25)
-        for n in (6400, n_max):
+        for n in args.rows:
             clf = TracedForgetting(max_epochs=1, batch_size=64, n_components=4,
                                    hidden_layer_sizes=(16,), random_state=0)
             clf.snapshots = {}

@@ -15,6 +15,7 @@ clean test images. A planted feature "bites" when ``shifted`` is far above ``ref
 Not a test: run it and read the output (about a minute per seed on one core).
 
     python benchmarks/shift_digits_check.py --seed 0 1 2
+    python benchmarks/shift_digits_check.py --seed 0 --max-iter 3   # a quick check that it runs
 """
 
 from __future__ import annotations
@@ -39,9 +40,9 @@ _LINE = ("{seed:>4} {kind:>7} {strength:>8.2f} {code:>4} {reference:>9.3f} {iid:
          "{shifted:>7.3f} {clean:>6.3f} {seconds:>7.1f}")
 
 
-def _error(train_X, train_y, evaluations, seed):
+def _error(train_X, train_y, evaluations, seed, max_iter=200):
     """Fit the plain MLP once; its error on each (X, y) of ``evaluations``."""
-    model = MLPClassifier(hidden_layer_sizes=(256, 256), max_iter=200, random_state=seed)
+    model = MLPClassifier(hidden_layer_sizes=(256, 256), max_iter=max_iter, random_state=seed)
     with warnings.catch_warnings(), threadpool_limits(limits=1):
         warnings.simplefilter("ignore", category=ConvergenceWarning)
         model.fit(train_X, train_y)
@@ -56,6 +57,8 @@ def main():
                         help="strength of kind='texture' (default: the generator's)")
     parser.add_argument("--binary-strength", type=float, default=None,
                         help="strength of kind='binary' (default: the generator's)")
+    parser.add_argument("--max-iter", type=int, default=200,
+                        help="epochs of each MLP (fewer: a quick check that the script runs)")
     args = parser.parse_args()
 
     digits = load_digits()
@@ -75,13 +78,14 @@ def main():
                                       random_state=seed)
             if reference is None:  # the split depends on the seed only
                 reference = _error(clean_pixels[bunch.source_index], bunch.target,
-                                   [(bunch.data_clean_test, bunch.target_test)], seed)[0]
+                                   [(bunch.data_clean_test, bunch.target_test)], seed,
+                                   args.max_iter)[0]
             iid, shifted, clean = _error(
                 bunch.data, bunch.target,
                 [(bunch.data_iid_test, bunch.target_test),
                  (bunch.data_test, bunch.target_test),
                  (bunch.data_clean_test, bunch.target_test)],
-                seed,
+                seed, args.max_iter,
             )
             rows.append({
                 "seed": seed, "kind": kind, "strength": bunch.strength,
