@@ -131,10 +131,12 @@ def max_correlation(Z, T, *, test_size=0.3, hidden_layer_sizes=(200,), n_iter=10
         # below the rounding of centring (or 1e-10 of the top variance): no direction
         keep = eigval > max(1e-10 * eigval.max(), (1e-12 * np.abs(mean).max()) ** 2, 1e-300)
         projection = eigvec[:, keep] / np.sqrt(eigval[keep])
-        if not keep.any():  # a constant Z: one zero column, so f(Z) is constant
-            projection = np.zeros((Z_fit.shape[1], 1))
+        constant = not keep.any()
     else:
         projection = np.diag(1.0 / (Z_fit.std(axis=0) + 1e-8))
+        constant = not (Z_fit.std(axis=0) > 0).any()
+    if constant:  # every row has the same code: independent of anything (no net to train)
+        return 0.0
 
     def tensors(z, t):
         return (torch.tensor((z - mean) @ projection, dtype=torch.float32),
