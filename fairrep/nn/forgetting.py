@@ -17,6 +17,10 @@ from ._base import (InvariantModule, check_strength_scaling, make_mlp, multi_hea
                     row_uniform, shuffled, task_gain)
 
 
+#: What the model step minimises for the discriminators (see ``adversary_loss``).
+ADVERSARY_LOSSES = ("random_targets", "reversed")
+
+
 class AdversarialForgettingNetwork(InvariantModule):
     """Encoder E, decoder R, forget-gates F_j, predictors P_j and discriminators D_j.
 
@@ -45,6 +49,16 @@ class AdversarialForgettingNetwork(InvariantModule):
         How z~ is held at precision q outside training (see :meth:`forget`).
     dither_key : int
         Selects the pseudo-random dither of ``finite_precision='dither'``.
+    adversary_loss : {'random_targets', 'reversed'}
+        What the model step minimises for D_j. ``'random_targets'`` (the paper, section 3):
+        D_j's cross-entropy against random draws of s, whose gradient with respect to D_j's
+        logits is D_j(z~) - p(s) and so vanishes once the current D_j outputs the marginal,
+        whatever a fresh discriminator could still read. ``'reversed'``: minus D_j's
+        cross-entropy on the true s (the gradient-reversal objective), whose gradient
+        one-hot(s) - D_j(z~) keeps pointing at the s left in z~.
+    adversary_to_encoder : bool
+        False (the paper's break between z and the product): D_j's gradient reaches only the
+        forget-gate F_j. True: also the encoder E.
 
     References
     ----------
@@ -73,12 +87,18 @@ class AdversarialForgettingNetwork(InvariantModule):
     def __init__(self, n_features, n_components, n_classes, s_cardinalities=None,
                  s_columns=None, hidden_layer_sizes=(50,), reconstruction_weight=1e-2,
                  adversary_weight=1.0, mask_weight=1e-2, precision=0.0,
-                 finite_precision="dither", dither_key=0, strength_scaling="none"):
+                 finite_precision="dither", dither_key=0, strength_scaling="none",
+                 adversary_loss="random_targets", adversary_to_encoder=False):
         super().__init__()
         self.strength_scaling = check_strength_scaling(strength_scaling)
         if not isinstance(finite_precision, str) or finite_precision not in ("dither", "round"):
             raise ValueError("finite_precision must be 'dither' or 'round', got "
                              f"{finite_precision!r}.")
+        if not isinstance(adversary_loss, str) or adversary_loss not in ADVERSARY_LOSSES:
+            raise ValueError(f"adversary_loss must be one of {ADVERSARY_LOSSES}, got "
+                             f"{adversary_loss!r}.")
+        self.adversary_loss = adversary_loss
+        self.adversary_to_encoder = bool(adversary_to_encoder)
         hidden = list(hidden_layer_sizes)
         self.n_components = n_components
         self.n_classes = list(n_classes)
@@ -165,9 +185,13 @@ class AdversarialForgettingNetwork(InvariantModule):
         return [self.s_cardinalities[c] for c in self.s_columns[j]]
 
     def loss_terms(self, X, y, s, generator=None):
-        """Model-step terms of eq. (1); the discriminators' targets are random draws of s.
+        """Model-step terms of eq. (1).
 
-        The discriminator sees z.detach() * m_j, so its gradient reaches only the forget-gates.
+        With ``adversary_loss='random_targets'`` the discriminators' targets are random draws
+        of s; with ``'reversed'`` the term is minus their cross-entropy on the true s (the
+        recorded ``adversary`` is that cross-entropy, positive). With
+        ``adversary_to_encoder=False`` the discriminator sees z.detach() * m_j, so its gradient
+        reaches only the forget-gates.
         """
         z = self.encoder(X)
         m = self.masks(X)  # (n, T, d)
@@ -180,19 +204,24 @@ class AdversarialForgettingNetwork(InvariantModule):
         loss = task + self.reconstruction_weight * reconstruction + self.mask_weight * mask
         terms = {"task": task, "reconstruction": reconstruction, "mask": mask}
         if s is not None and self.s_cardinalities is not None:
-            s_random = shuffled(s, generator)
-            z_gated = self.forget(z.detach().unsqueeze(1) * m, generator, X)
-            heads = [multi_head_cross_entropy(d(z_gated[:, j]), s_random[:, self.s_columns[j]],
+            # modules pickled before these options existed keep the paper's objective
+            reversed_ = getattr(self, "adversary_loss", "random_targets") == "reversed"
+            z_seen = z if getattr(self, "adversary_to_encoder", False) else z.detach()
+            targets = s if reversed_ else shuffled(s, generator)
+            z_gated = self.forget(z_seen.unsqueeze(1) * m, generator, X)
+            heads = [multi_head_cross_entropy(d(z_gated[:, j]), targets[:, self.s_columns[j]],
                                               self._head_cards(j))
                      for j, d in enumerate(self.discriminators)]
             adversary = sum(heads)
+            if reversed_:
+                heads = [-h for h in heads]
             if getattr(self, "strength_scaling", "none") == "task_gain":
                 gains = [task_gain(task_terms[j].detach(), y[:, j], k)
                          for j, k in enumerate(self.n_classes)]
                 weighted = sum(g * h for g, h in zip(gains, heads))
                 terms["task_gain"] = sum(gains) / len(gains)
             else:
-                weighted = adversary
+                weighted = sum(heads)
             loss = loss + self.adversary_weight * weighted
             terms["adversary"] = adversary
         terms["loss"] = loss
