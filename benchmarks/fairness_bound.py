@@ -15,6 +15,10 @@ Usage::
 
     python benchmarks/fairness_bound.py --search              # Adult and German, 3 seeds
     python benchmarks/fairness_bound.py --tables german --seeds 0 --methods hsic
+    python benchmarks/fairness_bound.py --search --methods forgetting --update
+
+``--update`` refits only what the command names and keeps the output's other runs (the
+header then lists the earlier command and this one).
 
 Tables, recipe and splits are those of ``benchmarks/robust_defaults.py`` (raw columns, one-hot
 + StandardScaler, s = sex removed from X).
@@ -195,6 +199,15 @@ def summary_rst(runs, head):
                        f"({first[1].removeprefix('date: ')})."]) + "\n"
 
 
+def _kept(old, new):
+    """The rows of ``old`` that ``new`` does not refit: other (table, seed, method)
+    triples, and the fairlearn reference of a table and seed that ``new`` has no row for."""
+    refitted = set(zip(new["table"], new["seed"], new["method"]))
+    keep = [(t, s, m) not in refitted for t, s, m in zip(old["table"], old["seed"],
+                                                          old["method"])]
+    return old[keep]
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tables", nargs="+", default=["adult", "german"],
@@ -206,6 +219,8 @@ def main(argv=None):
                         help="also ConstrainedSearchCV (cv=3) over each method's default grid")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--output", type=Path, default=OUT)
+    parser.add_argument("--update", action="store_true",
+                        help="keep the output's runs of other methods, tables and seeds")
     parser.add_argument("--summarize", action="store_true",
                         help="no fits: rewrite the summaries from the output's runs.csv")
     args = parser.parse_args(argv)
@@ -218,6 +233,12 @@ def main(argv=None):
     else:
         command = "python benchmarks/fairness_bound.py " + shlex.join(argv or sys.argv[1:])
         runs = run(args.tables, args.methods, args.seeds, args.bound, args.search)
+        path = args.output / "runs.csv"
+        if args.update and path.exists():
+            with open(path) as f:
+                earlier = next(line for line in f).removeprefix("# command: ").strip()
+            command = f"{earlier}; then {command.strip()}"
+            runs = pd.concat([_kept(rd.read_csv(path), runs), runs], ignore_index=True)
         head = rd.header(command.strip())
         rd.write_csv(runs, args.output / "runs.csv", head)
     (args.output / "summary.md").write_text(summary_markdown(runs, head))
