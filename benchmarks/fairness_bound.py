@@ -208,6 +208,16 @@ def _kept(old, new):
     return old[keep]
 
 
+def _ordered(runs):
+    """Rows by table, the fairlearn reference first, then the methods in METHODS' order."""
+    order = {}
+    for m in ["fairlearn_eg", *METHODS, *rd.METHODS]:
+        order.setdefault(m, len(order))
+    key = runs["method"].map(order).fillna(len(order))
+    return (runs.assign(_key=key).sort_values(["table", "_key", "seed"], kind="stable")
+            .drop(columns="_key").reset_index(drop=True))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tables", nargs="+", default=["adult", "german"],
@@ -229,7 +239,7 @@ def main(argv=None):
     if args.summarize:
         with open(args.output / "runs.csv") as f:
             head = "".join(line[2:] for line in f if line.startswith("# "))
-        runs = rd.read_csv(args.output / "runs.csv")
+        runs = _ordered(rd.read_csv(args.output / "runs.csv"))
     else:
         command = "python benchmarks/fairness_bound.py " + shlex.join(argv or sys.argv[1:])
         runs = run(args.tables, args.methods, args.seeds, args.bound, args.search)
@@ -238,7 +248,8 @@ def main(argv=None):
             with open(path) as f:
                 earlier = next(line for line in f).removeprefix("# command: ").strip()
             command = f"{earlier}; then {command.strip()}"
-            runs = pd.concat([_kept(rd.read_csv(path), runs), runs], ignore_index=True)
+            runs = _ordered(pd.concat([_kept(rd.read_csv(path), runs), runs],
+                                      ignore_index=True))
         head = rd.header(command.strip())
         rd.write_csv(runs, args.output / "runs.csv", head)
     (args.output / "summary.md").write_text(summary_markdown(runs, head))
