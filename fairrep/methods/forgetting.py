@@ -26,8 +26,8 @@ _PARAMS_DOC = """
         features of x, averaged over rows) of x from the *unmasked* z. L_x grows with the
         number and the spread of the features while L_y does not: at rho = 0.1 it swamps the
         task on a small table with wide-ranged columns (German credit after a
-        QuantileTransformer: the same network without s predicted the majority class on one
-        split of three), hence 0.01 (from the protocol of ``benchmarks/robust_defaults.py``).
+        QuantileTransformer: the same network without s predicted the majority class), hence
+        0.01 (from the protocol of ``benchmarks/robust_defaults.py``).
     adversary_weight : float, default=8.0
         delta in eq. (1): weight of the discriminator's term in the model step (see
         ``adversary_loss``).
@@ -68,11 +68,11 @@ _PARAMS_DOC = """
         D's cross-entropy against random draws of s. Its gradient with respect to D's logits is
         D(z~) - p(s), which vanishes as soon as the current D outputs the marginal of s; one
         discriminator step per batch lags behind the model, so the model fools that D without
-        removing s: on Adult (one-hot + StandardScaler, s = sex) the predictions keep a DP gap
-        of 0.13 and a maximal correlation with s of 0.26 at delta = 20, and at larger delta the
-        accuracy falls before the gap does. ``'reversed'`` minimises minus D's cross-entropy on
-        the true s (the gradient-reversal objective), whose gradient one-hot(s) - D(z~) keeps
-        pointing at the s left in z~ while D is still weak. The default is the protocol's
+        removing s: on Adult (one-hot + StandardScaler, s = sex) the predictions keep most of
+        an unconstrained network's DP gap, and at larger delta the accuracy falls before the
+        gap does. ``'reversed'`` minimises minus D's cross-entropy on the true s (the
+        gradient-reversal objective), whose gradient one-hot(s) - D(z~) keeps pointing at the
+        s left in z~ while D is still weak. The default is the protocol's
         choice (``benchmarks/robust_defaults.py``); ``adversary_loss='random_targets',
         adversary_to_encoder=False, adversary_steps=10`` is the paper's training.
     adversary_to_encoder : bool, default=True
