@@ -41,6 +41,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 import robust_defaults as rd  # noqa: E402
 
 import fairrep  # noqa: E402
+from fairrep.benchmark._frontier import exponentiated_gradient as eg_classifier  # noqa: E402
+from fairrep.benchmark._provenance import read_header  # noqa: E402
 from fairrep.methods import get_method  # noqa: E402
 from fairrep.model_selection import ConstrainedSearchCV  # noqa: E402
 
@@ -64,13 +66,9 @@ def exponentiated_gradient(X, y, s, X_test, seed, bound):
     """Test predictions and fit seconds of fairlearn's reductions approach (None without
     fairlearn)."""
     try:
-        from fairlearn.reductions import DemographicParity, ExponentiatedGradient
+        clf = eg_classifier(bound)
     except ImportError:
         return None
-    from sklearn.linear_model import LogisticRegression
-
-    clf = ExponentiatedGradient(LogisticRegression(max_iter=1000),
-                                DemographicParity(difference_bound=bound))
     start = time.perf_counter()
     clf.fit(X, y, sensitive_features=s)
     seconds = time.perf_counter() - start
@@ -237,16 +235,14 @@ def main(argv=None):
     torch.set_num_threads(args.threads)
     args.output.mkdir(parents=True, exist_ok=True)
     if args.summarize:
-        with open(args.output / "runs.csv") as f:
-            head = "".join(line[2:] for line in f if line.startswith("# "))
+        head = read_header(args.output / "runs.csv")
         runs = _ordered(rd.read_csv(args.output / "runs.csv"))
     else:
         command = "python benchmarks/fairness_bound.py " + shlex.join(argv or sys.argv[1:])
         runs = run(args.tables, args.methods, args.seeds, args.bound, args.search)
         path = args.output / "runs.csv"
         if args.update and path.exists():
-            with open(path) as f:
-                earlier = next(line for line in f).removeprefix("# command: ").strip()
+            earlier = read_header(path).splitlines()[0].removeprefix("command: ")
             command = f"{earlier}; then {command.strip()}"
             runs = _ordered(pd.concat([_kept(rd.read_csv(path), runs), runs],
                                       ignore_index=True))

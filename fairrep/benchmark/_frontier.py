@@ -93,14 +93,20 @@ def _grid(method, data, *, epochs):
     return name.rsplit("__", 1)[-1], [float(v) for v in values]
 
 
+def exponentiated_gradient(bound):
+    """fairlearn's reductions approach at a demographic-parity bound (needs fairlearn):
+    ``ExponentiatedGradient(LogisticRegression(max_iter=1000), DemographicParity(bound))``."""
+    from fairlearn.reductions import DemographicParity, ExponentiatedGradient
+    from sklearn.linear_model import LogisticRegression
+
+    return ExponentiatedGradient(LogisticRegression(max_iter=1000),
+                                 DemographicParity(difference_bound=bound))
+
+
 def _fit_point(data, method, param, strength, *, epochs, seed, rho_iter):
     """The figures of one fit (a row of ``frontier_runs.csv`` without its keys)."""
     if method == FAIRLEARN_REDUCTION:
-        from fairlearn.reductions import DemographicParity, ExponentiatedGradient
-        from sklearn.linear_model import LogisticRegression
-
-        clf = ExponentiatedGradient(LogisticRegression(max_iter=1000),
-                                    DemographicParity(difference_bound=strength))
+        clf = exponentiated_gradient(strength)
     elif method == FAIRLEARN:
         clf = fairlearn_adversarial(len(data.X_train), max_epochs=epochs,
                                     batch_size=FAIRLEARN_BATCH, random_state=seed,

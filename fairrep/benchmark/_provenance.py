@@ -31,6 +31,12 @@ def write_csv(frame, path, head):
         frame.to_csv(f, index=False)
 
 
+def read_header(path):
+    """The header of a file of :func:`write_csv`: its ``# `` lines without the ``# ``."""
+    with open(path) as f:
+        return "".join(line[2:] for line in f if line.startswith("# "))
+
+
 def read_csv(path):
     """A file of :func:`write_csv` (or a plain CSV) as a DataFrame, the header skipped."""
     import pandas as pd

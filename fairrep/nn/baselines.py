@@ -15,6 +15,7 @@ and differ only in the invariance penalty on z (the ``penalty`` hook of
 
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
@@ -96,14 +97,21 @@ def dann_schedule(progress):
 
 
 # -- kernels -----------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=8)
+def _pairs(n, device):
+    """The diagonal mask and the indices above the diagonal of an n x n matrix, built once
+    per batch size and device (not on every training step)."""
+    diagonal = torch.eye(n, dtype=torch.bool, device=device)
+    return diagonal, torch.triu_indices(n, n, 1, device=device)
+
+
 def _squared_distances(x):
     """Squared distances between the rows of ``x`` as ||a||^2 + ||b||^2 - 2 a.b: one matrix
     product, about 3x faster with its backward than the broadcast difference (256 x 8 batch,
     2 cores); clamped at 0 against rounding, the diagonal exactly 0."""
     sq = x.pow(2).sum(dim=1)
     d2 = (sq.unsqueeze(1) + sq.unsqueeze(0) - 2.0 * (x @ x.T)).clamp_min(0.0)
-    diagonal = torch.eye(x.shape[0], dtype=torch.bool, device=x.device)
-    return d2.masked_fill(diagonal, 0.0)
+    return d2.masked_fill(_pairs(x.shape[0], x.device)[0], 0.0)
 
 
 def median_heuristic(d2):
@@ -113,7 +121,7 @@ def median_heuristic(d2):
     Returned without gradient: the bandwidth is a constant of each step.
     """
     d2 = d2.detach()
-    rows, columns = torch.triu_indices(d2.shape[0], d2.shape[1], 1, device=d2.device)
+    rows, columns = _pairs(d2.shape[0], d2.device)[1]
     pairs = d2[rows, columns]
     positive = pairs[pairs > 0]
     if positive.numel() == 0:
