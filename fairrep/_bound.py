@@ -45,26 +45,6 @@ BOUND_RANGE = 1e3
 #: by more than this.
 BOUND_MIN_GAIN = 0.01
 
-#: The docstring entries of ``constraint`` and ``bound`` ({strength}: the strength parameter).
-BOUND_DOC = """    constraint : {{'demographic_parity', 'equalized_odds'}}, callable or None, \
-default=None
-        Ask for a fairness level instead of a weight. None: ``{strength}`` is used as given.
-        Otherwise ``fit`` holds out a stratified 20 % of the training rows and, after every
-        epoch (past the warm-up), measures the constraint of the predictions there against
-        ``s`` (``fairrep.metrics``' gap, or a callable ``(y_true, y_pred, s) -> float``),
-        multiplies ``{strength}`` by ``exp((c - bound) / max(bound, 0.01))`` (at most a
-        factor 2 an epoch: dual ascent of the multiplier) and, at the end, keeps the weights
-        of the most accurate epoch on those rows whose constraint was ``<= bound`` and
-        whose accuracy beat the majority class's by more than 0.01 (a constant predictor
-        meets any parity bound); ConstraintNotMetWarning and the least-violating epoch
-        when none was.
-        ``{strength}`` is the starting value. The path is in ``history_``: ``strength``,
-        ``valid_constraint``, ``valid_accuracy`` per epoch; ``bound_epoch_`` is the epoch
-        kept (None without a constraint). Needs a 1-D ``s``; not used by ``partial_fit``.
-    bound : float, default=0.05
-        The level ``constraint`` must not exceed (e.g. a demographic-parity gap of 0.05).
-"""
-
 
 def select_candidate(mean_score, mean_constraint, bound):
     """Index of the candidate to refit: the best score among those within ``bound``.

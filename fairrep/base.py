@@ -85,34 +85,6 @@ def auto_batch_rows(n_samples):
     return min(high, max(low, n_samples // AUTO_BATCH_DIVISOR))
 
 
-#: The docstring entry of ``batch_size='auto'`` (the default of the s-using methods).
-AUTO_BATCH_DOC = """    batch_size : int or 'auto', default='auto'
-        Rows per mini-batch. ``'auto'``: ``min(256, max(64, n_samples // 100))``, so a large
-        table trains on batches of 256 and a small one (German credit, 700 rows) on batches
-        of 64: about 10 steps per epoch, where batches of 32 fit the noise of so few rows
-        (for ``partial_fit``, n_samples of the first chunk).
-"""
-
-#: The docstring entry of ``strength_scaling`` ({strength}: the method's strength symbol).
-STRENGTH_SCALING_DOC = """    strength_scaling : {{'task_gain', 'none'}}, default='task_gain'
-        How {strength} is applied. ``'task_gain'``: the invariance term of each batch is
-        scaled by g = (H(y) - L_y) / H(y), the share of the labels' entropy the predictor
-        explains on that batch (:func:`fairrep.nn.task_gain`; detached, in [0, 1]). The term's
-        pull fades as the predictor approaches the class shares (g = 0 there), so strengths
-        well past the point where a fixed weight collapses the fit to the constant predictor
-        still leave a predictor that learned y (ever larger strengths still approach
-        chance). In data-parallel training each process computes g on its share of the
-        batch. Not in the paper; ``'none'``: the paper's fixed weight.
-"""
-
-#: The docstring entries of the two switches every method estimator shares.
-TRAINING_SWITCHES_DOC = """    verbose : int, default=0
-        0 is silent, 1 shows a progress bar over epochs, 2 also prints skorch's epoch table.
-    mixed_precision : bool, default=False
-        Run the training forward passes under ``torch.autocast`` in bfloat16 (CPU and GPU);
-        weights, gradients and optimizer state stay float32, inference is unchanged.
-"""
-
 #: Parameters every estimator validates the same way: name -> checker.
 _COMMON_CHECKS = {
     "max_epochs": V.check_positive_int,

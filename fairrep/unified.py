@@ -9,6 +9,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
+from ._docstrings import fill_doc
 from ._validation import did_you_mean, takes_s_keyword
 from .exceptions import TrainingDivergedError
 from .methods import get_method
@@ -21,7 +22,8 @@ INVARIANCE_INVALID = (
 _SHARED = ("n_components", "max_epochs", "batch_size", "lr", "device", "random_state",
            "verbose")
 
-_DOC_PARAMS = """
+_unified_doc = fill_doc(
+    unified_parameters="""
     Parameters
     ----------
     method : str, default='forgetting'
@@ -55,17 +57,15 @@ _DOC_PARAMS = """
         methods whose estimator takes it.
     bound : float, default=0.05
         The level ``constraint`` must not exceed.
-
-    Attributes
-    ----------
+    """,
+    unified_attributes="""
     estimator_ : estimator
         The fitted estimator of the chosen method.
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Only when ``X`` was a DataFrame with string column names.
-"""
-
-_DOC_REFERENCES = """
+    """,
+    unified_references="""
     References
     ----------
     A. Jaiswal, D. Moyer, G. Ver Steeg, W. AbdAlmageed and P. Natarajan,
@@ -101,8 +101,7 @@ _DOC_REFERENCES = """
 
     A. Jaiswal, Y. Wu, W. AbdAlmageed and P. Natarajan, "Unsupervised
     adversarial invariance", NeurIPS 2018.
-
-"""
+    """)
 
 
 class _UnifiedBase(BaseEstimator):
@@ -255,13 +254,22 @@ class _UnifiedBase(BaseEstimator):
         return tags
 
 
+@_unified_doc
 class InvariantTransformer(TransformerMixin, _UnifiedBase):
-    __doc__ = """Invariant representation with any registered method, chosen by name.
+    """Invariant representation with any registered method, chosen by name.
 
     A single parameter grid can sweep methods and invariance strengths::
 
         {"rep__method": ["forgetting", ...], "rep__invariance": [0.1, 1, 10]}
-    """ + _DOC_PARAMS + _DOC_REFERENCES + """
+
+    %(unified_parameters)s
+
+    Attributes
+    ----------
+    %(unified_attributes)s
+
+    %(unified_references)s
+
     Examples
     --------
     >>> import numpy as np
@@ -276,9 +284,18 @@ class InvariantTransformer(TransformerMixin, _UnifiedBase):
     """
 
 
+@_unified_doc
 class InvariantClassifier(ClassifierMixin, TransformerMixin, _UnifiedBase):
-    __doc__ = """Classifier of any registered method, chosen by name.
-    """ + _DOC_PARAMS + _DOC_REFERENCES + """
+    """Classifier of any registered method, chosen by name.
+
+    %(unified_parameters)s
+
+    Attributes
+    ----------
+    %(unified_attributes)s
+
+    %(unified_references)s
+
     Examples
     --------
     >>> import numpy as np

@@ -50,10 +50,10 @@ def _user_text():
         yield path, 1, path.read_text(encoding="utf-8")
     for path in sorted((ROOT / "examples").glob("*.py")):
         yield path, 1, path.read_text(encoding="utf-8")
-    # The package's docstrings: most are literals in the docstring slot, but estimator
-    # docstrings are assembled (``__doc__ = """...""" + _PARAMS_DOC + _attributes_doc(...)``)
-    # from module-level pieces and helper functions. Every string literal of the package is
-    # therefore scanned, which also covers the error and warning messages a user reads.
+    # The package's docstrings: literals in the docstring slot, whose ``%(name)s`` placeholders
+    # fairrep._docstrings.fill_doc fills from named fragments (string literals elsewhere in
+    # the package). Every string literal of the package is therefore scanned, which also
+    # covers the error and warning messages a user reads.
     for path in sorted((ROOT / "fairrep").rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         for node in ast.walk(tree):

@@ -11,73 +11,13 @@ import math
 from sklearn.base import ClassifierMixin, TransformerMixin
 
 from .. import _validation as V
+from .._docstrings import fill_doc
 from .._training import process_group
-from .._bound import BOUND_DOC
-from ..base import (AUTO_BATCH_DOC, STRENGTH_SCALING_DOC, TRAINING_SWITCHES_DOC,
-                    BaseInvariantEstimator,
-                    InvariantClassifierMixin, NumericSensitiveMixin)
-from ..nn._base import STRENGTH_SCALINGS
+from ..base import BaseInvariantEstimator, InvariantClassifierMixin, NumericSensitiveMixin
 from ..nn.baselines import GradientReversalNetwork, HSICNetwork, MMDNetwork
+from ._common import _check_scaling, _store
 
 SCHEDULE_INVALID = "schedule must be 'dann' or 'constant', got {value!r}."
-
-_COMMON_PARAMS_DOC = """
-    n_components : int, default=8
-        Dimension of the code z.
-    hidden_layer_sizes : tuple of int, default=(50,)
-        Hidden widths of the encoder E and of the predictor P{extra_nets}.
-"""
-
-_TRAINING_PARAMS_DOC = """
-    max_epochs : int, default=30
-        Passes over the training data.
-""" + AUTO_BATCH_DOC + """    lr : float, default=1e-3
-        Adam learning rate.
-    weight_decay : float, default=1e-4
-        Adam weight decay.
-    device : str, default='cpu'
-        'cpu', 'cuda' or 'cuda:N'. A model fitted on a GPU pickles and loads on a CPU machine.
-    random_state : int, RandomState instance or None, default=None
-        Seeds parameter initialisation and batch order. With an int, CPU results are
-        bit-identical from run to run.
-""" + TRAINING_SWITCHES_DOC + """"""
-
-
-def _attributes_doc(network, terms):
-    return f"""
-    Attributes
-    ----------
-    net_ : fairrep._training.InvariantNet
-        The fitted skorch net; ``net_.module_`` is the :class:`fairrep.nn.{network}`.
-    history_ : skorch.History
-        Per epoch: ``train_task`` (cross-entropy of P, summed over target columns), {terms}
-        and ``train_loss`` (the total of the step).
-    s_classes_ : ndarray or list of ndarray or None
-        Groups of ``s`` seen in fit (a list with one entry per column for 2-D ``s``).
-    n_tasks_ : int
-        Number of target columns.
-    n_features_in_ : int
-    feature_names_in_ : ndarray of str
-        Only when ``X`` was a DataFrame with string column names.
-    n_epochs_ : int
-"""
-
-
-_CLASSES_DOC = """
-    classes_ : ndarray or list of ndarray
-        Labels of y (a list with one array per task for several tasks).
-"""
-
-
-def _store(estimator, arguments):
-    """``__init__`` only stores its arguments (as scikit-learn requires)."""
-    for name, value in arguments.items():
-        if name not in ("self", "__class__"):
-            setattr(estimator, name, value)
-
-
-def _check_scaling(estimator):
-    return V.check_choice(estimator.strength_scaling, "strength_scaling", STRENGTH_SCALINGS)
 
 
 class _BaselineBase(BaseInvariantEstimator):
@@ -94,6 +34,22 @@ class _BaselineBase(BaseInvariantEstimator):
             hidden_layer_sizes=V.check_hidden_layer_sizes(self.hidden_layer_sizes),
             **self._penalty_params(s_enc, n_samples),
         )
+
+
+#: The docstring texts the three methods share (each method's fill_doc gives ``networks``,
+#: ``method_params`` and the texts that the shared fragments name).
+_DOC_TEXTS = dict(baseline_parameters="""
+    Parameters
+    ----------
+    n_components : int, default=8
+        Dimension of the code z.
+    hidden_layer_sizes : tuple of int, default=(50,)
+        Hidden widths of the %(networks)s.
+    %(method_params)s
+    %(strength_scaling)s
+    %(training_params)s
+    %(bound_params)s
+    """)
 
 
 # -- gradient reversal -------------------------------------------------------------------------
@@ -123,33 +79,31 @@ class _GradientReversalBase(_BaselineBase):
         )
 
 
-_GRL_PARAMS_DOC = """
-    Parameters
-    ----------""" + _COMMON_PARAMS_DOC.format(extra_nets=" and of the adversary D") + """
+_grl_doc = fill_doc(
+    strength="lambda", strength_param="adversary_weight",
+    networks="encoder E and of the predictor P and of the adversary D",
+    network="baselines.GradientReversalNetwork",
+    history_terms="``train_adversary`` (D's cross-entropy on s; high means z hides s), "
+                  "``train_reversal`` (the coefficient lambda_p)",
+    method_params="""
     adversary_weight : float, default=20.0
         lambda, the coefficient of the gradient-reversal layer: the encoder receives
         -lambda times the gradient of D's cross-entropy (Ganin et al., eq. (13)-(14); gamma of
         Xie et al.). ``InvariantTransformer(invariance=...)`` maps onto it; 0 leaves D
         training but switches its effect on the encoder off.
-        The default is chosen on the protocol of ``benchmarks/robust_defaults.py`` (several
-        tables, preprocessing recipes and seeds; results in
-        ``benchmarks/results/robust_defaults/``).
+        %(robust_default)s
     schedule : {'dann', 'constant'}, default='dann'
         'dann' ramps the coefficient as lambda * (2 / (1 + exp(-10 p)) - 1) over the training
         progress p in [0, 1] (batches done / max_epochs * batches per epoch; Ganin et al.,
         section 5.2.2), so D learns before the encoder fights it; 'constant' uses lambda from
         the first step.
-""" + STRENGTH_SCALING_DOC.format(strength="lambda") + _TRAINING_PARAMS_DOC \
-    + BOUND_DOC.format(strength="adversary_weight")
-
-_GRL_ATTRIBUTES_DOC = _attributes_doc(
-    "baselines.GradientReversalNetwork",
-    "``train_adversary`` (D's cross-entropy on s; high means z hides s), ``train_reversal`` "
-    "(the coefficient lambda_p)")
+    """,
+    **_DOC_TEXTS)
 
 
+@_grl_doc
 class GradientReversalTransformer(TransformerMixin, _GradientReversalBase):
-    __doc__ = """Invariant representation by adversarial training with gradient reversal.
+    """Invariant representation by adversarial training with gradient reversal.
 
     An encoder E maps x to z; a predictor P infers y from z and an adversary D infers s from
     z through a gradient-reversal layer, so that one gradient step of
@@ -166,7 +120,13 @@ class GradientReversalTransformer(TransformerMixin, _GradientReversalBase):
     than a larger ``adversary_weight``: on small synthetic data a probe still reads s from an
     8-D code at large weights, while a 2-D code (``n_components=2``) lowers its accuracy.
     Measure invariance with a post-hoc probe (``fairrep.metrics.probe_accuracy``), not D.
-    """ + _GRL_PARAMS_DOC + _GRL_ATTRIBUTES_DOC + """
+
+    %(baseline_parameters)s
+
+    Attributes
+    ----------
+    %(baseline_attributes)s
+
     See Also
     --------
     GradientReversalClassifier : the same model, predicting y with P.
@@ -186,14 +146,22 @@ class GradientReversalTransformer(TransformerMixin, _GradientReversalBase):
     """
 
 
+@_grl_doc
 class GradientReversalClassifier(ClassifierMixin, TransformerMixin, InvariantClassifierMixin,
                                  _GradientReversalBase):
-    __doc__ = """Classifier trained adversarially against s with gradient reversal.
+    """Classifier trained adversarially against s with gradient reversal.
 
     The model of :class:`GradientReversalTransformer` (Ganin et al., JMLR 2016; Xie et al.,
     NeurIPS 2017); ``predict`` and ``predict_proba`` use the predictor P on z = E(x),
     ``transform`` returns z.
-    """ + _GRL_PARAMS_DOC + _GRL_ATTRIBUTES_DOC + _CLASSES_DOC + """
+
+    %(baseline_parameters)s
+
+    Attributes
+    ----------
+    %(baseline_attributes)s
+    %(classes_attribute)s
+
     Examples
     --------
     >>> import numpy as np
@@ -228,9 +196,9 @@ class _MMDBase(_BaselineBase):
         )
 
 
-_MMD_PARAMS_DOC = """
-    Parameters
-    ----------""" + _COMMON_PARAMS_DOC.format(extra_nets="") + """
+_mmd_doc = fill_doc(
+    strength="mmd_weight", strength_param="mmd_weight", network="baselines.MMDNetwork",
+    networks="encoder E and of the predictor P", method_params="""
     mmd_weight : float, default=20.0
         Weight of the MMD^2 penalty (beta of Li et al.). The kernel is a mixture of Gaussians
         with bandwidths 0.5, 1 and 2 times the median heuristic of each batch. With more
@@ -238,18 +206,15 @@ _MMD_PARAMS_DOC = """
         the batch of MMD^2(z[s = g], z[s != g]) (each group against the rest); with several
         s columns the columns' penalties add up. ``InvariantTransformer(invariance=...)``
         maps onto it; 0 switches the penalty off.
-        The default is chosen on the protocol of ``benchmarks/robust_defaults.py`` (several
-        tables, preprocessing recipes and seeds; results in
-        ``benchmarks/results/robust_defaults/``).
-""" + STRENGTH_SCALING_DOC.format(strength="mmd_weight") + _TRAINING_PARAMS_DOC \
-    + BOUND_DOC.format(strength="mmd_weight")
-
-_MMD_ATTRIBUTES_DOC = _attributes_doc("baselines.MMDNetwork",
-                                      "``train_mmd`` (the unweighted MMD^2 penalty)")
+        %(robust_default)s
+    """,
+    history_terms="``train_mmd`` (the unweighted MMD^2 penalty)",
+    **_DOC_TEXTS)
 
 
+@_mmd_doc
 class MMDTransformer(TransformerMixin, _MMDBase):
-    __doc__ = """Invariant representation with a maximum mean discrepancy penalty (NN+MMD).
+    """Invariant representation with a maximum mean discrepancy penalty (NN+MMD).
 
     An encoder E maps x to z, trained with a predictor P of y to minimise
     CE(P(z), y) + mmd_weight * MMD^2 between the distributions of z in the groups of s
@@ -257,7 +222,13 @@ class MMDTransformer(TransformerMixin, _MMDBase):
     multi-task learning, arXiv:1412.5244). MMD^2 is the biased estimate on each batch; a
     group absent from a batch is skipped. ``s`` is categorical (one or several columns);
     without ``s`` the network trains with no penalty.
-    """ + _MMD_PARAMS_DOC + _MMD_ATTRIBUTES_DOC + """
+
+    %(baseline_parameters)s
+
+    Attributes
+    ----------
+    %(baseline_attributes)s
+
     See Also
     --------
     MMDClassifier : the same model, predicting y with P.
@@ -276,12 +247,20 @@ class MMDTransformer(TransformerMixin, _MMDBase):
     """
 
 
+@_mmd_doc
 class MMDClassifier(ClassifierMixin, TransformerMixin, InvariantClassifierMixin, _MMDBase):
-    __doc__ = """Classifier with a maximum mean discrepancy penalty between s groups (NN+MMD).
+    """Classifier with a maximum mean discrepancy penalty between s groups (NN+MMD).
 
     The model of :class:`MMDTransformer` (Li, Swersky & Zemel 2014); ``predict`` and
     ``predict_proba`` use the predictor P on z = E(x), ``transform`` returns z.
-    """ + _MMD_PARAMS_DOC + _MMD_ATTRIBUTES_DOC + _CLASSES_DOC + """
+
+    %(baseline_parameters)s
+
+    Attributes
+    ----------
+    %(baseline_attributes)s
+    %(classes_attribute)s
+
     Examples
     --------
     >>> import numpy as np
@@ -316,25 +295,22 @@ class _HSICBase(NumericSensitiveMixin, _BaselineBase):
         )
 
 
-_HSIC_PARAMS_DOC = """
-    Parameters
-    ----------""" + _COMMON_PARAMS_DOC.format(extra_nets="") + """
+_hsic_doc = fill_doc(
+    strength="hsic_weight", strength_param="hsic_weight", network="baselines.HSICNetwork",
+    networks="encoder E and of the predictor P", method_params="""
     hsic_weight : float, default=300.0
         Weight of the HSIC(z, s) penalty (the lambda of the HCV objective of Lopez et al.).
         HSIC with Gaussian kernels in [0, 1] is small (at most 1), hence the large default.
         ``InvariantTransformer(invariance=...)`` maps onto it; 0 switches the penalty off.
-        The default is chosen on the protocol of ``benchmarks/robust_defaults.py`` (several
-        tables, preprocessing recipes and seeds; results in
-        ``benchmarks/results/robust_defaults/``).
-""" + STRENGTH_SCALING_DOC.format(strength="hsic_weight") + _TRAINING_PARAMS_DOC \
-    + BOUND_DOC.format(strength="hsic_weight")
-
-_HSIC_ATTRIBUTES_DOC = _attributes_doc("baselines.HSICNetwork",
-                                       "``train_hsic`` (the unweighted HSIC penalty)")
+        %(robust_default)s
+    """,
+    history_terms="``train_hsic`` (the unweighted HSIC penalty)",
+    **_DOC_TEXTS)
 
 
+@_hsic_doc
 class HSICTransformer(TransformerMixin, _HSICBase):
-    __doc__ = """Invariant representation with a Hilbert-Schmidt independence penalty.
+    """Invariant representation with a Hilbert-Schmidt independence penalty.
 
     An encoder E maps x to z, trained with a predictor P of y to minimise
     CE(P(z), y) + hsic_weight * HSIC(z, T): the HSIC penalty of the HSIC-constrained VAE
@@ -344,7 +320,13 @@ class HSICTransformer(TransformerMixin, _HSICBase):
     bandwidths; T is ``s`` one-hot encoded (categorical columns) or standardised (continuous
     numeric columns with more than 20 distinct values), several columns side by side. A
     constant column is a ``ValueError``; without ``s`` the network trains with no penalty.
-    """ + _HSIC_PARAMS_DOC + _HSIC_ATTRIBUTES_DOC + """
+
+    %(baseline_parameters)s
+
+    Attributes
+    ----------
+    %(baseline_attributes)s
+
     See Also
     --------
     HSICClassifier : the same model, predicting y with P.
@@ -363,12 +345,20 @@ class HSICTransformer(TransformerMixin, _HSICBase):
     """
 
 
+@_hsic_doc
 class HSICClassifier(ClassifierMixin, TransformerMixin, InvariantClassifierMixin, _HSICBase):
-    __doc__ = """Classifier with a Hilbert-Schmidt independence penalty between z and s.
+    """Classifier with a Hilbert-Schmidt independence penalty between z and s.
 
     The model of :class:`HSICTransformer` (Lopez et al., NeurIPS 2018); ``predict`` and
     ``predict_proba`` use the predictor P on z = E(x), ``transform`` returns z.
-    """ + _HSIC_PARAMS_DOC + _HSIC_ATTRIBUTES_DOC + _CLASSES_DOC + """
+
+    %(baseline_parameters)s
+
+    Attributes
+    ----------
+    %(baseline_attributes)s
+    %(classes_attribute)s
+
     Examples
     --------
     >>> import numpy as np

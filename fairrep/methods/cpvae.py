@@ -15,9 +15,11 @@ from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import Callback
 
 from .. import _validation as V
+from .._docstrings import fill_doc
 from .._training import to_tensor
-from ..base import TRAINING_SWITCHES_DOC, BaseInvariantEstimator
+from ..base import BaseInvariantEstimator
 from ..nn.cpvae import COMBINE_NAMES, PARTS, CrossPopulationVAENetwork
+from ._common import _check_unused_s, _store
 
 SCHEDULES = ("constant", "linear", "exponential")
 #: Growth factor of the 'exponential' schedule, alpha(e) = min(1.1 ** e, alpha) (appendix B.1).
@@ -115,26 +117,9 @@ class _AlphaSchedule(Callback):
         net.history.record("alpha", value)
 
 
-_TRAINING_DOC = """
-    max_epochs : int, default=100
-        Passes over the training data.
-    batch_size : int, default=128
-        Rows per mini-batch, drawn from all populations together (see Notes).
-    lr : float, default=1e-3
-        Adam learning rate (the paper's base rate).
-    weight_decay : float, default=0.0
-        Adam weight decay.
-    device : str, default='cpu'
-        'cpu', 'cuda' or 'cuda:N'. A model fitted on a GPU pickles and loads on a CPU machine.
-    random_state : int, RandomState instance or None, default=None
-        Seeds parameter initialisation, batch order, the reparameterised draws in training
-        and the importance-sampling draws of :meth:`score_samples`. With an int, CPU results
-        are bit-identical from run to run.
-""" + TRAINING_SWITCHES_DOC + """"""
-
-_PARAMS_DOC = """
-    Parameters
-    ----------
+#: The docstring texts of both estimators (``mi_default``, ``mi_note``: each one's own).
+_DOC_TEXTS = dict(
+    cpvae_params="""
     n_components : int, default=10
         Dimension of the shared latent z (what ``transform`` returns).
     n_private_components : int, default=5
@@ -167,40 +152,33 @@ _PARAMS_DOC = """
         min(1.1 ** e, alpha), the paper's annealing (appendix B.1, with alpha=1000); a
         callable returns alpha(e) >= 1. ``history_`` records the value of each epoch
         (``alpha``).
-    mi_regularization : bool, default=MI_DEFAULT
+    mi_regularization : bool, default=%(mi_default)s
         True trains with the mutual-information regularised objective of eq. (6): each
         population's private KL is applied to the *other* populations' rows encoded by its
         head (Algorithm 1), not to its own. False trains with the plain ELBO of eq. (3) (the
-        paper's "no MI" baseline).MI_NOTE
+        paper's "no MI" baseline).
+        %(mi_note)s
     n_importance_samples : int, default=64
         Importance samples S per row and population in the marginal likelihood estimate of
         eq. (8) (:meth:`score_samples`).
-"""
-
-_CLASSIFIER_MI_NOTE = """
-        The classifier defaults to False, unlike :class:`CrossPopulationVAE`: eq. (6) puts
-        no KL on a population's private posterior for its *own* rows, so nothing keeps it
-        near the prior, and the marginal likelihood of a row under its own population, eq.
-        (7), pays for every nat it drifts away. In ``benchmarks/cpvae_digits.py`` (one
-        population per digit, MLP, seeds 0-2) the ELBO classifies best: mean held-out
-        accuracy 0.987, against 0.981 with alpha = 1, 0.984 annealed to alpha = 10 and 0.967
-        with the paper's annealing to alpha = 1000. On low-dimensional data, where the
-        private latents explain everything and the shared one collapses, the MI objective
-        can even predict worse than chance (3 blobs in 2-D, 60 epochs). Set True (with
-        ``alpha_schedule='exponential'``, ``alpha=1000``) for the paper's Table 2 setting."""
-
-_PRIORS_DOC = """    priors : None, 'uniform' or array-like of shape (n_classes,), default=None
-        pi_k in ``predict_proba``: None uses the class frequencies of ``y`` in fit,
-        'uniform' gives eq. (7)'s maximum likelihood decision; an array gives one
-        probability per class, in the order of ``classes_``."""
-
-_CLASSIFIER_ATTRIBUTES_DOC = """    classes_ : ndarray
-        The populations (labels of y), sorted; same as ``populations_``.
-    class_prior_ : ndarray of shape (n_classes,)
-        The prior used by ``predict_proba``.
-"""
-
-_NOTES_DOC = """
+    """,
+    cpvae_training_params="""
+    max_epochs : int, default=100
+        Passes over the training data.
+    batch_size : int, default=128
+        Rows per mini-batch, drawn from all populations together (see Notes).
+    lr : float, default=1e-3
+        Adam learning rate (the paper's base rate).
+    weight_decay : float, default=0.0
+        Adam weight decay.
+    %(device)s
+    random_state : int, RandomState instance or None, default=None
+        Seeds parameter initialisation, batch order, the reparameterised draws in training
+        and the importance-sampling draws of :meth:`score_samples`. With an int, CPU results
+        are bit-identical from run to run.
+    %(training_switches)s
+    """,
+    cpvae_notes="""
     Notes
     -----
     Model (eq. (1)): z ~ N(0, I), t ~ N(0, I), x | z, t ~ N(g(f_s(z), f_k(t)), psi^2 I) for a
@@ -223,11 +201,8 @@ _NOTES_DOC = """
 
     The KLs are the closed forms for Gaussians (Algorithm 1's "fictitious codes" enter only
     through them).
-"""
-
-_ATTRIBUTES_DOC = """
-    Attributes
-    ----------
+    """,
+    cpvae_attributes="""
     net_ : fairrep._training.InvariantNet
         The fitted skorch net; ``net_.module_`` is the
         :class:`fairrep.nn.cpvae.CrossPopulationVAENetwork`.
@@ -242,11 +217,9 @@ _ATTRIBUTES_DOC = """
         columns of :meth:`score_samples`.
     population_prior_ : ndarray of shape (n_populations,)
         Share of each population among the training rows (pi_k = n_k / N).
-    n_features_in_ : int
-    feature_names_in_ : ndarray of str
-        Only when ``X`` was a DataFrame with string column names.
-    n_epochs_ : int
-"""
+    %(common_attributes)s
+    """,
+)
 
 
 class _CPVAEBase(BaseInvariantEstimator):
@@ -263,24 +236,7 @@ class _CPVAEBase(BaseInvariantEstimator):
                  alpha_schedule="constant", mi_regularization=True, n_importance_samples=64,
                  max_epochs=100, batch_size=128, lr=1e-3, weight_decay=0.0, device="cpu",
                  random_state=None, verbose=0, mixed_precision=False):
-        self.n_components = n_components
-        self.n_private_components = n_private_components
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.image_shape = image_shape
-        self.conv_channels = conv_channels
-        self.combine = combine
-        self.alpha = alpha
-        self.alpha_schedule = alpha_schedule
-        self.mi_regularization = mi_regularization
-        self.n_importance_samples = n_importance_samples
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-        self.mixed_precision = mixed_precision
+        _store(self, locals())
 
     # -- fit -----------------------------------------------------------------------------
     def _fit(self, X, y, s):
@@ -569,8 +525,9 @@ def _check_int_tuple(value, message, length=None):
     return tuple(int(v) for v in values)
 
 
+@fill_doc(mi_default="True", mi_note="", **_DOC_TEXTS)
 class CrossPopulationVAE(TransformerMixin, _CPVAEBase):
-    __doc__ = """Cross-population variational autoencoder (CPVAE, ICLR 2020 submission).
+    """Cross-population variational autoencoder (CPVAE, ICLR 2020 submission).
 
     Models data from K populations that share some latent structure: each row x of
     population k is generated from a shared latent z, decoded by a decoder f_s shared by
@@ -589,8 +546,18 @@ class CrossPopulationVAE(TransformerMixin, _CPVAEBase):
     or private-only reconstructions (denoising, Fig. 2) and decoder swapping (Fig. 4);
     :meth:`sample` new rows of a population; :meth:`score_samples` the log marginal
     likelihood under each population (eq. (7)-(8)).
-    """ + _PARAMS_DOC.replace("MI_DEFAULT", "True").replace("MI_NOTE", "") + (
-        _TRAINING_DOC + _NOTES_DOC + _ATTRIBUTES_DOC) + """
+
+    Parameters
+    ----------
+    %(cpvae_params)s
+    %(cpvae_training_params)s
+
+    %(cpvae_notes)s
+
+    Attributes
+    ----------
+    %(cpvae_attributes)s
+
     See Also
     --------
     CrossPopulationClassifier : the same model, predicting the population by maximum
@@ -655,8 +622,23 @@ class CrossPopulationVAE(TransformerMixin, _CPVAEBase):
         return self.s_classes_
 
 
+@fill_doc(
+    mi_default="False",
+    mi_note="""
+    The classifier defaults to False, unlike :class:`CrossPopulationVAE`: eq. (6) puts
+    no KL on a population's private posterior for its *own* rows, so nothing keeps it
+    near the prior, and the marginal likelihood of a row under its own population, eq.
+    (7), pays for every nat it drifts away. In ``benchmarks/cpvae_digits.py`` (one
+    population per digit, MLP, seeds 0-2) the ELBO classifies best: mean held-out
+    accuracy 0.987, against 0.981 with alpha = 1, 0.984 annealed to alpha = 10 and 0.967
+    with the paper's annealing to alpha = 1000. On low-dimensional data, where the
+    private latents explain everything and the shared one collapses, the MI objective
+    can even predict worse than chance (3 blobs in 2-D, 60 epochs). Set True (with
+    ``alpha_schedule='exponential'``, ``alpha=1000``) for the paper's Table 2 setting.
+    """,
+    **_DOC_TEXTS)
 class CrossPopulationClassifier(ClassifierMixin, TransformerMixin, _CPVAEBase):
-    __doc__ = """Population classifier by maximum marginal likelihood under a CPVAE (sec. 4.3).
+    """Population classifier by maximum marginal likelihood under a CPVAE (sec. 4.3).
 
     Fits the model of :class:`CrossPopulationVAE` with one population per class of ``y``
     and predicts the population that maximises the marginal likelihood of a row, eq. (7),
@@ -667,9 +649,26 @@ class CrossPopulationClassifier(ClassifierMixin, TransformerMixin, _CPVAEBase):
     p(k|x) = pi_k p(x|k) / sum_j pi_j p(x|j); ``predict`` is its argmax, which is eq. (7)
     exactly with ``priors='uniform'`` (and with the default when the classes are balanced).
     ``transform`` returns the shared code z.
-    """ + _PARAMS_DOC.replace("MI_DEFAULT", "False").replace("MI_NOTE", _CLASSIFIER_MI_NOTE) + (
-        _PRIORS_DOC + _TRAINING_DOC + _NOTES_DOC + _ATTRIBUTES_DOC
-        + _CLASSIFIER_ATTRIBUTES_DOC) + """
+
+    Parameters
+    ----------
+    %(cpvae_params)s
+    priors : None, 'uniform' or array-like of shape (n_classes,), default=None
+        pi_k in ``predict_proba``: None uses the class frequencies of ``y`` in fit,
+        'uniform' gives eq. (7)'s maximum likelihood decision; an array gives one
+        probability per class, in the order of ``classes_``.
+    %(cpvae_training_params)s
+
+    %(cpvae_notes)s
+
+    Attributes
+    ----------
+    %(cpvae_attributes)s
+    classes_ : ndarray
+        The populations (labels of y), sorted; same as ``populations_``.
+    class_prior_ : ndarray of shape (n_classes,)
+        The prior used by ``predict_proba``.
+
     Examples
     --------
     >>> import numpy as np
@@ -692,16 +691,7 @@ class CrossPopulationClassifier(ClassifierMixin, TransformerMixin, _CPVAEBase):
                  alpha_schedule="constant", mi_regularization=False, n_importance_samples=64,
                  priors=None, max_epochs=100, batch_size=128, lr=1e-3, weight_decay=0.0,
                  device="cpu", random_state=None, verbose=0, mixed_precision=False):
-        super().__init__(
-            n_components=n_components, n_private_components=n_private_components,
-            hidden_layer_sizes=hidden_layer_sizes, image_shape=image_shape,
-            conv_channels=conv_channels, combine=combine, alpha=alpha,
-            alpha_schedule=alpha_schedule, mi_regularization=mi_regularization,
-            n_importance_samples=n_importance_samples, max_epochs=max_epochs,
-            batch_size=batch_size, lr=lr, weight_decay=weight_decay, device=device,
-            random_state=random_state, verbose=verbose,
-            mixed_precision=mixed_precision)
-        self.priors = priors
+        _store(self, locals())
 
     @V.takes_s_keyword
     def fit(self, X, y, s=None):
@@ -723,11 +713,7 @@ class CrossPopulationClassifier(ClassifierMixin, TransformerMixin, _CPVAEBase):
         return super().fit(X, y, s)
 
     def _encode_s(self, s, n_samples):
-        # s is not used; only its length is checked
-        if s is not None:
-            n_s = s.shape[0] if hasattr(s, "shape") and len(s.shape) else len(np.atleast_1d(s))
-            if n_s != n_samples:
-                raise ValueError(V.S_LENGTH.format(n_s=n_s, n_x=n_samples))
+        _check_unused_s(s, n_samples)
         return None
 
     def _encode_targets(self, y):

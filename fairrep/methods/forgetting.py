@@ -6,13 +6,15 @@ from sklearn.base import ClassifierMixin, TransformerMixin
 from skorch.callbacks import Callback
 
 from .. import _validation as V
-from .._bound import BOUND_DOC
-from ..base import (AUTO_BATCH_DOC, STRENGTH_SCALING_DOC, TRAINING_SWITCHES_DOC,
-                    BaseInvariantEstimator, InvariantClassifierMixin)
-from ..nn._base import STRENGTH_SCALINGS
+from .._docstrings import fill_doc
+from ..base import BaseInvariantEstimator, InvariantClassifierMixin
 from ..nn.forgetting import ADVERSARY_LOSSES, AdversarialForgettingNetwork
+from ._common import _check_scaling, _store
 
-_PARAMS_DOC = """
+_forgetting_doc = fill_doc(
+    strength="delta",
+    strength_param="adversary_weight",
+    forgetting_parameters="""
     Parameters
     ----------
     n_components : int, default=8
@@ -33,9 +35,7 @@ _PARAMS_DOC = """
         ``adversary_loss``).
         The invariance strength; ``InvariantTransformer(invariance=...)`` maps onto it. 0
         switches the adversary off (the forget-gate then acts as a plain bottleneck).
-        The default is chosen on the protocol of ``benchmarks/robust_defaults.py`` (several
-        tables, preprocessing recipes and seeds; results in
-        ``benchmarks/results/robust_defaults/``).
+        %(robust_default)s
     mask_weight : float, default=0.1
         lambda in eq. (1): weight of the mask regulariser m^T (1 - m), which pushes every
         mask component towards 0 or 1.
@@ -56,7 +56,7 @@ _PARAMS_DOC = """
         to multiples of q, which re-creates differences the training noise hid from the
         discriminator (two codes q/10 apart on either side of a rounding boundary land q
         apart) and so leaks s to a post-hoc probe (see the user guide's forgetting page).
-""" + STRENGTH_SCALING_DOC.format(strength="delta") + """\
+    %(strength_scaling)s
         With the paper's random targets and a fixed delta, the objective of eq. (1) is lowest
         at the all-closed mask once delta times the adversary's excess over H(s) exceeds the
         task's gain (on Adult with s = sex: delta around 10 with one discriminator step per
@@ -93,21 +93,20 @@ _PARAMS_DOC = """
         the paper; 0 switches it off.
     max_epochs : int, default=30
         Passes over the training data.
-""" + AUTO_BATCH_DOC + """    lr : float, default=1e-3
+    %(auto_batch)s
+    lr : float, default=1e-3
         Adam learning rate of both optimizers (the paper uses 1e-4 with several hundred
         epochs).
     weight_decay : float, default=1e-4
         Adam weight decay of both optimizers.
-    device : str, default='cpu'
-        'cpu', 'cuda' or 'cuda:N'. A model fitted on a GPU pickles and loads on a CPU machine.
+    %(device)s
     random_state : int, RandomState instance or None, default=None
         Seeds parameter initialisation, batch order and the random s targets. With an int,
         CPU results are bit-identical from run to run.
-""" + TRAINING_SWITCHES_DOC + BOUND_DOC.format(strength="adversary_weight")
-
-_ATTRIBUTES_DOC = """
-    Attributes
-    ----------
+    %(training_switches)s
+    %(bound_params)s
+    """,
+    forgetting_attributes="""
     net_ : fairrep._training.InvariantNet
         The fitted skorch net; ``net_.module_`` is the
         :class:`fairrep.nn.AdversarialForgettingNetwork`.
@@ -120,11 +119,8 @@ _ATTRIBUTES_DOC = """
         Groups of ``s`` seen in fit (a list with one array per column for 2-D ``s``).
     n_tasks_ : int
         Number of target columns T (multi-task extension of section 3).
-    n_features_in_ : int
-    feature_names_in_ : ndarray of str
-        Only when ``X`` was a DataFrame with string column names.
-    n_epochs_ : int
-"""
+    %(common_attributes)s
+    """)
 
 
 class _WarmUp(Callback):
@@ -157,28 +153,7 @@ class _ForgettingBase(BaseInvariantEstimator):
                  warmup_epochs=5, max_epochs=30, batch_size="auto", lr=1e-3, weight_decay=1e-4,
                  device="cpu", random_state=None, verbose=0, mixed_precision=False,
                  constraint=None, bound=0.05):
-        self.n_components = n_components
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.reconstruction_weight = reconstruction_weight
-        self.adversary_weight = adversary_weight
-        self.mask_weight = mask_weight
-        self.precision = precision
-        self.finite_precision = finite_precision
-        self.strength_scaling = strength_scaling
-        self.adversary_loss = adversary_loss
-        self.adversary_to_encoder = adversary_to_encoder
-        self.adversary_steps = adversary_steps
-        self.warmup_epochs = warmup_epochs
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-        self.mixed_precision = mixed_precision
-        self.constraint = constraint
-        self.bound = bound
+        _store(self, locals())
 
     def _adversary_steps(self):
         return V.check_positive_int(self.adversary_steps, "adversary_steps")
@@ -221,8 +196,7 @@ class _ForgettingBase(BaseInvariantEstimator):
             precision=V.check_non_negative(self.precision, "precision"),
             finite_precision=self.finite_precision,  # checked by the module
             dither_key=V.seed_from(self.random_state),
-            strength_scaling=V.check_choice(self.strength_scaling, "strength_scaling",
-                                            STRENGTH_SCALINGS),
+            strength_scaling=_check_scaling(self),
             adversary_loss=V.check_choice(self.adversary_loss, "adversary_loss",
                                           ADVERSARY_LOSSES),
             adversary_to_encoder=V.check_bool(self.adversary_to_encoder,
@@ -250,8 +224,9 @@ class _ForgettingBase(BaseInvariantEstimator):
         return self._apply(X, lambda module, Xb: module.code(Xb))
 
 
+@_forgetting_doc
 class ForgettingTransformer(TransformerMixin, _ForgettingBase):
-    __doc__ = """Invariant representation by Adversarial Forgetting.
+    """Invariant representation by Adversarial Forgetting.
 
     An encoder E maps x to a code z that keeps everything about x (it is trained to
     reconstruct x through a decoder R); a forget-gate F computes a mask m from x, and the
@@ -263,7 +238,13 @@ class ForgettingTransformer(TransformerMixin, _ForgettingBase):
     ``transform`` returns z~ (with T target columns, the T codes z~_j side by side, shape
     (n_samples, T * n_components)). ``s`` is categorical (one or several columns); without
     ``s`` the model trains with no invariance term.
-    """ + _PARAMS_DOC + _ATTRIBUTES_DOC + """
+
+    %(forgetting_parameters)s
+
+    Attributes
+    ----------
+    %(forgetting_attributes)s
+
     See Also
     --------
     ForgettingClassifier : the same model, predicting y with P.
@@ -282,18 +263,23 @@ class ForgettingTransformer(TransformerMixin, _ForgettingBase):
     """
 
 
+@_forgetting_doc
 class ForgettingClassifier(ClassifierMixin, TransformerMixin, InvariantClassifierMixin,
                            _ForgettingBase):
-    __doc__ = """Classifier trained by Adversarial Forgetting, predicting y from z~.
+    """Classifier trained by Adversarial Forgetting, predicting y from z~.
 
     The model of :class:`ForgettingTransformer` (Jaiswal et al., AAAI 2020, eq. (1)); ``predict``
     and ``predict_proba`` use the jointly trained predictor P on the invariant code
     z~ = E(x) * F(x), and ``transform`` returns z~. With T target columns (multi-task
     extension, section 3) ``predict`` returns (n_samples, T) labels and ``predict_proba`` a
     list of T arrays.
-    """ + _PARAMS_DOC + _ATTRIBUTES_DOC + """
-    classes_ : ndarray or list of ndarray
-        Labels of y (a list with one array per task for several tasks).
+
+    %(forgetting_parameters)s
+
+    Attributes
+    ----------
+    %(forgetting_attributes)s
+    %(classes_attribute)s
 
     Examples
     --------
@@ -311,4 +297,3 @@ class ForgettingClassifier(ClassifierMixin, TransformerMixin, InvariantClassifie
     >>> clf.forget_mask(X).shape
     (200, 8)
     """
-

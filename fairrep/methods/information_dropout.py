@@ -6,12 +6,14 @@ import numpy as np
 from sklearn.base import ClassifierMixin, TransformerMixin
 
 from .. import _validation as V
-from ..base import TRAINING_SWITCHES_DOC, BaseInvariantEstimator, InvariantClassifierMixin
+from .._docstrings import fill_doc
+from ..base import BaseInvariantEstimator, InvariantClassifierMixin
 from ..nn.information_dropout import (
     ACTIVATIONS,
     InformationDropoutAutoencoder as _AutoencoderNetwork,
     InformationDropoutNetwork,
 )
+from ._common import _check_unused_s, _store
 
 ACTIVATION_INVALID = "activation must be 'relu' or 'softplus', got {value!r}."
 MAX_ALPHA_INVALID = "max_alpha must be a finite number in (0, 10], got {value!r}."
@@ -19,7 +21,8 @@ DECODER_STD_INVALID = (
     "decoder_std must be None (learned) or a positive finite number, got {value!r}."
 )
 
-_TRAINING_DOC = """
+_information_doc = fill_doc(
+    information_training_params="""
     max_epochs : int, default=100
         Passes over the training data.
     batch_size : int, default=128
@@ -27,14 +30,13 @@ _TRAINING_DOC = """
         Adam learning rate.
     weight_decay : float, default=0.0
         Adam weight decay.
-    device : str, default='cpu'
-        'cpu', 'cuda' or 'cuda:N'. A model fitted on a GPU pickles and loads on a CPU machine.
+    %(device)s
     random_state : int, RandomState instance or None, default=None
         Seeds parameter initialisation, batch order and the noise eps. With an int, CPU results
         are bit-identical from run to run.
-""" + TRAINING_SWITCHES_DOC + """"""
-
-_PARAMS_DOC = """
+    %(training_switches)s
+    """,
+    information_parameters="""
     Parameters
     ----------
     n_components : int, default=64
@@ -57,11 +59,9 @@ _PARAMS_DOC = """
     max_alpha : float, default=0.7
         alpha(x) = 0.001 + max_alpha * sigmoid(W_alpha x + b_alpha) (section 8: the noise
         variance then stays near that of binary dropout with p = 0.5).
-""" + _TRAINING_DOC
-
-_ATTRIBUTES_DOC = """
-    Attributes
-    ----------
+    %(information_training_params)s
+    """,
+    information_attributes="""
     net_ : fairrep._training.InvariantNet
         The fitted skorch net; ``net_.module_`` is the
         :class:`fairrep.nn.information_dropout.InformationDropoutNetwork`.
@@ -73,11 +73,8 @@ _ATTRIBUTES_DOC = """
         Information Dropout does not use ``s``.
     n_tasks_ : int
         Number of target columns (one linear head each).
-    n_features_in_ : int
-    feature_names_in_ : ndarray of str
-        Only when ``X`` was a DataFrame with string column names.
-    n_epochs_ : int
-"""
+    %(common_attributes)s
+    """)
 
 
 class _InformationBase(BaseInvariantEstimator):
@@ -92,11 +89,7 @@ class _InformationBase(BaseInvariantEstimator):
     _supports_partial_fit = False
 
     def _encode_s(self, s, n_samples):
-        # s is not used in training; only its length is checked
-        if s is not None:
-            n_s = s.shape[0] if hasattr(s, "shape") and len(s.shape) else len(np.atleast_1d(s))
-            if n_s != n_samples:
-                raise ValueError(V.S_LENGTH.format(n_s=n_s, n_x=n_samples))
+        _check_unused_s(s, n_samples)
         return None
 
     def _check_max_alpha(self):
@@ -128,19 +121,7 @@ class _ClassifierBase(_InformationBase):
     def __init__(self, n_components=64, hidden_layer_sizes=(), beta=1.0, activation="relu",
                  max_alpha=0.7, max_epochs=100, batch_size=128, lr=1e-3, weight_decay=0.0,
                  device="cpu", random_state=None, verbose=0, mixed_precision=False):
-        self.n_components = n_components
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.beta = beta
-        self.activation = activation
-        self.max_alpha = max_alpha
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-        self.mixed_precision = mixed_precision
+        _store(self, locals())
 
     def _module_params(self, n_features, n_classes, s_enc, n_samples):
         if self.activation not in ACTIVATIONS:
@@ -174,8 +155,9 @@ class _ClassifierBase(_InformationBase):
         return self._apply(X, lambda module, Xb: module(Xb, generator, noisy=True))
 
 
+@_information_doc
 class InformationDropoutTransformer(TransformerMixin, _ClassifierBase):
-    __doc__ = """Representation learned by Information Dropout (Achille & Soatto, TPAMI 2018).
+    """Representation learned by Information Dropout (Achille & Soatto, TPAMI 2018).
 
     Each layer multiplies its activations f(h) by log-normal noise eps ~ logN(0, alpha(x)^2)
     whose scale alpha(x) the network computes from the layer input; the network is trained on
@@ -188,7 +170,13 @@ class InformationDropoutTransformer(TransformerMixin, _ClassifierBase):
 
     ``transform`` returns the deterministic representation f(h) of the last dropout layer
     (noise off, the paper's "D"); :meth:`sample_representation` draws a noisy one ("N").
-    """ + _PARAMS_DOC + _ATTRIBUTES_DOC + """
+
+    %(information_parameters)s
+
+    Attributes
+    ----------
+    %(information_attributes)s
+
     See Also
     --------
     InformationDropoutClassifier : the same model, predicting y with its linear head.
@@ -213,18 +201,23 @@ class InformationDropoutTransformer(TransformerMixin, _ClassifierBase):
     """
 
 
+@_information_doc
 class InformationDropoutClassifier(ClassifierMixin, TransformerMixin, InvariantClassifierMixin,
                                    _ClassifierBase):
-    __doc__ = """Classifier trained with Information Dropout, predicting y from z.
+    """Classifier trained with Information Dropout, predicting y from z.
 
     The model of :class:`InformationDropoutTransformer` (Achille & Soatto, TPAMI 2018,
     eq. (3), (5)-(7)); ``predict`` and ``predict_proba`` use its linear head on the
     deterministic representation (noise off), ``transform`` returns that representation.
     ``s`` is not used in training. With T target columns, one head per task: ``predict``
     returns (n_samples, T) labels and ``predict_proba`` a list of T arrays.
-    """ + _PARAMS_DOC + _ATTRIBUTES_DOC + """
-    classes_ : ndarray or list of ndarray
-        Labels of y (a list with one array per task for several tasks).
+
+    %(information_parameters)s
+
+    Attributes
+    ----------
+    %(information_attributes)s
+    %(classes_attribute)s
 
     References
     ----------
@@ -247,8 +240,9 @@ class InformationDropoutClassifier(ClassifierMixin, TransformerMixin, InvariantC
     """
 
 
+@_information_doc
 class InformationDropoutAutoencoder(TransformerMixin, _InformationBase):
-    __doc__ = """Variational autoencoder built from an Information Dropout layer (section 7).
+    """Variational autoencoder built from an Information Dropout layer (section 7).
 
     With the task "reconstruct x" (y = x), Softplus activations and a factorized log-normal
     prior, the Information Dropout loss, eq. (9), is beta times the KL plus the reconstruction
@@ -274,7 +268,8 @@ class InformationDropoutAutoencoder(TransformerMixin, _InformationBase):
         Upper bound of the posterior standard deviation alpha(x) (minus 0.001).
     decoder_std : float or None, default=None
         Fixed standard deviation sigma_x of the decoder, or None to learn one per feature.
-""" + _TRAINING_DOC + """
+    %(information_training_params)s
+
     Attributes
     ----------
     net_ : fairrep._training.InvariantNet
@@ -312,19 +307,7 @@ class InformationDropoutAutoencoder(TransformerMixin, _InformationBase):
     def __init__(self, n_components=16, hidden_layer_sizes=(64,), beta=1.0, max_alpha=0.7,
                  decoder_std=None, max_epochs=100, batch_size=128, lr=1e-3, weight_decay=0.0,
                  device="cpu", random_state=None, verbose=0, mixed_precision=False):
-        self.n_components = n_components
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.beta = beta
-        self.max_alpha = max_alpha
-        self.decoder_std = decoder_std
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-        self.mixed_precision = mixed_precision
+        _store(self, locals())
 
     @V.takes_s_keyword
     def fit(self, X, y=None, s=None):

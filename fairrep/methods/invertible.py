@@ -11,8 +11,10 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from .. import _validation as V
-from ..base import TRAINING_SWITCHES_DOC, BaseInvariantEstimator, InvariantClassifierMixin
+from .._docstrings import fill_doc
+from ..base import BaseInvariantEstimator, InvariantClassifierMixin
 from ..nn.invertible import COUPLINGS, LOSSES, MIXINGS, NUISANCE_TARGETS, FullyInvertibleRevNet
+from ._common import _check_unused_s, _store
 
 REPRESENTATIONS = ("logits", "nuisance", "full")
 
@@ -57,7 +59,9 @@ class _LabelsAsS(V.SensitiveEncoding):
     from s, and without s the labels it predicts are y."""
 
 
-_PARAMS_DOC = """
+#: The docstring texts of both estimators (``representation``: each one's default).
+_DOC_TEXTS = dict(
+    invertible_parameters="""
     Parameters
     ----------
     loss : {'ice', 'ce'}, default='ice'
@@ -65,7 +69,7 @@ _PARAMS_DOC = """
         'ice' with eq. (6): the independence cross-entropy L_sCE - L_nCE of Definition 5 (a
         nuisance classifier D_nc, trained as an adversary, reads the labels from z_n and the
         network makes it fail) plus the maximum-likelihood term L_MLEn on z_n.
-    representation : {'logits', 'nuisance', 'full'}, default={representation!r}
+    representation : {'logits', 'nuisance', 'full'}, default=%(representation)s
         What ``transform`` returns: z_s, z_n or the whole z = F(x). ``inverse_transform``
         always takes the whole z.
     hidden_layer_sizes : tuple of int, default=(64,)
@@ -122,16 +126,13 @@ _PARAMS_DOC = """
         Adam learning rate of both optimizers (the paper: Adamax, 1e-3).
     weight_decay : float, default=0.0
         Adam weight decay (L2) of both optimizers (1e-4 in the paper).
-    device : str, default='cpu'
-        'cpu', 'cuda' or 'cuda:N'. A model fitted on a GPU pickles and loads on a CPU machine.
+    %(device)s
     random_state : int, RandomState instance or None, default=None
         Seeds parameter initialisation, batch order, label shuffles and padding noise. With
         an int, CPU results are bit-identical from run to run.
-""" + TRAINING_SWITCHES_DOC + """"""
-
-_ATTRIBUTES_DOC = """
-    Attributes
-    ----------
+    %(training_switches)s
+    """,
+    invertible_attributes="""
     net_ : fairrep._training.InvariantNet
         The fitted skorch net; ``net_.module_`` is the
         :class:`fairrep.nn.invertible.FullyInvertibleRevNet` (in float64 after a CPU fit, so
@@ -143,11 +144,8 @@ _ATTRIBUTES_DOC = """
         ``train_loss``.
     n_logits_ : int
         C, the number of logits z_s (the first dimensions of z).
-    n_features_in_ : int
-    feature_names_in_ : ndarray of str
-        Only when ``X`` was a DataFrame with string column names.
-    n_epochs_ : int
-"""
+    %(common_attributes)s
+    """)
 
 
 class _InvertibleBase(BaseInvariantEstimator):
@@ -157,6 +155,7 @@ class _InvertibleBase(BaseInvariantEstimator):
     _supports_partial_fit = False
     _lazy_labels = False  # the codes are read whole when the net is built
 
+    # InvertibleClassifier's parameters; InvertibleTransformer's differ in one default
     def __init__(self, loss="ice", representation="logits", hidden_layer_sizes=(64,), n_blocks=4,
                  coupling="affine", mixing="lu", image_shape=None, nuisance_weight=1.0,
                  likelihood_weight=1.0, nuisance_targets="true",
@@ -164,28 +163,7 @@ class _InvertibleBase(BaseInvariantEstimator):
                  batch_norm_logits=False, max_epochs=100, batch_size=64, lr=1e-3,
                  weight_decay=0.0, device="cpu", random_state=None, verbose=0,
                  mixed_precision=False):
-        self.loss = loss
-        self.representation = representation
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.n_blocks = n_blocks
-        self.coupling = coupling
-        self.mixing = mixing
-        self.image_shape = image_shape
-        self.nuisance_weight = nuisance_weight
-        self.likelihood_weight = likelihood_weight
-        self.nuisance_targets = nuisance_targets
-        self.nuisance_hidden_layer_sizes = nuisance_hidden_layer_sizes
-        self.adversary_steps = adversary_steps
-        self.pad_features = pad_features
-        self.batch_norm_logits = batch_norm_logits
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-        self.mixed_precision = mixed_precision
+        _store(self, locals())
 
     # -- fit -----------------------------------------------------------------------------
     @V.takes_s_keyword
@@ -395,9 +373,10 @@ def _single_task(estimator):
     return getattr(estimator, "n_tasks_", 1) == 1
 
 
+@fill_doc(representation="'logits'", **_DOC_TEXTS)
 class InvertibleClassifier(ClassifierMixin, TransformerMixin, InvariantClassifierMixin,
                            _InvertibleBase):
-    __doc__ = """Fully invertible RevNet classifier, optionally trained with iCE.
+    """Fully invertible RevNet classifier, optionally trained with iCE.
 
     A bijection F: R^d -> R^d (Glow-style blocks: actnorm, invertible channel mixing, affine or
     additive couplings, and squeezing for images) with no final linear layer: the first C
@@ -414,9 +393,13 @@ class InvertibleClassifier(ClassifierMixin, TransformerMixin, InvariantClassifie
     paper's "Nuisance" readout (Table 2). ``s`` is not used (it is accepted for the uniform
     ``fit(X, y, s=s)`` API): the nuisance classifier predicts y. With T target columns the
     logits of the T tasks sit side by side in z_s and D_nc predicts all of them.
-    """ + _PARAMS_DOC.replace("{representation!r}", "'logits'") + _ATTRIBUTES_DOC + """
-    classes_ : ndarray or list of ndarray
-        Labels of y (a list with one array per task for several tasks).
+
+    %(invertible_parameters)s
+
+    Attributes
+    ----------
+    %(invertible_attributes)s
+    %(classes_attribute)s
     s_classes_ : None
 
     See Also
@@ -440,31 +423,8 @@ class InvertibleClassifier(ClassifierMixin, TransformerMixin, InvariantClassifie
     True
     """
 
-    def __init__(self, loss="ice", representation="logits", hidden_layer_sizes=(64,),
-                 n_blocks=4, coupling="affine", mixing="lu", image_shape=None,
-                 nuisance_weight=1.0, likelihood_weight=1.0, nuisance_targets="true",
-                 nuisance_hidden_layer_sizes=(64, 64), adversary_steps=5, pad_features="auto",
-                 batch_norm_logits=False, max_epochs=100, batch_size=64, lr=1e-3,
-                 weight_decay=0.0, device="cpu", random_state=None, verbose=0,
-                 mixed_precision=False):
-        super().__init__(
-            loss=loss, representation=representation, hidden_layer_sizes=hidden_layer_sizes,
-            n_blocks=n_blocks, coupling=coupling, mixing=mixing, image_shape=image_shape,
-            nuisance_weight=nuisance_weight, likelihood_weight=likelihood_weight,
-            nuisance_targets=nuisance_targets,
-            nuisance_hidden_layer_sizes=nuisance_hidden_layer_sizes,
-            adversary_steps=adversary_steps, pad_features=pad_features,
-            batch_norm_logits=batch_norm_logits, max_epochs=max_epochs,
-            batch_size=batch_size, lr=lr, weight_decay=weight_decay, device=device,
-            random_state=random_state, verbose=verbose,
-            mixed_precision=mixed_precision)
-
     def _given_s(self, s, n_samples):
-        # s is not used in training; only its length is checked
-        if s is not None:
-            n_s = s.shape[0] if hasattr(s, "shape") and len(s.shape) else len(np.atleast_1d(s))
-            if n_s != n_samples:
-                raise ValueError(V.S_LENGTH.format(n_s=n_s, n_x=n_samples))
+        _check_unused_s(s, n_samples)
         return None
 
     @available_if(_single_task)
@@ -482,8 +442,9 @@ class InvertibleClassifier(ClassifierMixin, TransformerMixin, InvariantClassifie
         return z[:, 1] - z[:, 0] if z.shape[1] == 2 else z
 
 
+@fill_doc(representation="'nuisance'", **_DOC_TEXTS)
 class InvertibleTransformer(TransformerMixin, _InvertibleBase):
-    __doc__ = """Representation without s from a fully invertible RevNet trained with iCE.
+    """Representation without s from a fully invertible RevNet trained with iCE.
 
     The construction of :class:`InvertibleClassifier` (Jacobsen et al., ICLR 2019) with the
     sensitive or nuisance attribute ``s`` as the label: the first dimensions of z = F(x) (one
@@ -497,7 +458,12 @@ class InvertibleTransformer(TransformerMixin, _InvertibleBase):
     ``y`` is not used when ``s`` is given (and may then be omitted). Without ``s`` the model
     is that of :class:`InvertibleClassifier` on y, and ``transform`` returns z_n free of y.
     ``s`` is categorical (one or several columns).
-    """ + _PARAMS_DOC.replace("{representation!r}", "'nuisance'") + _ATTRIBUTES_DOC + """
+
+    %(invertible_parameters)s
+
+    Attributes
+    ----------
+    %(invertible_attributes)s
     group_logits_ : list of ndarray
         For each column of s (or of y without s), the mean logits z_s of each group on the
         training data, shape (n_groups, n_groups): what :meth:`counterfactuals` puts in.
@@ -529,17 +495,7 @@ class InvertibleTransformer(TransformerMixin, _InvertibleBase):
                  batch_norm_logits=False, max_epochs=100, batch_size=64, lr=1e-3,
                  weight_decay=0.0, device="cpu", random_state=None, verbose=0,
                  mixed_precision=False):
-        super().__init__(
-            loss=loss, representation=representation, hidden_layer_sizes=hidden_layer_sizes,
-            n_blocks=n_blocks, coupling=coupling, mixing=mixing, image_shape=image_shape,
-            nuisance_weight=nuisance_weight, likelihood_weight=likelihood_weight,
-            nuisance_targets=nuisance_targets,
-            nuisance_hidden_layer_sizes=nuisance_hidden_layer_sizes,
-            adversary_steps=adversary_steps, pad_features=pad_features,
-            batch_norm_logits=batch_norm_logits, max_epochs=max_epochs,
-            batch_size=batch_size, lr=lr, weight_decay=weight_decay, device=device,
-            random_state=random_state, verbose=verbose,
-            mixed_precision=mixed_precision)
+        _store(self, locals())
 
     @V.takes_s_keyword
     def fit(self, X, y=None, s=None):

@@ -8,11 +8,10 @@ from skorch.callbacks import Callback
 from sklearn.base import ClassifierMixin, TransformerMixin
 
 from .. import _validation as V
-from .._bound import BOUND_DOC
-from ..base import (AUTO_BATCH_DOC, STRENGTH_SCALING_DOC, TRAINING_SWITCHES_DOC,
-                    BaseInvariantEstimator, InvariantClassifierMixin, NumericSensitiveMixin)
+from .._docstrings import fill_doc
+from ..base import BaseInvariantEstimator, InvariantClassifierMixin, NumericSensitiveMixin
 from ..nn.sliced import SlicedInfominNetwork
-from .baselines import _check_scaling
+from ._common import _check_scaling, _store
 
 ESTIMATOR_INVALID = "estimator must be 'slice' or 'renyi', got {value!r}."
 CCA_INVALID = ("cca must be 'per_slice' (one CCA per slice pair) or 'joint' (one CCA over all "
@@ -103,7 +102,10 @@ class _SampledMaxStep(Callback):
         self.generator_state_ = self.generator_.get_state()
         del self.generator_, self.data_
 
-_PARAMS_DOC = """
+_sliced_doc = fill_doc(
+    strength="beta",
+    strength_param="beta",
+    sliced_parameters="""
     Parameters
     ----------
     beta : float, default=150.0
@@ -112,9 +114,7 @@ _PARAMS_DOC = """
         authors' code weights the task term instead (beta * L + SI), which only rescales the
         learning rate. ``InvariantTransformer(invariance=...)`` maps onto it; 0 switches the
         dependence term off.
-        The default is chosen on the protocol of ``benchmarks/robust_defaults.py`` (several
-        tables, preprocessing recipes and seeds; results in
-        ``benchmarks/results/robust_defaults/``).
+        %(robust_default)s
     n_slices : int, default=100
         S, the number of slice pairs (theta_i, phi_i) drawn at each max step (100 in the
         paper's fairness experiments, 200 in the code's default).
@@ -148,17 +148,18 @@ _PARAMS_DOC = """
     hidden_layer_sizes : tuple of int, default=(100,)
         Hidden widths of the encoder f and of the predictor (the decoder uses them reversed).
     max_epochs : int, default=30
-""" + AUTO_BATCH_DOC + """\
+    %(auto_batch)s
         Each max step solves its CCAs on half a batch: on a small table ``'auto'`` gives
         batches of 32 (more steps, noisier slices), which trained better than a few steps of
         256 rows on German credit (700 rows), where 256 predicted one class.
     lr : float, default=1e-3
         Adam learning rate.
     weight_decay : float, default=0.0
-    device : str, default='cpu'
+    %(device)s
     random_state : int, RandomState instance or None, default=None
         Seeds the initialisation, the batch order, the slices and the CCA halves.
-""" + TRAINING_SWITCHES_DOC + """    cca : {'per_slice', 'joint'}, default='per_slice'
+    %(training_switches)s
+    cca : {'per_slice', 'joint'}, default='per_slice'
         'per_slice': each max step solves S small CCAs, one per slice pair (the slides'
         sup over pairs i, j), and the min steps minimise their mean. 'joint': one CCA
         between the polynomial features of all S slices of Z and all S slices of T, as the
@@ -193,11 +194,10 @@ _PARAMS_DOC = """
         Hidden widths of the predictor of y on Z (supervised mode only). None: the same as
         ``hidden_layer_sizes``. ``()``: a linear predictor, so that Z is trained to carry
         y *linearly*, which is what a logistic regression on ``transform(X)`` reads.
-""" + STRENGTH_SCALING_DOC.format(strength="beta") + BOUND_DOC.format(strength="beta")
-
-_ATTRIBUTES_DOC = """
-    Attributes
-    ----------
+    %(strength_scaling)s
+    %(bound_params)s
+    """,
+    sliced_attributes="""
     net_ : fairrep._training.InvariantNet
         ``net_.module_`` is the :class:`fairrep.nn.sliced.SlicedInfominNetwork`; its
         ``solution_`` holds the last max step's slices and CCA weights.
@@ -208,11 +208,8 @@ _ATTRIBUTES_DOC = """
     s_classes_ : ndarray, None or list
         Groups of a categorical 1-D ``s``; None for a continuous one; a list (one entry per
         column) for 2-D ``s``.
-    n_features_in_ : int
-    feature_names_in_ : ndarray of str
-        Only when ``X`` was a DataFrame with string column names.
-    n_epochs_ : int
-"""
+    %(common_attributes)s
+    """)
 
 
 class _SlicedInfominBase(NumericSensitiveMixin, BaseInvariantEstimator):
@@ -226,30 +223,7 @@ class _SlicedInfominBase(NumericSensitiveMixin, BaseInvariantEstimator):
                  random_state=None, verbose=0, mixed_precision=False, cca="per_slice",
                  whiten=False, lr_schedule=None, predictor_hidden=None,
                  strength_scaling="task_gain", constraint=None, bound=0.05):
-        self.beta = beta
-        self.n_slices = n_slices
-        self.degree = degree
-        self.max_step_every = max_step_every
-        self.max_step_rows = max_step_rows
-        self.estimator = estimator
-        self.adversary_steps = adversary_steps
-        self.n_components = n_components
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.weight_decay = weight_decay
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-        self.mixed_precision = mixed_precision
-        self.cca = cca
-        self.whiten = whiten
-        self.lr_schedule = lr_schedule
-        self.predictor_hidden = predictor_hidden
-        self.strength_scaling = strength_scaling
-        self.constraint = constraint
-        self.bound = bound
+        _store(self, locals())
 
     def _check_estimator(self):
         if self.estimator not in ("slice", "renyi"):
@@ -324,8 +298,9 @@ class _SlicedInfominBase(NumericSensitiveMixin, BaseInvariantEstimator):
         return callbacks
 
 
+@_sliced_doc
 class SlicedInfominTransformer(TransformerMixin, _SlicedInfominBase):
-    __doc__ = """Invariant representation by scalable (sliced) infomin learning.
+    """Invariant representation by scalable (sliced) infomin learning.
 
     An encoder f maps x to Z = f(X), trained to minimise L(f(X), Y) + beta * SI(f(X); T)
     where T is the sensitive attribute ``s`` and SI the sliced mutual-information proxy of
@@ -343,7 +318,13 @@ class SlicedInfominTransformer(TransformerMixin, _SlicedInfominBase):
     ``s`` may be categorical (one-hot encoded for T) or continuous (numeric with more than 20
     distinct values, standardised), in one or several columns; a constant column is a
     ``ValueError``. Without ``s`` the network trains with no dependence term.
-    """ + _PARAMS_DOC + _ATTRIBUTES_DOC + """
+
+    %(sliced_parameters)s
+
+    Attributes
+    ----------
+    %(sliced_attributes)s
+
     See Also
     --------
     SlicedInfominClassifier : the same model, predicting y.
@@ -365,16 +346,21 @@ class SlicedInfominTransformer(TransformerMixin, _SlicedInfominBase):
     _requires_y = False
 
 
+@_sliced_doc
 class SlicedInfominClassifier(ClassifierMixin, TransformerMixin, InvariantClassifierMixin,
                               _SlicedInfominBase):
-    __doc__ = """Classifier trained by scalable (sliced) infomin learning.
+    """Classifier trained by scalable (sliced) infomin learning.
 
     The model of :class:`SlicedInfominTransformer` (Chen et al., NeurIPS 2022) with its
     jointly trained predictor: minimises cross-entropy + beta * SI(f(X); T). ``predict`` and
     ``predict_proba`` use the predictor on Z = f(X); ``transform`` returns Z.
-    """ + _PARAMS_DOC + _ATTRIBUTES_DOC + """
-    classes_ : ndarray or list of ndarray
-        Labels of y (a list with one array per task for several tasks).
+
+    %(sliced_parameters)s
+
+    Attributes
+    ----------
+    %(sliced_attributes)s
+    %(classes_attribute)s
 
     Examples
     --------

@@ -26,11 +26,11 @@ from sklearn.utils.validation import check_is_fitted
 
 from .. import _validation as V
 from .._training import to_tensor
-from ..base import STRENGTH_SCALING_DOC, InvariantClassifierMixin
+from .._docstrings import fill_doc
+from ..base import InvariantClassifierMixin
 from ..nn.variational_baselines import CVIBNetwork, UAINetwork, VFAENetwork
-from .._bound import BOUND_DOC
-from .baselines import (_CLASSES_DOC, _TRAINING_PARAMS_DOC, _attributes_doc, _BaselineBase,
-                        _check_scaling, _store)
+from ._common import _check_scaling, _check_unused_s, _store
+from .baselines import _BaselineBase
 
 ENCODER_USES_S_INVALID = "encoder_uses_s must be True or False, got {value!r}."
 DROPOUT_RATE_INVALID = "dropout_rate must be a number in [0, 1), got {value!r}."
@@ -134,7 +134,13 @@ class _VFAEBase(_SampleMixin, _BaselineBase):
         return Z.astype(X.dtype, copy=False)
 
 
-_VFAE_PARAMS_DOC = """
+_vfae_doc = fill_doc(
+    strength="beta", strength_param="mmd_weight", network="variational_baselines.VFAENetwork",
+    history_terms="``train_reconstruction`` (-log p(x|z1,s) up to a constant), ``train_kl_z1`` "
+                  "(one-draw KL(q(z1|x,s) || p(z1|z2,y))), ``train_kl_z2`` "
+                  "(KL(q(z2|z1,y) || N(0, I))), ``train_mmd`` (the unweighted MMD^2, only "
+                  "with s)",
+    vfae_parameters="""
     Parameters
     ----------
     n_components : int, default=8
@@ -157,9 +163,7 @@ _VFAE_PARAMS_DOC = """
         scales down by the classifier's gain on each batch). The invariance strength:
         ``InvariantTransformer(invariance=...)`` maps onto it; 0 leaves only the VAE's own
         factorisation (the paper's "VAE" model).
-        The default is chosen on the protocol of ``benchmarks/robust_defaults.py`` (several
-        tables, preprocessing recipes and seeds; results in
-        ``benchmarks/results/robust_defaults/``).
+        %(robust_default)s
     encoder_uses_s : bool, default=False
         True is the paper's encoder q(z1 | x, s). ``transform(X)`` cannot know s, so it then
         returns the mean of z1 averaged over the combinations of s seen in training (weighted
@@ -168,18 +172,15 @@ _VFAE_PARAMS_DOC = """
         encoding "x minus what s explains", which averaging over s turns back into a code of
         s; the default False, q(z1 | x), with only the decoder p(x | z1, s) seeing s, gives
         a ``transform(X)`` that is invariant by construction of the penalty.
-""" + STRENGTH_SCALING_DOC.format(strength="beta") + _TRAINING_PARAMS_DOC \
-    + BOUND_DOC.format(strength="mmd_weight")
-
-_VFAE_ATTRIBUTES_DOC = _attributes_doc(
-    "variational_baselines.VFAENetwork",
-    "``train_reconstruction`` (-log p(x|z1,s) up to a constant), ``train_kl_z1`` (one-draw "
-    "KL(q(z1|x,s) || p(z1|z2,y))), ``train_kl_z2`` (KL(q(z2|z1,y) || N(0, I))), ``train_mmd`` "
-    "(the unweighted MMD^2, only with s)")
+    %(strength_scaling)s
+    %(training_params)s
+    %(bound_params)s
+    """)
 
 
+@_vfae_doc
 class VFAETransformer(TransformerMixin, _VFAEBase):
-    __doc__ = """Invariant representation by the Variational Fair Autoencoder (VFAE).
+    """Invariant representation by the Variational Fair Autoencoder (VFAE).
 
     Louizos, Swersky, Li, Welling & Zemel, "The Variational Fair Autoencoder", ICLR 2016: a
     variational autoencoder whose latent z1 is encouraged to be independent of s twice over.
@@ -190,7 +191,13 @@ class VFAETransformer(TransformerMixin, _VFAEBase):
     of z1. One of the baselines of the Adversarial Forgetting paper (Jaiswal et al., AAAI
     2020, Tables 1-5). ``s`` is categorical (one or several columns); without ``s`` the
     network is a plain supervised VAE (no s inputs, no MMD).
-    """ + _VFAE_PARAMS_DOC + _VFAE_ATTRIBUTES_DOC + """
+
+    %(vfae_parameters)s
+
+    Attributes
+    ----------
+    %(baseline_attributes)s
+
     See Also
     --------
     VFAEClassifier : the same model, predicting y with q(y | z1).
@@ -209,13 +216,21 @@ class VFAETransformer(TransformerMixin, _VFAEBase):
     """
 
 
+@_vfae_doc
 class VFAEClassifier(ClassifierMixin, TransformerMixin, InvariantClassifierMixin, _VFAEBase):
-    __doc__ = """Classifier of the Variational Fair Autoencoder, predicting y with q(y | z1).
+    """Classifier of the Variational Fair Autoencoder, predicting y with q(y | z1).
 
     The model of :class:`VFAETransformer` (Louizos et al., ICLR 2016; a baseline of Jaiswal et
     al., AAAI 2020); ``predict`` and ``predict_proba`` apply q(y | z1) to the posterior mean
     of z1 (averaged over s when ``encoder_uses_s=True``), ``transform`` returns that mean.
-    """ + _VFAE_PARAMS_DOC + _VFAE_ATTRIBUTES_DOC + _CLASSES_DOC + """
+
+    %(vfae_parameters)s
+
+    Attributes
+    ----------
+    %(baseline_attributes)s
+    %(classes_attribute)s
+
     Examples
     --------
     >>> import numpy as np
@@ -253,7 +268,13 @@ class _CVIBBase(_SampleMixin, _BaselineBase):
         )
 
 
-_CVIB_PARAMS_DOC = """
+_cvib_doc = fill_doc(
+    strength="lambda", strength_param="invariance_weight",
+    network="variational_baselines.CVIBNetwork",
+    history_terms="``train_kl`` (KL(q(z|x) || N(0, I))), ``train_reconstruction`` (-log "
+                  "p(x|z,s) up to a constant, only with s), ``train_pairwise_kl`` (the "
+                  "pairwise-KL bound on I(z; x), only with s)",
+    cvib_parameters="""
     Parameters
     ----------
     n_components : int, default=8
@@ -274,21 +295,16 @@ _CVIB_PARAMS_DOC = """
         the prior and the predictor to the majority class with the paper's fixed weight
         (``strength_scaling='none'``), while a probe of the posterior mean still finds s (see
         :meth:`sample_representation`).
-        The default is chosen on the protocol of ``benchmarks/robust_defaults.py`` (several
-        tables, preprocessing recipes and seeds; results in
-        ``benchmarks/results/robust_defaults/``).
-""" + STRENGTH_SCALING_DOC.format(strength="lambda") + _TRAINING_PARAMS_DOC \
-    + BOUND_DOC.format(strength="invariance_weight")
-
-_CVIB_ATTRIBUTES_DOC = _attributes_doc(
-    "variational_baselines.CVIBNetwork",
-    "``train_kl`` (KL(q(z|x) || N(0, I))), ``train_reconstruction`` (-log p(x|z,s) up to a "
-    "constant, only with s), ``train_pairwise_kl`` (the pairwise-KL bound on I(z; x), only "
-    "with s)")
+        %(robust_default)s
+    %(strength_scaling)s
+    %(training_params)s
+    %(bound_params)s
+    """)
 
 
+@_cvib_doc
 class CVIBTransformer(TransformerMixin, _CVIBBase):
-    __doc__ = """Invariant representation by the conditional variational information bottleneck.
+    """Invariant representation by the conditional variational information bottleneck.
 
     Moyer, Gao, Brekelmans, Galstyan & Ver Steeg, "Invariant Representations without
     Adversarial Training", NeurIPS 2018 (named CVIB by Jaiswal et al., AAAI 2020, who compare
@@ -299,7 +315,13 @@ class CVIBTransformer(TransformerMixin, _CVIBBase):
     KL between the encodings of a batch. No adversary: the bound is minimised directly.
     ``transform`` returns the posterior mean of z. ``s`` is categorical (one or several
     columns, one-hot inputs of the decoder); without ``s`` the lambda term is skipped.
-    """ + _CVIB_PARAMS_DOC + _CVIB_ATTRIBUTES_DOC + """
+
+    %(cvib_parameters)s
+
+    Attributes
+    ----------
+    %(baseline_attributes)s
+
     See Also
     --------
     CVIBClassifier : the same model, predicting y with p(y | z).
@@ -317,13 +339,21 @@ class CVIBTransformer(TransformerMixin, _CVIBBase):
     """
 
 
+@_cvib_doc
 class CVIBClassifier(ClassifierMixin, TransformerMixin, InvariantClassifierMixin, _CVIBBase):
-    __doc__ = """Classifier trained with the conditional variational information bottleneck.
+    """Classifier trained with the conditional variational information bottleneck.
 
     The model of :class:`CVIBTransformer` (Moyer et al., NeurIPS 2018; a baseline of Jaiswal
     et al., AAAI 2020); ``predict`` and ``predict_proba`` apply p(y | z) to the posterior mean
     of z, ``transform`` returns that mean.
-    """ + _CVIB_PARAMS_DOC + _CVIB_ATTRIBUTES_DOC + _CLASSES_DOC + """
+
+    %(cvib_parameters)s
+
+    Attributes
+    ----------
+    %(baseline_attributes)s
+    %(classes_attribute)s
+
     Examples
     --------
     >>> import numpy as np
@@ -362,11 +392,7 @@ class _UAIBase(_BaselineBase):
         _store(self, locals())
 
     def _encode_s(self, s, n_samples):
-        # s is not used in training; only its length is checked
-        if s is not None:
-            n_s = s.shape[0] if hasattr(s, "shape") and len(s.shape) else len(np.atleast_1d(s))
-            if n_s != n_samples:
-                raise ValueError(V.S_LENGTH.format(n_s=n_s, n_x=n_samples))
+        _check_unused_s(s, n_samples)
         return _UnusedS(n_samples)
 
     def _s_tensor(self, s_enc, device):
@@ -394,7 +420,8 @@ class _UAIBase(_BaselineBase):
         )
 
 
-_UAI_PARAMS_DOC = """
+_uai_doc = fill_doc(
+    uai_parameters="""
     Parameters
     ----------
     n_components : int, default=8
@@ -420,11 +447,9 @@ _UAI_PARAMS_DOC = """
         Rate of the noisy-transformer psi, dropout on e1 before the decoder.
     adversary_steps : int, default=5
         Disentangler updates per model update (the k : 1 schedule of Jaiswal et al. 2019).
-""" + _TRAINING_PARAMS_DOC
-
-_UAI_ATTRIBUTES_DOC = """
-    Attributes
-    ----------
+    %(training_params)s
+    """,
+    uai_attributes="""
     net_ : fairrep._training.InvariantNet
         The fitted skorch net; ``net_.module_`` is the
         :class:`fairrep.nn.variational_baselines.UAINetwork`.
@@ -439,15 +464,13 @@ _UAI_ATTRIBUTES_DOC = """
         UAI does not use ``s``.
     n_tasks_ : int
         Number of target columns (one predictor each; the paper's UAI has one).
-    n_features_in_ : int
-    feature_names_in_ : ndarray of str
-        Only when ``X`` was a DataFrame with string column names.
-    n_epochs_ : int
-"""
+    %(common_attributes)s
+    """)
 
 
+@_uai_doc
 class UAITransformer(TransformerMixin, _UAIBase):
-    __doc__ = """Predictive embedding learned by Unsupervised Adversarial Invariance (UAI).
+    """Predictive embedding learned by Unsupervised Adversarial Invariance (UAI).
 
     Jaiswal, Wu, Abd-Almageed & Natarajan, "Unsupervised Adversarial Invariance", NeurIPS
     2018. The encoder splits x into e1, from which y is predicted, and e2; a decoder
@@ -462,7 +485,13 @@ class UAITransformer(TransformerMixin, _UAIBase):
     paper (Jaiswal et al., AAAI 2020) compares with UAI on the nuisance benchmarks (Tables 1-3:
     A_s is a post-hoc probe of the nuisance s on e1), not on Adult or German, where s is a
     biasing factor correlated with y that an unsupervised split need not remove.
-    """ + _UAI_PARAMS_DOC + _UAI_ATTRIBUTES_DOC + """
+
+    %(uai_parameters)s
+
+    Attributes
+    ----------
+    %(uai_attributes)s
+
     See Also
     --------
     UAIClassifier : the same model, predicting y from e1.
@@ -479,13 +508,21 @@ class UAITransformer(TransformerMixin, _UAIBase):
     """
 
 
+@_uai_doc
 class UAIClassifier(ClassifierMixin, TransformerMixin, InvariantClassifierMixin, _UAIBase):
-    __doc__ = """Classifier trained with Unsupervised Adversarial Invariance, predicting y from e1.
+    """Classifier trained with Unsupervised Adversarial Invariance, predicting y from e1.
 
     The model of :class:`UAITransformer` (Jaiswal et al., NeurIPS 2018; a baseline of Jaiswal
     et al., AAAI 2020); ``predict`` and ``predict_proba`` use the predictor on e1,
     ``transform`` returns e1. ``s`` is accepted and ignored.
-    """ + _UAI_PARAMS_DOC + _UAI_ATTRIBUTES_DOC + _CLASSES_DOC + """
+
+    %(uai_parameters)s
+
+    Attributes
+    ----------
+    %(uai_attributes)s
+    %(classes_attribute)s
+
     Examples
     --------
     >>> import numpy as np
