@@ -16,6 +16,7 @@ from .._training import process_group
 from ..base import BaseInvariantEstimator, InvariantClassifierMixin, NumericSensitiveMixin
 from ..nn.baselines import GradientReversalNetwork, HSICNetwork, MMDNetwork
 from ._common import _check_scaling, _store
+from ._registry import MethodSpec, register_method
 
 SCHEDULE_INVALID = "schedule must be 'dann' or 'constant', got {value!r}."
 
@@ -176,6 +177,13 @@ class GradientReversalClassifier(ClassifierMixin, TransformerMixin, InvariantCla
     """
 
 
+register_method(MethodSpec(
+    "gradient_reversal", GradientReversalTransformer, GradientReversalClassifier,
+    strength_param="adversary_weight",
+    paper="Ganin et al., Domain-Adversarial Training of Neural Networks, JMLR 2016; Xie et "
+          "al., Controllable Invariance through Adversarial Feature Learning, NeurIPS 2017"))
+
+
 # -- MMD ---------------------------------------------------------------------------------------
 class _MMDBase(_BaselineBase):
     _strength_param = "mmd_weight"
@@ -275,6 +283,11 @@ class MMDClassifier(ClassifierMixin, TransformerMixin, InvariantClassifierMixin,
     """
 
 
+register_method(MethodSpec(
+    "mmd", MMDTransformer, MMDClassifier, strength_param="mmd_weight",
+    paper="Li, Swersky & Zemel, Learning Unbiased Features, arXiv:1412.5244, 2014"))
+
+
 # -- HSIC --------------------------------------------------------------------------------------
 class _HSICBase(NumericSensitiveMixin, _BaselineBase):
     _strength_param = "hsic_weight"
@@ -371,3 +384,9 @@ class HSICClassifier(ClassifierMixin, TransformerMixin, InvariantClassifierMixin
     >>> clf.fit(X, y, s=s).score(X, y) > 0.9
     True
     """
+
+
+register_method(MethodSpec(
+    "hsic", HSICTransformer, HSICClassifier, strength_param="hsic_weight",
+    paper="Lopez, Regier, Jordan & Yosef, Information Constraints on Auto-Encoding "
+          "Variational Bayes, NeurIPS 2018"))

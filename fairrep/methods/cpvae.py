@@ -20,6 +20,7 @@ from .._training import to_tensor
 from ..base import BaseInvariantEstimator
 from ..nn.cpvae import COMBINE_NAMES, PARTS, CrossPopulationVAENetwork
 from ._common import _check_unused_s, _store
+from ._registry import MethodSpec, register_method
 
 SCHEDULES = ("constant", "linear", "exponential")
 #: Growth factor of the 'exponential' schedule, alpha(e) = min(1.1 ** e, alpha) (appendix B.1).
@@ -787,3 +788,10 @@ class CrossPopulationClassifier(ClassifierMixin, TransformerMixin, _CPVAEBase):
         """
         codes = self._most_likely_codes(X)
         return self.classes_[codes]
+
+
+register_method(MethodSpec(
+    # CrossPopulationClassifier predicts the population, not y: no classifier here
+    "cpvae", CrossPopulationVAE, None, strength_param="alpha",
+    paper="Isolating Latent Structure with Cross-population Variational Autoencoders "
+          "(anonymous ICLR 2020 submission)"))

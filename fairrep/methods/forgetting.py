@@ -10,6 +10,7 @@ from .._docstrings import fill_doc
 from ..base import BaseInvariantEstimator, InvariantClassifierMixin
 from ..nn.forgetting import ADVERSARY_LOSSES, AdversarialForgettingNetwork
 from ._common import _check_scaling, _store
+from ._registry import MethodSpec, register_method
 
 _forgetting_doc = fill_doc(
     strength="delta",
@@ -297,3 +298,8 @@ class ForgettingClassifier(ClassifierMixin, TransformerMixin, InvariantClassifie
     >>> clf.forget_mask(X).shape
     (200, 8)
     """
+
+
+register_method(MethodSpec(
+    "forgetting", ForgettingTransformer, ForgettingClassifier, strength_param="adversary_weight",
+    paper="Jaiswal et al., Invariant Representations through Adversarial Forgetting, AAAI 2020"))

@@ -14,6 +14,7 @@ from ..nn.information_dropout import (
     InformationDropoutNetwork,
 )
 from ._common import _check_unused_s, _store
+from ._registry import MethodSpec, register_method
 
 ACTIVATION_INVALID = "activation must be 'relu' or 'softplus', got {value!r}."
 MAX_ALPHA_INVALID = "max_alpha must be a finite number in (0, 10], got {value!r}."
@@ -238,6 +239,12 @@ class InformationDropoutClassifier(ClassifierMixin, TransformerMixin, InvariantC
     >>> clf.information(X).shape
     (16,)
     """
+
+
+register_method(MethodSpec(
+    "information_dropout", InformationDropoutTransformer, InformationDropoutClassifier,
+    strength_param="beta", paper="Achille & Soatto, Information Dropout: Learning Optimal "
+                                 "Representations Through Noisy Computation, TPAMI 2018"))
 
 
 @_information_doc

@@ -15,6 +15,7 @@ from .._docstrings import fill_doc
 from ..base import BaseInvariantEstimator, InvariantClassifierMixin
 from ..nn.invertible import COUPLINGS, LOSSES, MIXINGS, NUISANCE_TARGETS, FullyInvertibleRevNet
 from ._common import _check_unused_s, _store
+from ._registry import MethodSpec, register_method
 
 REPRESENTATIONS = ("logits", "nuisance", "full")
 
@@ -563,3 +564,9 @@ class InvertibleTransformer(TransformerMixin, _InvertibleBase):
             Z[:, start:start + means.shape[1]] = means[codes[:, j]]
             start += means.shape[1]
         return self.inverse_transform(Z)
+
+
+register_method(MethodSpec(
+    "invertible", InvertibleTransformer, InvertibleClassifier, strength_param="nuisance_weight",
+    paper="Jacobsen, Behrmann, Zemel & Bethge, Excessive Invariance Causes Adversarial "
+          "Vulnerability, ICLR 2019"))

@@ -12,6 +12,7 @@ from .._docstrings import fill_doc
 from ..base import BaseInvariantEstimator, InvariantClassifierMixin, NumericSensitiveMixin
 from ..nn.sliced import SlicedInfominNetwork
 from ._common import _check_scaling, _store
+from ._registry import MethodSpec, register_method
 
 ESTIMATOR_INVALID = "estimator must be 'slice' or 'renyi', got {value!r}."
 CCA_INVALID = ("cca must be 'per_slice' (one CCA per slice pair) or 'joint' (one CCA over all "
@@ -374,3 +375,8 @@ class SlicedInfominClassifier(ClassifierMixin, TransformerMixin, InvariantClassi
     >>> clf.predict(X[:3]).tolist() == y[:3].tolist()
     True
     """
+
+
+register_method(MethodSpec(
+    "sliced_infomin", SlicedInfominTransformer, SlicedInfominClassifier, strength_param="beta",
+    paper="Chen, Sun, Li & Weller, Scalable Infomin Learning, NeurIPS 2022"))

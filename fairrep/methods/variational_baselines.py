@@ -30,6 +30,7 @@ from .._docstrings import fill_doc
 from ..base import InvariantClassifierMixin
 from ..nn.variational_baselines import CVIBNetwork, UAINetwork, VFAENetwork
 from ._common import _check_scaling, _check_unused_s, _store
+from ._registry import MethodSpec, register_method
 from .baselines import _BaselineBase
 
 ENCODER_USES_S_INVALID = "encoder_uses_s must be True or False, got {value!r}."
@@ -245,6 +246,11 @@ class VFAEClassifier(ClassifierMixin, TransformerMixin, InvariantClassifierMixin
     """
 
 
+register_method(MethodSpec(
+    "vfae", VFAETransformer, VFAEClassifier, strength_param="mmd_weight",
+    paper="Louizos, Swersky, Li, Welling & Zemel, The Variational Fair Autoencoder, ICLR 2016"))
+
+
 # -- CVIB --------------------------------------------------------------------------------------
 class _CVIBBase(_SampleMixin, _BaselineBase):
     _strength_param = "invariance_weight"
@@ -366,6 +372,12 @@ class CVIBClassifier(ClassifierMixin, TransformerMixin, InvariantClassifierMixin
     >>> clf.fit(X, y, s=s).score(X, y) > 0.9
     True
     """
+
+
+register_method(MethodSpec(
+    "cvib", CVIBTransformer, CVIBClassifier, strength_param="invariance_weight",
+    paper="Moyer, Gao, Brekelmans, Galstyan & Ver Steeg, Invariant Representations without "
+          "Adversarial Training, NeurIPS 2018"))
 
 
 # -- UAI ---------------------------------------------------------------------------------------
@@ -535,3 +547,9 @@ class UAIClassifier(ClassifierMixin, TransformerMixin, InvariantClassifierMixin,
     >>> clf.score(X, y) > 0.9
     True
     """
+
+
+register_method(MethodSpec(
+    "uai", UAITransformer, UAIClassifier, strength_param="disentanglement_weight",
+    paper="Jaiswal, Wu, Abd-Almageed & Natarajan, Unsupervised Adversarial Invariance, "
+          "NeurIPS 2018"))
