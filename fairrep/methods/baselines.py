@@ -37,15 +37,16 @@ class _BaselineBase(BaseInvariantEstimator):
         )
 
 
-#: The docstring texts the three methods share (each method's fill_doc gives ``networks``,
-#: ``method_params`` and the texts that the shared fragments name).
-_DOC_TEXTS = dict(baseline_parameters="""
+#: The docstring texts the three methods share (each method's fill_doc gives
+#: ``hidden_parts``, ``method_params`` and the texts that the shared fragments name).
+_DOC_TEXTS = dict(
+    baseline_parameters="""
     Parameters
     ----------
     n_components : int, default=8
         Dimension of the code z.
     hidden_layer_sizes : tuple of int, default=(50,)
-        Hidden widths of the %(networks)s.
+        Hidden widths of the %(hidden_parts)s.
     %(method_params)s
     %(strength_scaling)s
     %(training_params)s
@@ -82,7 +83,7 @@ class _GradientReversalBase(_BaselineBase):
 
 _grl_doc = fill_doc(
     strength="lambda", strength_param="adversary_weight",
-    networks="encoder E and of the predictor P and of the adversary D",
+    hidden_parts="encoder E and of the predictor P and of the adversary D",
     network="baselines.GradientReversalNetwork",
     history_terms="``train_adversary`` (D's cross-entropy on s; high means z hides s), "
                   "``train_reversal`` (the coefficient lambda_p)",
@@ -206,7 +207,7 @@ class _MMDBase(_BaselineBase):
 
 _mmd_doc = fill_doc(
     strength="mmd_weight", strength_param="mmd_weight", network="baselines.MMDNetwork",
-    networks="encoder E and of the predictor P", method_params="""
+    hidden_parts="encoder E and of the predictor P", method_params="""
     mmd_weight : float, default=20.0
         Weight of the MMD^2 penalty (beta of Li et al.). The kernel is a mixture of Gaussians
         with bandwidths 0.5, 1 and 2 times the median heuristic of each batch. With more
@@ -310,7 +311,7 @@ class _HSICBase(NumericSensitiveMixin, _BaselineBase):
 
 _hsic_doc = fill_doc(
     strength="hsic_weight", strength_param="hsic_weight", network="baselines.HSICNetwork",
-    networks="encoder E and of the predictor P", method_params="""
+    hidden_parts="encoder E and of the predictor P", method_params="""
     hsic_weight : float, default=300.0
         Weight of the HSIC(z, s) penalty (the lambda of the HCV objective of Lopez et al.).
         HSIC with Gaussian kernels in [0, 1] is small (at most 1), hence the large default.
