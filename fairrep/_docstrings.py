@@ -189,6 +189,10 @@ FRAGMENTS = _dedented({
     "training_params": """
     max_epochs : int, default=30
         Passes over the training data.
+    %(optimizer_params)s
+    """,
+    # the same without max_epochs, for a baseline whose max_epochs default differs
+    "optimizer_params": """
     %(auto_batch)s
     lr : float, default=1e-3
         Adam learning rate.
