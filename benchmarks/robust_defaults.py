@@ -34,7 +34,8 @@ after 0.5 % of the training rows got one numeric value multiplied by 50).
 Results go to ``benchmarks/results/robust_defaults/`` (``runs.csv``, ``summary.csv``,
 ``summary.md``, and ``methods.md`` / ``methods.rst``: one line per method over the whole
 protocol; each with the command, date, machine and versions in a header); ``--resume``
-keeps the runs already in ``runs.csv`` and fits only the missing ones. The committed results
+keeps the runs already in ``runs.csv`` and fits only the missing ones; ``--update`` refits
+``--methods`` on what the command names and keeps every other run (the references too). The committed results
 come from ``benchmarks/run_robust_defaults.sh`` (the steps it lists, about an hour on 2
 cores).
 """
@@ -57,7 +58,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import OneHotEncoder, QuantileTransformer, StandardScaler
 
 import fairrep
-from fairrep.benchmark._provenance import header, read_csv, write_csv
+from fairrep.benchmark._provenance import header, read_csv, read_header, write_csv
 from fairrep.datasets import load_adult, load_german
 from fairrep.methods import get_method
 from fairrep.metrics import binned_max_correlation
@@ -329,6 +330,16 @@ def method_rst(lines, head):
     return "\n".join(out) + "\n"
 
 
+def _named(runs, args):
+    """Rows of ``runs`` that ``--update`` refits: the named methods' own fits (not the
+    references) on the named tables, recipes, sensitive attributes and seeds."""
+    sensitive = runs.apply(lambda r: r.sensitive in (args.sensitive or SENSITIVE[r.table]),
+                           axis=1)
+    return (runs.method.isin(args.methods) & runs.variant.isin(["with_s", "strength_0"])
+            & runs.table.isin(args.tables) & runs.recipe.isin(args.recipes)
+            & runs.seed.isin(args.seeds) & sensitive)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tables", nargs="+", choices=TABLES, default=TABLES)
@@ -340,6 +351,10 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--output", type=Path, default=OUT)
     parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--update", action="store_true",
+                        help="refit --methods on the named tables, recipes, attributes and "
+                             "seeds, keeping every other run of --output (the header then "
+                             "lists the earlier command and this one)")
     parser.add_argument("--param", action="append", default=[], metavar="METHOD:NAME=VALUE",
                         help="a candidate setting instead of a default, repeatable (the runs "
                              "are then not the defaults': write them to another --output)")
@@ -355,10 +370,17 @@ def main(argv=None):
         overrides.setdefault(method, {})[name] = value
     torch.set_num_threads(args.threads)
     command = "python " + " ".join([sys.argv[0].split("/work/main/")[-1], *(argv or sys.argv[1:])])
-    head = header(command)
     args.output.mkdir(parents=True, exist_ok=True)
     runs_path = args.output / "runs.csv"
-    runs = read_csv(runs_path).to_dict("records") if args.resume and runs_path.exists() else []
+    runs = []
+    if (args.resume or args.update) and runs_path.exists():
+        kept = read_csv(runs_path)
+        if args.update:
+            earlier = read_header(runs_path).splitlines()[0].removeprefix("command: ")
+            command = f"{earlier}; then {command}"
+            kept = kept[~_named(kept, args)]
+        runs = kept.to_dict("records")
+    head = header(command)
     done = {(r["table"], r["recipe"], r["sensitive"], r["method"], r["variant"], r["seed"])
             for r in runs}
     for table in args.tables:
