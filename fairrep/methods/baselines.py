@@ -11,9 +11,11 @@ import math
 from sklearn.base import ClassifierMixin, TransformerMixin
 
 from .. import _validation as V
+from .._classifier import InvariantClassifierMixin
 from .._docstrings import fill_doc
+from .._sensitive import NumericSensitiveMixin
 from .._training import process_group
-from ..base import BaseInvariantEstimator, InvariantClassifierMixin, NumericSensitiveMixin
+from ..base import BaseInvariantEstimator
 from ..nn.baselines import GradientReversalNetwork, HSICNetwork, MMDNetwork
 from ._common import _check_scaling, _store
 from ._registry import MethodSpec, register_method

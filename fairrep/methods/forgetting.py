@@ -6,8 +6,9 @@ from sklearn.base import ClassifierMixin, TransformerMixin
 from skorch.callbacks import Callback
 
 from .. import _validation as V
+from .._classifier import InvariantClassifierMixin
 from .._docstrings import fill_doc
-from ..base import BaseInvariantEstimator, InvariantClassifierMixin
+from ..base import BaseInvariantEstimator
 from ..nn.forgetting import ADVERSARY_LOSSES, AdversarialForgettingNetwork
 from ._common import _check_scaling, _store
 from ._registry import MethodSpec, register_method

@@ -6,8 +6,9 @@ import numpy as np
 from sklearn.base import ClassifierMixin, TransformerMixin
 
 from .. import _validation as V
+from .._classifier import InvariantClassifierMixin
 from .._docstrings import fill_doc
-from ..base import BaseInvariantEstimator, InvariantClassifierMixin
+from ..base import BaseInvariantEstimator
 from ..nn.information_dropout import (
     ACTIVATIONS,
     InformationDropoutAutoencoder as _AutoencoderNetwork,

@@ -11,8 +11,9 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from .. import _validation as V
+from .._classifier import InvariantClassifierMixin
 from .._docstrings import fill_doc
-from ..base import BaseInvariantEstimator, InvariantClassifierMixin
+from ..base import BaseInvariantEstimator
 from ..nn.invertible import COUPLINGS, LOSSES, MIXINGS, NUISANCE_TARGETS, FullyInvertibleRevNet
 from ._common import _check_unused_s, _store
 from ._registry import MethodSpec, register_method

@@ -8,8 +8,10 @@ from skorch.callbacks import Callback
 from sklearn.base import ClassifierMixin, TransformerMixin
 
 from .. import _validation as V
+from .._classifier import InvariantClassifierMixin
 from .._docstrings import fill_doc
-from ..base import BaseInvariantEstimator, InvariantClassifierMixin, NumericSensitiveMixin
+from .._sensitive import NumericSensitiveMixin
+from ..base import BaseInvariantEstimator
 from ..nn.sliced import SlicedInfominNetwork
 from ._common import _check_scaling, _store
 from ._registry import MethodSpec, register_method

@@ -27,7 +27,7 @@ from sklearn.utils.validation import check_is_fitted
 from .. import _validation as V
 from .._training import to_tensor
 from .._docstrings import fill_doc
-from ..base import InvariantClassifierMixin
+from .._classifier import InvariantClassifierMixin
 from ..nn.variational_baselines import CVIBNetwork, UAINetwork, VFAENetwork
 from ._common import _check_scaling, _check_unused_s, _store
 from ._registry import MethodSpec, register_method
