@@ -3,12 +3,12 @@
 A fairrep estimator is a plain scikit-learn estimator (``__init__`` only stores its arguments)
 that *owns* the skorch net it builds in ``fit`` (``net_``). Subclasses (one per method, in
 :mod:`fairrep.methods`) only say which :class:`fairrep.nn.InvariantModule` to build and with
-which arguments; the template of ``fit``, ``partial_fit`` and inference lives here: seeding,
-the device, building and training the net, committing the fitted attributes, or leaving the
-estimator as it was when a call raises. It calls on its neighbours for the rest: the checks of
-X and y (:mod:`fairrep._inputs`), the targets (:mod:`fairrep._targets`), ``s``
-(:mod:`fairrep._sensitive`), the fairness bound (:mod:`fairrep._bound`) and fit's warnings
-(:mod:`fairrep._fit_warnings`); classifiers add :mod:`fairrep._classifier`.
+which arguments. Here is the template of ``fit``, ``partial_fit`` and inference: seeding, the
+device, building and training the net, committing the fitted attributes (or nothing, when a
+call raises). Its neighbours check the parameters (:mod:`fairrep._params`) and X and y
+(:mod:`fairrep._inputs`), encode the targets (:mod:`fairrep._targets`) and ``s``
+(:mod:`fairrep._sensitive`), hold out the rows of ``constraint=`` (:mod:`fairrep._bound`) and
+say what the fit learned (:mod:`fairrep._fit_warnings`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 import copy
 
 import torch
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
@@ -26,20 +26,12 @@ from ._fit_warnings import (CollapseWatch, collapse_probe, label_entropy, warn_a
                             warn_if_s_missing, warn_if_task_collapsed)
 from ._inputs import (auto_batch_rows, n_columns, n_rows, validate_fit_data, validate_X,
                       validate_X_batches)
+from ._params import COMMON, COMMON_HAND_CHECKS, validate_params
 from ._sensitive import CategoricalSensitiveMixin
 from ._streaming import LazyColumns, RowSource, StreamBatches
 from ._targets import Y_UNEXPECTED, encode_targets, encode_targets_as, given_classes
 from ._training import EpochProgressBar, InvariantNet, TensorBatches, to_tensor
 from .exceptions import ConstraintNotMetWarning
-
-#: Parameters every estimator validates the same way: name -> checker.
-_COMMON_CHECKS = {
-    "max_epochs": V.check_positive_int,
-    "batch_size": V.check_batch_size,
-    "lr": V.check_positive,
-    "weight_decay": V.check_non_negative,
-    "n_components": V.check_positive_int,
-}
 
 
 class BaseInvariantEstimator(CategoricalSensitiveMixin, BaseEstimator):
@@ -64,8 +56,15 @@ class BaseInvariantEstimator(CategoricalSensitiveMixin, BaseEstimator):
     #: Whether a memory-mapped ``y`` / ``s`` beside a streamed ``X`` is encoded a batch at a
     #: time (False where the method needs every code at once, e.g. to count its groups).
     _lazy_labels = True
+    #: scikit-learn's declarative checks of the parameters, run first by fit and partial_fit;
+    #: each method extends them with its own (:mod:`fairrep._params`).
+    _parameter_constraints: dict = {**COMMON}
+
+    def _validate_params(self):
+        validate_params(self)  # scikit-learn's check, with fairrep's hint
 
     # -- fit -----------------------------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
     @V.takes_s_keyword
     def fit(self, X, y=None, s=None):
         """Fit the representation (and predictor) on ``X`` with sensitive attribute ``s``.
@@ -134,7 +133,7 @@ class BaseInvariantEstimator(CategoricalSensitiveMixin, BaseEstimator):
 
     def _build_net(self, X, classes, s_enc):
         """The unfitted skorch net for data of this shape, classes and ``s`` encoding."""
-        for param, check in _COMMON_CHECKS.items():
+        for param, check in COMMON_HAND_CHECKS.items():
             if hasattr(self, param):
                 check(getattr(self, param), param)
         device = V.check_device(self.device)
@@ -202,6 +201,7 @@ class BaseInvariantEstimator(CategoricalSensitiveMixin, BaseEstimator):
         return self._supports_partial_fit
 
     @available_if(_partial_fit_supported)
+    @_fit_context(prefer_skip_nested_validation=True)
     @V.takes_s_keyword
     def partial_fit(self, X, y=None, s=None, classes=None, s_classes=None):
         """One epoch over ``X``, ``y``, ``s``, continuing from the current fit (if any).
