@@ -2,7 +2,8 @@
 and the one-fit bound (dual ascent of the method's strength inside one fit).
 
 ``ConstrainedSearchCV`` (:mod:`fairrep.model_selection`) picks among fits; the estimators'
-``constraint=`` / ``bound=`` adapt the strength of one fit with :class:`FairnessBound`.
+``constraint=`` / ``bound=`` adapt the strength of one fit with :class:`FairnessBound`, on the
+rows :func:`held_out` sets aside.
 """
 
 from __future__ import annotations
@@ -13,8 +14,12 @@ import numbers
 
 import numpy as np
 import torch
+from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
+from sklearn.utils import _safe_indexing
+from sklearn.utils.validation import _num_samples
 from skorch.callbacks import Callback
 
+from ._validation import seed_from
 from .metrics import demographic_parity_difference, equalized_odds_difference
 
 #: Constraints computed from predictions: name -> metric(y_true, y_pred, s=...).
@@ -200,3 +205,40 @@ class FairnessBound(Callback):
             estimator=self.estimator_name, constraint=self.name, bound=self.bound,
             best=self.kept_constraint_, epoch=self.kept_epoch_, max_epochs=max_epochs,
             strength=self.attr)
+
+
+def held_out(estimator, X, y_codes, s, n_rows):
+    """``(X, y_codes, s, callback)`` for ``estimator``'s fit on ``n_rows`` rows: with its
+    ``constraint`` set, the training rows without the held-out ones and the
+    :class:`FairnessBound` that measures the constraint on those; otherwise the rows as they
+    are and None."""
+    constraint = getattr(estimator, "constraint", None)
+    if constraint is None:
+        return X, y_codes, s, None
+    metric = prediction_constraint(constraint)
+    bound = check_bound(estimator.bound)
+    strength = estimator._strength_param
+    start = getattr(estimator, strength)
+    if (isinstance(start, bool) or not isinstance(start, (int, float, np.number))
+            or not start > 0):
+        raise ValueError(BOUND_NEEDS_STRENGTH.format(
+            constraint=constraint, strength=strength, value=start))
+    name = getattr(constraint, "__name__", constraint)
+    if s is None or np.ndim(s) != 1 and np.shape(s)[1:] != (1,):
+        raise ValueError(BOUND_NEEDS_S.format(constraint=name))
+    if _num_samples(s) != n_rows or y_codes is None or not isinstance(X, np.ndarray):
+        return X, y_codes, s, None  # the encoding of s / the stream path say what is wrong
+    codes = np.asarray(y_codes).reshape(n_rows, -1)
+    n_valid = max(2, int(round(BOUND_VALIDATION_FRACTION * n_rows)))
+    seed = seed_from(estimator.random_state)
+    try:  # stratified on the first task; a class too rare for that: a plain split
+        train, valid = next(StratifiedShuffleSplit(1, test_size=n_valid, random_state=seed)
+                            .split(X, codes[:, 0]))
+    except ValueError:
+        train, valid = next(ShuffleSplit(1, test_size=n_valid, random_state=seed).split(X))
+    train.sort()
+    s_valid = np.asarray(_safe_indexing(s, valid)).reshape(len(valid))
+    callback = FairnessBound(
+        estimator, X[valid], codes[valid], s_valid, metric, bound, attr=strength,
+        start=getattr(estimator, "warmup_epochs", 0) or 0, name=name)
+    return X[train], np.asarray(y_codes)[train], _safe_indexing(s, train), callback

@@ -8,12 +8,13 @@ import warnings
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
-from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, _fit_context, clone, is_classifier
 from sklearn.exceptions import FitFailedWarning
-from sklearn.metrics import check_scoring
+from sklearn.metrics import check_scoring, get_scorer_names
 from sklearn.model_selection import ParameterGrid, check_cv
 from sklearn.pipeline import Pipeline
 from sklearn.utils import _safe_indexing
+from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.metadata_routing import (MetadataRouter, MethodMapping, _routing_enabled,
                                              process_routing)
 from sklearn.utils.metaestimators import available_if
@@ -21,6 +22,7 @@ from sklearn.utils.validation import _check_method_params, check_is_fitted, inde
 
 from ._bound import BOUND_INVALID, CONSTRAINT_INVALID, select_candidate
 from ._bound import PREDICTION_CONSTRAINTS as _PREDICTION_CONSTRAINTS
+from ._params import NON_NEGATIVE
 from .base import BaseInvariantEstimator
 from .exceptions import ConstraintNotMetWarning
 from .metrics import max_correlation
@@ -257,6 +259,18 @@ default='demographic_parity'
     """
 
     _required_parameters = ["estimator"]
+    _parameter_constraints: dict = {
+        "estimator": [HasMethods(["fit"])],
+        "param_grid": [dict, list, None],
+        "constraint": [StrOptions(set(_CONSTRAINTS)), callable],
+        "bound": [NON_NEGATIVE],
+        "scoring": [StrOptions(set(get_scorer_names())), callable, None],
+        "cv": ["cv_object"],
+        "n_jobs": [numbers.Integral, None],
+        "refit": ["boolean"],
+        "verbose": ["verbose"],
+        "error_score": [StrOptions({"raise"}), numbers.Real],
+    }
 
     def __init__(self, estimator, param_grid=None, *, constraint="demographic_parity",
                  bound=0.05, scoring="accuracy", cv=5, n_jobs=None, refit=True, verbose=0,
@@ -292,6 +306,7 @@ default='demographic_parity'
         grid = _strength_grid(self.estimator) if self.param_grid is None else self.param_grid
         return list(ParameterGrid(grid))
 
+    @_fit_context(prefer_skip_nested_validation=False)  # the estimator checks its own
     def fit(self, X, y, s=None, **fit_params):
         """Evaluate every candidate on the folds, select under the bound and refit it.
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+from numbers import Real
 
-from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from ._docstrings import fill_doc
+from ._params import COMMON, FAIRNESS_BOUND
 from ._validation import did_you_mean, takes_s_keyword
 from .exceptions import TrainingDivergedError
 from .methods import get_method
@@ -106,6 +109,15 @@ _unified_doc = fill_doc(
 
 class _UnifiedBase(BaseEstimator):
     _role = "transformer"
+    # the shared parameters as every method takes them, or None for the method's own default;
+    # the registry checks the method's name, the method's estimator the values it gets
+    _parameter_constraints: dict = {
+        **{name: [*COMMON[name], None] for name in _SHARED}, **FAIRNESS_BOUND,
+        "random_state": COMMON["random_state"],  # None included
+        "method": [str],
+        "invariance": [Real, None],
+        "method_params": [dict, None],
+    }
 
     def __init__(self, method="forgetting", n_components=None, invariance=None,
                  max_epochs=None, batch_size=None, lr=None, device="cpu", random_state=None,
@@ -158,6 +170,7 @@ class _UnifiedBase(BaseEstimator):
         estimator._strength_alias = f"{type(self).__name__}'s invariance"
         return estimator
 
+    @_fit_context(prefer_skip_nested_validation=False)  # the method's estimator checks its own
     @takes_s_keyword
     def fit(self, X, y=None, s=None):
         """Fit the chosen method's estimator on ``X``, ``y`` and sensitive attribute ``s``.
@@ -188,9 +201,13 @@ class _UnifiedBase(BaseEstimator):
             raise
         except ValueError as exc:
             strength = get_method(self.method).strength_param
-            if self.invariance is None or not str(exc).startswith(strength):
+            # fairrep's own check ("adversary_weight must be ...") or scikit-learn's ("The
+            # 'adversary_weight' parameter of ForgettingClassifier must be ...")
+            if self.invariance is None or not str(exc).startswith(
+                    (strength, f"The {strength!r} parameter")):
                 raise
-            raise ValueError(INVARIANCE_INVALID.format(
+            error = InvalidParameterError if isinstance(exc, InvalidParameterError) else ValueError
+            raise error(INVARIANCE_INVALID.format(
                 value=self.invariance, method=self.method, strength=strength,
                 reason=exc)) from exc
 
@@ -210,6 +227,7 @@ class _UnifiedBase(BaseEstimator):
         return hasattr(cls(), "partial_fit")
 
     @available_if(_method_has_partial_fit)
+    @_fit_context(prefer_skip_nested_validation=False)
     @takes_s_keyword
     def partial_fit(self, X, y=None, s=None, classes=None, s_classes=None):
         """One epoch of the chosen method's estimator over ``X``, ``y``, ``s``.

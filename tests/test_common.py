@@ -3,8 +3,8 @@
 import inspect
 
 import pytest
-from sklearn.base import BaseEstimator
-from sklearn.utils.estimator_checks import parametrize_with_checks
+from sklearn.base import BaseEstimator, clone
+from sklearn.utils.estimator_checks import check_param_validation, parametrize_with_checks
 
 import fairrep
 
@@ -58,3 +58,25 @@ def test_every_public_estimator_is_checked():
 @parametrize_with_checks(ESTIMATORS)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
+
+
+def _every_public_estimator():
+    """ESTIMATORS with one epoch, and the meta-estimator with one of them."""
+    for estimator in ESTIMATORS:
+        yield clone(estimator).set_params(max_epochs=1)
+    yield fairrep.ConstrainedSearchCV(fairrep.ForgettingClassifier(max_epochs=1), cv=2)
+
+
+# Each parameter in turn set to a value of no valid type, then to one outside its range:
+# fit, partial_fit, fit_transform and fit_predict must each raise scikit-learn's
+# InvalidParameterError, before any training.
+@pytest.mark.parametrize("estimator", list(_every_public_estimator()),
+                         ids=lambda e: type(e).__name__)
+def test_every_parameter_is_validated_as_scikit_learn_checks(estimator):
+    check_param_validation(type(estimator).__name__, estimator)
+
+
+def test_every_public_estimator_has_its_parameters_validated():
+    public = {name for name in fairrep.__all__ if inspect.isclass(getattr(fairrep, name))
+              and issubclass(getattr(fairrep, name), BaseEstimator)}
+    assert {type(e).__name__ for e in _every_public_estimator()} == public

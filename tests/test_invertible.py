@@ -331,14 +331,14 @@ def test_transformer_without_s_works_on_y(tabular):
 @pytest.mark.parametrize("params, match", [
     (dict(loss="ica"), "Did you mean 'ice'"),
     (dict(representation="logit"), "Did you mean 'logits'"),
-    (dict(coupling="spline"), "coupling must be one of"),
+    (dict(coupling="spline"), "'coupling' parameter .* a str among"),
     (dict(image_shape=(1, 2, 3)), "image_shape must be None"),
     (dict(image_shape=(1, 4, 4)), "has 16 pixels but X has n_features=5"),
-    (dict(pad_features=-1), "pad_features must be"),
-    (dict(n_blocks=0), "n_blocks must be a positive integer"),
-    (dict(nuisance_weight=-1.0), "nuisance_weight must be"),
-    (dict(adversary_steps=0), "adversary_steps must be"),
-    (dict(batch_norm_logits="yes"), "batch_norm_logits must be True or False"),
+    (dict(pad_features=-1), "'pad_features' parameter .* must be"),
+    (dict(n_blocks=0), r"'n_blocks' parameter .* an int in the range \[1, inf\)"),
+    (dict(nuisance_weight=-1.0), "'nuisance_weight' parameter .* must be"),
+    (dict(adversary_steps=0), "'adversary_steps' parameter .* must be"),
+    (dict(batch_norm_logits="yes"), "'batch_norm_logits' parameter .* instance of 'bool'"),
 ])
 def test_bad_parameters_raise_clear_errors(tabular, params, match):
     X, y = tabular

@@ -12,8 +12,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from fairrep import _validation as V
-from fairrep.methods.variational_baselines import (DROPOUT_RATE_INVALID, ENCODER_USES_S_INVALID,
-                                                   S_NOT_FITTED, CVIBClassifier,
+from fairrep.methods.variational_baselines import (S_NOT_FITTED, CVIBClassifier,
                                                    CVIBTransformer, UAIClassifier,
                                                    UAITransformer, VFAEClassifier,
                                                    VFAETransformer)
@@ -168,16 +167,17 @@ def test_random_state_reproducible_and_pickles(cls, split):
 
 @pytest.mark.parametrize("cls, params, message", [
     (VFAEClassifier, dict(encoder_uses_s="yes"),
-     ENCODER_USES_S_INVALID.format(value="yes")),
-    (VFAEClassifier, dict(mmd_weight=-1.0),
-     V.NON_NEGATIVE.format(name="mmd_weight", value=-1.0)),
-    (VFAEClassifier, dict(n_components_z2=0),
-     V.POSITIVE_INT.format(name="n_components_z2", value=0)),
-    (CVIBClassifier, dict(invariance_weight=np.nan),
-     V.NON_NEGATIVE.format(name="invariance_weight", value=np.nan)),
-    (UAIClassifier, dict(dropout_rate=1.0), DROPOUT_RATE_INVALID.format(value=1.0)),
-    (UAIClassifier, dict(adversary_steps=0),
-     V.POSITIVE_INT.format(name="adversary_steps", value=0)),
+     "The 'encoder_uses_s' parameter of VFAEClassifier must be an instance of 'bool'"),
+    (VFAEClassifier, dict(mmd_weight=-1.0), "The 'mmd_weight' parameter of VFAEClassifier "
+     "must be a float in the range [0.0, inf). Got -1.0 instead."),
+    (VFAEClassifier, dict(n_components_z2=0), "The 'n_components_z2' parameter of "
+     "VFAEClassifier must be an int in the range [1, inf). Got 0 instead."),
+    (CVIBClassifier, dict(invariance_weight=np.nan), "The 'invariance_weight' parameter of "
+     "CVIBClassifier must be a float in the range [0.0, inf). Got nan instead."),
+    (UAIClassifier, dict(dropout_rate=1.0), "The 'dropout_rate' parameter of UAIClassifier "
+     "must be a float in the range [0.0, 1.0). Got 1.0 instead."),
+    (UAIClassifier, dict(adversary_steps=0), "The 'adversary_steps' parameter of "
+     "UAIClassifier must be an int in the range [1, inf). Got 0 instead."),
 ])
 def test_bad_parameters_raise(cls, params, message, split):
     (X, y, s), _ = split

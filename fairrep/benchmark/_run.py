@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..base import auto_batch_rows
+from .._inputs import auto_batch_rows
 from ..methods import available_methods, get_method
 from ..metrics import (demographic_parity_difference, equalized_odds_difference,
                        invariance_report, majority_share)
@@ -299,7 +299,7 @@ def run_benchmark(*, methods=None, datasets=("adult", "german", "rotated_digits"
 
         if not has_matplotlib():
             raise ImportError(MATPLOTLIB_MISSING)
-    batch_size = "auto"  # each estimator's rule (base.AUTO_BATCH_*): 32 rows on German
+    batch_size = "auto"  # each estimator's rule (_inputs.AUTO_BATCH_*): 32 rows on German
     jobs = [(d, m, s) for d in datasets for m in methods for s in seeds]
     results_csv = None if output is None else Path(output) / "results.csv"
     done, others = {}, []

@@ -9,11 +9,15 @@ from __future__ import annotations
 import math
 
 from sklearn.base import ClassifierMixin, TransformerMixin
+from sklearn.utils._param_validation import StrOptions
 
 from .. import _validation as V
+from .._classifier import InvariantClassifierMixin
 from .._docstrings import fill_doc
+from .._params import FAIRNESS_BOUND, NON_NEGATIVE, STRENGTH_SCALING
+from .._sensitive import NumericSensitiveMixin
 from .._training import process_group
-from ..base import BaseInvariantEstimator, InvariantClassifierMixin, NumericSensitiveMixin
+from ..base import BaseInvariantEstimator
 from ..nn.baselines import GradientReversalNetwork, HSICNetwork, MMDNetwork
 from ._common import _check_scaling, _store
 from ._registry import MethodSpec, register_method
@@ -59,6 +63,11 @@ class _GradientReversalBase(_BaselineBase):
     _strength_param = "adversary_weight"
     _invariance_needs_s = True
     _module_class = GradientReversalNetwork
+    _parameter_constraints = {
+        **_BaselineBase._parameter_constraints, **STRENGTH_SCALING, **FAIRNESS_BOUND,
+        "adversary_weight": [NON_NEGATIVE],
+        "schedule": [StrOptions({"dann", "constant"})],
+    }
 
     def __init__(self, n_components=8, hidden_layer_sizes=(50,), adversary_weight=20.0,
                  schedule="dann", strength_scaling="task_gain", max_epochs=30,
@@ -190,6 +199,10 @@ class _MMDBase(_BaselineBase):
     _strength_param = "mmd_weight"
     _invariance_needs_s = True
     _module_class = MMDNetwork
+    _parameter_constraints = {
+        **_BaselineBase._parameter_constraints, **STRENGTH_SCALING, **FAIRNESS_BOUND,
+        "mmd_weight": [NON_NEGATIVE],
+    }
 
     def __init__(self, n_components=8, hidden_layer_sizes=(50,), mmd_weight=20.0,
                  strength_scaling="task_gain", max_epochs=30, batch_size="auto", lr=1e-3,
@@ -294,6 +307,10 @@ class _HSICBase(NumericSensitiveMixin, _BaselineBase):
     _strength_param = "hsic_weight"
     _invariance_needs_s = True
     _module_class = HSICNetwork
+    _parameter_constraints = {
+        **_BaselineBase._parameter_constraints, **STRENGTH_SCALING, **FAIRNESS_BOUND,
+        "hsic_weight": [NON_NEGATIVE],
+    }
 
     def __init__(self, n_components=8, hidden_layer_sizes=(50,), hsic_weight=300.0,
                  strength_scaling="task_gain", max_epochs=30, batch_size="auto", lr=1e-3,

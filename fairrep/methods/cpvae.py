@@ -11,11 +11,13 @@ import numpy as np
 import torch
 from sklearn.base import ClassifierMixin, TransformerMixin
 from sklearn.exceptions import DataConversionWarning
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import Callback
 
 from .. import _validation as V
 from .._docstrings import fill_doc
+from .._params import POSITIVE_INT
 from .._training import to_tensor
 from ..base import BaseInvariantEstimator
 from ..nn.cpvae import COMBINE_NAMES, PARTS, CrossPopulationVAENetwork
@@ -42,11 +44,9 @@ Y_COLUMNS = (
     "y must be one population label per row (1-D), got {n_cols} columns; "
     "CrossPopulationClassifier predicts a single population."
 )
-ALPHA_INVALID = (
-    "alpha must be a finite number >= 1 (eq. (6) weights the cross-population KL by "
-    "alpha >= 1), got {value!r}. For the plain ELBO without the MI term use "
-    "mi_regularization=False."
-)
+ALPHA_HINT = ("(Eq. (6) weights the cross-population KL by alpha >= 1.) For the plain ELBO "
+              "without the MI term use mi_regularization=False.")
+ALPHA_INVALID = "alpha must be a finite number >= 1, got {value!r}. {hint}"
 ALPHA_SCHEDULE_INVALID = (
     "alpha_schedule must be one of {names} or a callable epoch -> alpha, got {value!r}.{hint}"
 )
@@ -231,6 +231,18 @@ class _CPVAEBase(BaseInvariantEstimator):
     _lazy_labels = False  # the codes are read whole when the net is built
 
     _module_class = CrossPopulationVAENetwork
+    _parameter_constraints = {
+        **BaseInvariantEstimator._parameter_constraints,
+        "n_private_components": [POSITIVE_INT],
+        "image_shape": ["array-like", None],
+        "conv_channels": ["array-like"],
+        "combine": [StrOptions(set(COMBINE_NAMES)), callable],
+        "alpha": [Interval(numbers.Real, 1, None, closed="left")],
+        "alpha_schedule": [StrOptions(set(SCHEDULES)), callable],
+        "mi_regularization": ["boolean"],
+        "n_importance_samples": [POSITIVE_INT],
+    }
+    _parameter_hints = {"alpha": ALPHA_HINT}
 
     def __init__(self, n_components=10, n_private_components=5, hidden_layer_sizes=(64,),
                  image_shape=None, conv_channels=(16, 32), combine="sum", alpha=1.0,
@@ -257,7 +269,7 @@ class _CPVAEBase(BaseInvariantEstimator):
         alpha = self.alpha
         if (isinstance(alpha, bool) or not isinstance(alpha, numbers.Real)
                 or not math.isfinite(alpha) or alpha < 1):
-            raise ValueError(ALPHA_INVALID.format(value=alpha))
+            raise ValueError(ALPHA_INVALID.format(value=alpha, hint=ALPHA_HINT))
         schedule = self.alpha_schedule
         if not callable(schedule) and schedule not in SCHEDULES:
             raise ValueError(ALPHA_SCHEDULE_INVALID.format(
@@ -686,6 +698,8 @@ class CrossPopulationClassifier(ClassifierMixin, TransformerMixin, _CPVAEBase):
     """
 
     _requires_y = True
+    _parameter_constraints = {**_CPVAEBase._parameter_constraints,
+                              "priors": [StrOptions({"uniform"}), "array-like", None]}
 
     def __init__(self, n_components=10, n_private_components=5, hidden_layer_sizes=(64,),
                  image_shape=None, conv_channels=(16, 32), combine="sum", alpha=1.0,

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from numbers import Integral
+
 from sklearn.base import ClassifierMixin, TransformerMixin
+from sklearn.utils._param_validation import Interval, StrOptions
 from skorch.callbacks import Callback
 
 from .. import _validation as V
+from .._classifier import InvariantClassifierMixin
 from .._docstrings import fill_doc
-from ..base import BaseInvariantEstimator, InvariantClassifierMixin
+from .._params import FAIRNESS_BOUND, NON_NEGATIVE, POSITIVE_INT, STRENGTH_SCALING
+from ..base import BaseInvariantEstimator
 from ..nn.forgetting import ADVERSARY_LOSSES, AdversarialForgettingNetwork
 from ._common import _check_scaling, _store
 from ._registry import MethodSpec, register_method
@@ -146,6 +151,18 @@ class _ForgettingBase(BaseInvariantEstimator):
     _strength_param = "adversary_weight"
     _invariance_needs_s = True
     _module_class = AdversarialForgettingNetwork
+    _parameter_constraints = {
+        **BaseInvariantEstimator._parameter_constraints, **STRENGTH_SCALING, **FAIRNESS_BOUND,
+        "reconstruction_weight": [NON_NEGATIVE],
+        "adversary_weight": [NON_NEGATIVE],
+        "mask_weight": [NON_NEGATIVE],
+        "precision": [NON_NEGATIVE],
+        "finite_precision": [StrOptions({"dither", "round"})],
+        "adversary_loss": [StrOptions(set(ADVERSARY_LOSSES))],
+        "adversary_to_encoder": ["boolean"],
+        "adversary_steps": [POSITIVE_INT],
+        "warmup_epochs": [Interval(Integral, 0, None, closed="left")],
+    }
 
     def __init__(self, n_components=8, hidden_layer_sizes=(50,), reconstruction_weight=0.01,
                  adversary_weight=8.0, mask_weight=0.1, precision=1.0,

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from numbers import Real
+
 import numpy as np
 from sklearn.base import ClassifierMixin, TransformerMixin
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from .. import _validation as V
+from .._classifier import InvariantClassifierMixin
 from .._docstrings import fill_doc
-from ..base import BaseInvariantEstimator, InvariantClassifierMixin
+from .._params import NON_NEGATIVE
+from ..base import BaseInvariantEstimator
 from ..nn.information_dropout import (
     ACTIVATIONS,
     InformationDropoutAutoencoder as _AutoencoderNetwork,
@@ -88,6 +93,11 @@ class _InformationBase(BaseInvariantEstimator):
     _strength_param = "beta"
     # the KL term is divided by the training-set size N (n_train): one fit sees all of it
     _supports_partial_fit = False
+    _parameter_constraints = {
+        **BaseInvariantEstimator._parameter_constraints,
+        "beta": [NON_NEGATIVE],
+        "max_alpha": [Interval(Real, 0, 10, closed="right")],
+    }
 
     def _encode_s(self, s, n_samples):
         _check_unused_s(s, n_samples)
@@ -118,6 +128,8 @@ class _InformationBase(BaseInvariantEstimator):
 
 class _ClassifierBase(_InformationBase):
     _module_class = InformationDropoutNetwork
+    _parameter_constraints = {**_InformationBase._parameter_constraints,
+                              "activation": [StrOptions(set(ACTIVATIONS))]}
 
     def __init__(self, n_components=64, hidden_layer_sizes=(), beta=1.0, activation="relu",
                  max_alpha=0.7, max_epochs=100, batch_size=128, lr=1e-3, weight_decay=0.0,
@@ -310,6 +322,8 @@ class InformationDropoutAutoencoder(TransformerMixin, _InformationBase):
 
     _module_class = _AutoencoderNetwork
     _requires_y = False
+    _parameter_constraints = {**_InformationBase._parameter_constraints,
+                              "decoder_std": [Interval(Real, 0, None, closed="neither"), None]}
 
     def __init__(self, n_components=16, hidden_layer_sizes=(64,), beta=1.0, max_alpha=0.7,
                  decoder_std=None, max_epochs=100, batch_size=128, lr=1e-3, weight_decay=0.0,

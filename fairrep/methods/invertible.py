@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from numbers import Integral
 
 import numpy as np
 from sklearn.base import ClassifierMixin, TransformerMixin
 from sklearn.utils import check_array
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from .. import _validation as V
+from .._classifier import InvariantClassifierMixin
 from .._docstrings import fill_doc
-from ..base import BaseInvariantEstimator, InvariantClassifierMixin
+from .._params import LAYER_SIZES, NON_NEGATIVE, POSITIVE_INT
+from ..base import BaseInvariantEstimator
 from ..nn.invertible import COUPLINGS, LOSSES, MIXINGS, NUISANCE_TARGETS, FullyInvertibleRevNet
 from ._common import _check_unused_s, _store
 from ._registry import MethodSpec, register_method
@@ -155,6 +159,23 @@ class _InvertibleBase(BaseInvariantEstimator):
     # the classifier's group logits and z_s labels are computed over the whole fit set
     _supports_partial_fit = False
     _lazy_labels = False  # the codes are read whole when the net is built
+    _parameter_constraints = {
+        **BaseInvariantEstimator._parameter_constraints,
+        "loss": [StrOptions(set(LOSSES))],
+        "representation": [StrOptions(set(REPRESENTATIONS))],
+        "n_blocks": [POSITIVE_INT],
+        "coupling": [StrOptions(set(COUPLINGS))],
+        "mixing": [StrOptions(set(MIXINGS))],
+        "image_shape": ["array-like", None],
+        "nuisance_weight": [NON_NEGATIVE],
+        "likelihood_weight": [NON_NEGATIVE],
+        "nuisance_targets": [StrOptions(set(NUISANCE_TARGETS))],
+        "nuisance_hidden_layer_sizes": LAYER_SIZES,
+        "adversary_steps": [POSITIVE_INT],
+        "pad_features": [StrOptions({"auto"}), Interval(Integral, 0, None, closed="left")],
+        "batch_norm_logits": ["boolean"],
+    }
+    del _parameter_constraints["n_components"]  # an invertible network keeps x's size
 
     # InvertibleClassifier's parameters; InvertibleTransformer's differ in one default
     def __init__(self, loss="ice", representation="logits", hidden_layer_sizes=(64,), n_blocks=4,

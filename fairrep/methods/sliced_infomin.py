@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import numpy as np
 import torch
 from skorch.callbacks import Callback
 from sklearn.base import ClassifierMixin, TransformerMixin
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from .. import _validation as V
+from .._classifier import InvariantClassifierMixin
 from .._docstrings import fill_doc
-from ..base import BaseInvariantEstimator, InvariantClassifierMixin, NumericSensitiveMixin
+from .._params import (FAIRNESS_BOUND, LAYER_SIZES, NON_NEGATIVE, POSITIVE_INT,
+                       STRENGTH_SCALING)
+from .._sensitive import NumericSensitiveMixin
+from ..base import BaseInvariantEstimator
 from ..nn.sliced import SlicedInfominNetwork
 from ._common import _check_scaling, _store
 from ._registry import MethodSpec, register_method
@@ -217,6 +224,20 @@ class _SlicedInfominBase(NumericSensitiveMixin, BaseInvariantEstimator):
     _strength_param = "beta"
     _invariance_needs_s = True
     _module_class = SlicedInfominNetwork
+    _parameter_constraints = {
+        **BaseInvariantEstimator._parameter_constraints, **STRENGTH_SCALING, **FAIRNESS_BOUND,
+        "beta": [NON_NEGATIVE],
+        "n_slices": [POSITIVE_INT],
+        "degree": [POSITIVE_INT],
+        "max_step_every": [POSITIVE_INT, StrOptions({"epoch"})],
+        "max_step_rows": [Interval(Integral, 4, None, closed="left"), StrOptions({"all"}), None],
+        "estimator": [StrOptions({"slice", "renyi"})],
+        "adversary_steps": [POSITIVE_INT],
+        "cca": [StrOptions({"per_slice", "joint"})],
+        "whiten": ["boolean"],
+        "lr_schedule": [StrOptions({"cosine"}), None],
+        "predictor_hidden": [*LAYER_SIZES, None],
+    }
 
     def __init__(self, beta=150.0, n_slices=100, degree=3, max_step_every=1, max_step_rows=None,
                  estimator="slice", adversary_steps=5, n_components=8, hidden_layer_sizes=(100,),

@@ -19,15 +19,19 @@ the three here are built from the networks of :mod:`fairrep.nn.variational_basel
 
 from __future__ import annotations
 
+from numbers import Real
+
 import numpy as np
 import torch
 from sklearn.base import ClassifierMixin, TransformerMixin
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 from .. import _validation as V
 from .._training import to_tensor
 from .._docstrings import fill_doc
-from ..base import InvariantClassifierMixin
+from .._classifier import InvariantClassifierMixin
+from .._params import FAIRNESS_BOUND, NON_NEGATIVE, POSITIVE_INT, STRENGTH_SCALING
 from ..nn.variational_baselines import CVIBNetwork, UAINetwork, VFAENetwork
 from ._common import _check_scaling, _check_unused_s, _store
 from ._registry import MethodSpec, register_method
@@ -71,6 +75,11 @@ class _VFAEBase(_SampleMixin, _BaselineBase):
     _strength_param = "mmd_weight"
     _invariance_needs_s = True
     _module_class = VFAENetwork
+    _parameter_constraints = {
+        **_BaselineBase._parameter_constraints, **STRENGTH_SCALING, **FAIRNESS_BOUND,
+        "n_components_z2": [POSITIVE_INT], "classifier_weight": [NON_NEGATIVE],
+        "mmd_weight": [NON_NEGATIVE], "encoder_uses_s": ["boolean"],
+    }
 
     def __init__(self, n_components=8, n_components_z2=8, hidden_layer_sizes=(50,),
                  classifier_weight=10.0, mmd_weight=1000.0, encoder_uses_s=False,
@@ -261,6 +270,10 @@ class _CVIBBase(_SampleMixin, _BaselineBase):
     _strength_param = "invariance_weight"
     _invariance_needs_s = True
     _module_class = CVIBNetwork
+    _parameter_constraints = {
+        **_BaselineBase._parameter_constraints, **STRENGTH_SCALING, **FAIRNESS_BOUND,
+        "kl_weight": [NON_NEGATIVE], "invariance_weight": [NON_NEGATIVE],
+    }
 
     def __init__(self, n_components=8, hidden_layer_sizes=(50,), kl_weight=0.1,
                  invariance_weight=0.5, strength_scaling="task_gain", max_epochs=30,
@@ -400,6 +413,12 @@ class _UAIBase(_BaselineBase):
     _strength_param = "disentanglement_weight"
 
     _module_class = UAINetwork
+    _parameter_constraints = {
+        **_BaselineBase._parameter_constraints,
+        "nuisance_components": [POSITIVE_INT], "reconstruction_weight": [NON_NEGATIVE],
+        "disentanglement_weight": [NON_NEGATIVE], "adversary_steps": [POSITIVE_INT],
+        "dropout_rate": [Interval(Real, 0, 1, closed="left")],
+    }
 
     def __init__(self, n_components=8, nuisance_components=8, hidden_layer_sizes=(50,),
                  reconstruction_weight=0.1, disentanglement_weight=1.0, dropout_rate=0.5,
