@@ -65,3 +65,21 @@ def test_readme_pipeline_and_routing_examples_run():
         sklearn.set_config(enable_metadata_routing=False)
     search = namespace["search"]
     assert "mean_test_dp" in search.cv_results_
+
+
+def test_methods_table_quotes_the_committed_protocol_results():
+    # The README's last column copies benchmarks/results/robust_defaults/methods.md (issue 24:
+    # "what its defaults give on the protocol"); a default change that refits the protocol
+    # must update both.
+    results = README.parent / "benchmarks" / "results" / "robust_defaults" / "methods.md"
+    committed = {}
+    for line in results.read_text().splitlines():
+        m = re.match(r"\| (\w+) \|.*acc ([\d.]+), DP gap ([\d.]+) \(without s ([\d.]+), "
+                     r"([\d.]+);", line)
+        if m:
+            committed[m.group(1)] = m.groups()[1:]
+    quoted = {m.group(1): m.groups()[1:] for m in re.finditer(
+        r'^\| `"(\w+)"`.*Adult/sex: acc ([\d.]+), DP gap ([\d.]+) \(([\d.]+), ([\d.]+)',
+        README.read_text(), flags=re.M)}
+    assert quoted and set(quoted) == set(committed)
+    assert quoted == committed
