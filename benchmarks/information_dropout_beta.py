@@ -117,7 +117,8 @@ def beta_sweep(betas, seeds, epochs):
         for beta in betas:
             start = time.perf_counter()
             clf = InformationDropoutClassifier(n_components=32, beta=beta, max_epochs=epochs,
-                                               batch_size=64, lr=1e-2, random_state=seed)
+                                               batch_size=64, lr=1e-2, random_state=seed,
+                                               representation="noise_free")  # transform: "D"
             clf.fit(X_tr, y_tr)
             noisy_tr, noisy_te = (clf.sample_representation(X_tr, seed + 1),
                                   clf.sample_representation(X_te, seed + 2))

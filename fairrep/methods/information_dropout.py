@@ -13,13 +13,14 @@ from .._classifier import InvariantClassifierMixin
 from .._docstrings import fill_doc
 from .._params import NON_NEGATIVE
 from ..base import BaseInvariantEstimator
-from ..nn.information_dropout import (
-    ACTIVATIONS,
-    InformationDropoutAutoencoder as _AutoencoderNetwork,
-    InformationDropoutNetwork,
-)
+from ..nn.information_dropout import ACTIVATIONS
+from ..nn.information_dropout import InformationDropoutAutoencoder as _AutoencoderNetwork
+from ..nn.information_dropout import InformationDropoutNetwork, RowKeyedNoise
 from ._common import _check_unused_s, _store
 from ._registry import MethodSpec, register_method
+
+#: What ``transform`` returns: the paper's noisy z, or f(h).
+REPRESENTATIONS = ("noisy", "noise_free")
 
 ACTIVATION_INVALID = "activation must be 'relu' or 'softplus', got {value!r}."
 MAX_ALPHA_INVALID = "max_alpha must be a finite number in (0, 10], got {value!r}."
@@ -65,6 +66,14 @@ _information_doc = fill_doc(
     max_alpha : float, default=0.7
         alpha(x) = 0.001 + max_alpha * sigmoid(W_alpha x + b_alpha) (section 8: the noise
         variance then stays near that of binary dropout with p = 0.5).
+    representation : {'noisy', 'noise_free'}, default='noisy'
+        What ``transform`` returns. 'noisy': the paper's representation z = f(h) * eps
+        (Fig. 4 measures the nuisance in it), each row's noise a fixed function of the row
+        and of ``noise_seed_`` (the same row gets the same z on every call, in any batch).
+        beta acts on this code: the KL term of eq. (5) rewards noise, not a smaller f(h), so
+        the noise-free f(h) ('noise_free', the paper's "D") can keep a nuisance that the
+        noisy code has lost (see the user guide's Information Dropout page). ``predict``
+        always uses f(h).
     %(information_training_params)s
     """,
     information_attributes="""
@@ -79,6 +88,8 @@ _information_doc = fill_doc(
         Information Dropout does not use ``s``.
     n_tasks_ : int
         Number of target columns (one linear head each).
+    noise_seed_ : int
+        The key of ``transform``'s noise (drawn from ``random_state`` at the end of ``fit``).
     %(common_attributes)s
     """)
 
@@ -129,12 +140,41 @@ class _InformationBase(BaseInvariantEstimator):
 class _ClassifierBase(_InformationBase):
     _module_class = InformationDropoutNetwork
     _parameter_constraints = {**_InformationBase._parameter_constraints,
-                              "activation": [StrOptions(set(ACTIVATIONS))]}
+                              "activation": [StrOptions(set(ACTIVATIONS))],
+                              "representation": [StrOptions(set(REPRESENTATIONS))]}
 
     def __init__(self, n_components=64, hidden_layer_sizes=(), beta=1.0, activation="relu",
-                 max_alpha=0.7, max_epochs=100, batch_size=128, lr=1e-3, weight_decay=0.0,
-                 device="cpu", random_state=None, verbose=0, mixed_precision=False):
+                 max_alpha=0.7, representation="noisy", max_epochs=100, batch_size=128,
+                 lr=1e-3, weight_decay=0.0, device="cpu", random_state=None, verbose=0,
+                 mixed_precision=False):
         _store(self, locals())
+
+    def _commit(self, net, classes, y, s_enc):
+        super()._commit(net, classes, y, s_enc)
+        # the key of transform's noise: fixed for this fitted model (and by an int
+        # random_state), so that transform gives a row the same z on every call
+        self.noise_seed_ = V.seed_from(self.random_state)
+
+    def transform(self, X):
+        """The representation z of ``X``: with ``representation='noisy'`` (the default) the
+        paper's z = f(h) * eps, the noise of each row a fixed function of the row and of
+        ``noise_seed_``; with ``'noise_free'`` f(h).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The rows to encode; each row's noise depends on that row alone.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_components)
+            z = f(h) * eps ('noisy') or f(h) ('noise_free'), in X's floating dtype.
+        """
+        if self.representation == "noise_free":
+            return super().transform(X)
+        seed = self.noise_seed_
+        return self._apply(X, lambda module, Xb: module(Xb, RowKeyedNoise(Xb, seed),
+                                                        noisy=True))
 
     def _module_params(self, n_features, n_classes, s_enc, n_samples):
         if self.activation not in ACTIVATIONS:
@@ -181,8 +221,9 @@ class InformationDropoutTransformer(TransformerMixin, _ClassifierBase):
     nuisance is: ``s`` is not used in training (it is accepted, and ignored, for the uniform
     ``fit(X, y, s=s)`` API).
 
-    ``transform`` returns the deterministic representation f(h) of the last dropout layer
-    (noise off, the paper's "D"); :meth:`sample_representation` draws a noisy one ("N").
+    ``transform`` returns the noisy representation z = f(h) * eps of the last dropout layer
+    (the paper's "N"; ``representation='noise_free'``: f(h), the paper's "D");
+    :meth:`sample_representation` draws fresh noise.
 
     %(information_parameters)s
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -33,6 +34,69 @@ ALPHA_MIN = 1e-3
 LOG_FLOOR = 1e-8
 ACTIVATIONS = ("relu", "softplus")
 _LOG_2PI = math.log(2 * math.pi)
+
+
+_MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
+
+
+def _mix64(x):
+    """splitmix64's finaliser on uint64 arrays (wrapping arithmetic): a bijection of 64-bit
+    words whose outputs look independent for inputs that differ in one bit."""
+    with np.errstate(over="ignore"):
+        x = (x + np.uint64(0x9E3779B97F4A7C15)) & _MASK64
+        x = ((x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)) & _MASK64
+        x = ((x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)) & _MASK64
+        return x ^ (x >> np.uint64(31))
+
+
+class RowKeyedNoise:
+    """Standard normal noise that is a fixed function of (seed, row of x, layer, unit).
+
+    Information Dropout's representation is the noisy z = f(h) * eps (Achille & Soatto,
+    Fig. 4). A transformer must give a row the same output whatever else is in the batch and
+    however often it is asked (scikit-learn's contract), so the noise of a row is drawn from
+    a counter-based generator keyed by a hash of the row's values and ``seed``: two calls,
+    two batchings or a subset of the rows give the same z for the same row; distinct rows
+    get independent-looking draws.
+
+    Parameters
+    ----------
+    rows : Tensor of shape (n, d)
+        The network's input batch (its values key the noise).
+    seed : int
+
+    Examples
+    --------
+    >>> import torch
+    >>> from fairrep.nn.information_dropout import RowKeyedNoise
+    >>> x = torch.randn(5, 3)
+    >>> a = RowKeyedNoise(x, seed=0).randn((5, 4), "cpu", torch.float32)
+    >>> b = RowKeyedNoise(x[2:], seed=0).randn((3, 4), "cpu", torch.float32)
+    >>> bool(torch.equal(a[2:], b))
+    True
+    """
+
+    def __init__(self, rows, seed):
+        values = np.ascontiguousarray(rows.detach().cpu().numpy(), dtype=np.float64)
+        values = values + 0.0  # -0.0 and 0.0 key alike
+        keys = np.full(values.shape[0], np.uint64(seed) & _MASK64, dtype=np.uint64)
+        for column in values.view(np.uint64).T:
+            keys = _mix64(keys ^ column)
+        self.keys = keys
+        self.layer = 0
+
+    def randn(self, shape, device, dtype):
+        """Standard normal draws of shape (n, units) for the next layer (Box-Muller)."""
+        n, units = shape
+        counters = (np.uint64(self.layer) << np.uint64(32)) + np.arange(units, dtype=np.uint64)
+        self.layer += 1
+        words = _mix64(self.keys[:, None] ^ _mix64(2 * counters))
+        other = _mix64(words ^ np.uint64(0xD1B54A32D192ED03))
+        # 53-bit uniforms in (0, 1] and [0, 1)
+        u1 = ((words >> np.uint64(11)).astype(np.float64) + 1.0) / 2.0 ** 53
+        u2 = (other >> np.uint64(11)).astype(np.float64) / 2.0 ** 53
+        normal = np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
+        return torch.as_tensor(normal, dtype=dtype, device=device)
 
 
 class InformationDropout(nn.Module):
@@ -135,9 +199,13 @@ class InformationDropout(nn.Module):
                 + (alpha.pow(2) + (log_f - mu).pow(2)) / (2 * torch.exp(2 * log_sigma)) - 0.5)
 
     def sample_noise(self, alpha, generator=None):
-        """eps = exp(alpha * n), n ~ N(0, 1) drawn from ``generator``."""
-        n = torch.randn(alpha.shape, generator=generator, device=alpha.device,
-                        dtype=alpha.dtype)
+        """eps = exp(alpha * n), n ~ N(0, 1) drawn from ``generator`` (a torch.Generator, or
+        a :class:`RowKeyedNoise` for noise that is a fixed function of each row)."""
+        if isinstance(generator, RowKeyedNoise):
+            n = generator.randn(alpha.shape, alpha.device, alpha.dtype)
+        else:
+            n = torch.randn(alpha.shape, generator=generator, device=alpha.device,
+                            dtype=alpha.dtype)
         return torch.exp(alpha * n)
 
     def forward(self, h, x, generator=None, noisy=None):
