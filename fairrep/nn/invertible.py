@@ -15,6 +15,28 @@ with L_sCE the cross-entropy of the logits, L_nCE that of a nuisance classifier 
 from z_n, and L_MLEn the negative log-likelihood of z_n under a factorial Gaussian, counting
 the log-determinant of F.
 
+The blocks are those of the flows that the paper builds on: NICE's additive and RealNVP's
+affine couplings, RealNVP's and i-RevNet's squeeze, Glow's actnorm, invertible 1x1
+convolution and multi-scale split; each block's docstring names its source, and the
+references below are the full citations.
+
+References
+----------
+J.-H. Jacobsen, J. Behrmann, R. Zemel and M. Bethge, "Excessive
+invariance causes adversarial vulnerability", ICLR 2019.
+
+J.-H. Jacobsen, A. Smeulders and E. Oyallon, "i-RevNet: deep invertible
+networks", ICLR 2018.
+
+D. P. Kingma and P. Dhariwal, "Glow: generative flow with invertible 1x1
+convolutions", NeurIPS 2018.
+
+L. Dinh, J. Sohl-Dickstein and S. Bengio, "Density estimation using Real
+NVP", ICLR 2017.
+
+L. Dinh, D. Krueger and Y. Bengio, "NICE: non-linear independent
+components estimation", ICLR 2015 (workshop track).
+
 Examples
 --------
 >>> import torch
@@ -81,14 +103,6 @@ class ActNorm(InvertibleModule):
         Added to the batch variance at initialisation: a (nearly) constant channel gets a
         scale of at most ``eps ** -0.5`` instead of blowing up.
 
-    References
-    ----------
-    D. P. Kingma and P. Dhariwal, "Glow: generative flow with invertible 1x1
-    convolutions", NeurIPS 2018.
-
-    J.-H. Jacobsen, J. Behrmann, R. Zemel and M. Bethge, "Excessive
-    invariance causes adversarial vulnerability", ICLR 2019.
-
     Examples
     --------
     >>> import torch
@@ -142,14 +156,6 @@ class InvertibleLinear(InvertibleModule):
     ----------
     n_channels : int
 
-    References
-    ----------
-    D. P. Kingma and P. Dhariwal, "Glow: generative flow with invertible 1x1
-    convolutions", NeurIPS 2018.
-
-    J.-H. Jacobsen, J. Behrmann, R. Zemel and M. Bethge, "Excessive
-    invariance causes adversarial vulnerability", ICLR 2019.
-
     Examples
     --------
     >>> import torch
@@ -199,20 +205,15 @@ class InvertibleLinear(InvertibleModule):
 class Permutation(InvertibleModule):
     """A fixed channel permutation (log-determinant 0).
 
+    RealNVP's alternation of the coupling's halves (Dinh et al. 2017), which Glow replaces by
+    a learned :class:`InvertibleLinear`; see the module's references.
+
     Parameters
     ----------
     n_channels : int
     kind : {'reverse', 'random'}, default='reverse'
         'reverse' flips the channel order (the reference code's choice); 'random' draws a
         permutation from torch's global generator.
-
-    References
-    ----------
-    L. Dinh, J. Sohl-Dickstein and S. Bengio, "Density estimation using Real
-    NVP", ICLR 2017.
-
-    J.-H. Jacobsen, J. Behrmann, R. Zemel and M. Bethge, "Excessive
-    invariance causes adversarial vulnerability", ICLR 2019.
 
     Examples
     --------
@@ -285,6 +286,9 @@ class _Coupling(InvertibleModule):
 class AdditiveCoupling(_Coupling):
     """Additive (NICE / RevNet) coupling: y1 = x1, y2 = x2 + t(x1); volume preserving.
 
+    The coupling of NICE (Dinh et al. 2015) and of i-RevNet (Jacobsen et al. 2018); see the
+    module's references.
+
     Parameters
     ----------
     n_channels : int
@@ -294,17 +298,6 @@ class AdditiveCoupling(_Coupling):
         first and last, 1x1 ones between them).
     conv : bool, default=False
         Whether the input is an image (n, C, H, W).
-
-    References
-    ----------
-    L. Dinh, D. Krueger and Y. Bengio, "NICE: non-linear independent
-    components estimation", ICLR 2015 (workshop track).
-
-    J.-H. Jacobsen, A. Smeulders and E. Oyallon, "i-RevNet: deep invertible
-    networks", ICLR 2018.
-
-    J.-H. Jacobsen, J. Behrmann, R. Zemel and M. Bethge, "Excessive
-    invariance causes adversarial vulnerability", ICLR 2019.
 
     Examples
     --------
@@ -340,14 +333,6 @@ class AffineCoupling(_Coupling):
         As in :class:`AdditiveCoupling`.
     scale_bound : float, default=2.0
         The bound of ``|log_s|``.
-
-    References
-    ----------
-    L. Dinh, J. Sohl-Dickstein and S. Bengio, "Density estimation using Real
-    NVP", ICLR 2017.
-
-    J.-H. Jacobsen, J. Behrmann, R. Zemel and M. Bethge, "Excessive
-    invariance causes adversarial vulnerability", ICLR 2019.
 
     Examples
     --------
@@ -390,14 +375,6 @@ class Squeeze(InvertibleModule):
 
     The invertible downsampling of RealNVP / i-RevNet (log-determinant 0); H and W must be
     even.
-
-    References
-    ----------
-    L. Dinh, J. Sohl-Dickstein and S. Bengio, "Density estimation using Real
-    NVP", ICLR 2017.
-
-    J.-H. Jacobsen, A. Smeulders and E. Oyallon, "i-RevNet: deep invertible
-    networks", ICLR 2018.
 
     Examples
     --------
@@ -476,13 +453,9 @@ class FlattenChannelsLast(InvertibleModule):
 class InvertibleSequential(InvertibleModule):
     """A chain of invertible blocks; log-determinants add up, the inverse runs backwards.
 
-    References
-    ----------
-    J.-H. Jacobsen, J. Behrmann, R. Zemel and M. Bethge, "Excessive
-    invariance causes adversarial vulnerability", ICLR 2019.
-
-    D. P. Kingma and P. Dhariwal, "Glow: generative flow with invertible 1x1
-    convolutions", NeurIPS 2018.
+    A Glow "step of flow" is a chain of actnorm, channel mixing and coupling (Kingma &
+    Dhariwal 2018); the networks of Jacobsen et al. (2019) chain such steps (see the module's
+    references).
 
     Examples
     --------
@@ -578,6 +551,9 @@ def dense_flow(n_features, n_blocks=4, hidden_layer_sizes=(64,), coupling="affin
                mixing="lu"):
     """A fully connected invertible network on vectors of shape (n, n_features).
 
+    ``n_blocks`` Glow steps (Kingma & Dhariwal 2018) with RealNVP's affine or NICE's additive
+    couplings, the dense network of Jacobsen et al. (2019); see the module's references.
+
     Parameters
     ----------
     n_features : int
@@ -594,17 +570,6 @@ def dense_flow(n_features, n_blocks=4, hidden_layer_sizes=(64,), coupling="affin
     -------
     InvertibleSequential
         R^d -> R^d.
-
-    References
-    ----------
-    J.-H. Jacobsen, J. Behrmann, R. Zemel and M. Bethge, "Excessive
-    invariance causes adversarial vulnerability", ICLR 2019.
-
-    D. P. Kingma and P. Dhariwal, "Glow: generative flow with invertible 1x1
-    convolutions", NeurIPS 2018.
-
-    L. Dinh, J. Sohl-Dickstein and S. Bengio, "Density estimation using Real
-    NVP", ICLR 2017.
 
     Examples
     --------
@@ -628,7 +593,8 @@ def conv_flow(image_shape, n_blocks=4, hidden_layer_sizes=(32,), coupling="affin
 
     Each level squeezes (space-to-depth) and applies ``n_blocks`` steps (ActNorm, 1x1
     convolution, coupling with a small CNN); between levels half of the channels are factored
-    out (Fig. 3). The output is flattened channels-last, deepest level first, so its first
+    out (Fig. 3 of Jacobsen et al. 2019; Glow's multi-scale architecture, with i-RevNet's
+    squeeze; see the module's references). The output is flattened channels-last, deepest level first, so its first
     entries are the channels of the last level at its first spatial position.
 
     Parameters
@@ -648,17 +614,6 @@ def conv_flow(image_shape, n_blocks=4, hidden_layer_sizes=(32,), coupling="affin
     -------
     InvertibleSequential
         R^(C*H*W) -> R^(C*H*W).
-
-    References
-    ----------
-    J.-H. Jacobsen, J. Behrmann, R. Zemel and M. Bethge, "Excessive
-    invariance causes adversarial vulnerability", ICLR 2019.
-
-    J.-H. Jacobsen, A. Smeulders and E. Oyallon, "i-RevNet: deep invertible
-    networks", ICLR 2018.
-
-    D. P. Kingma and P. Dhariwal, "Glow: generative flow with invertible 1x1
-    convolutions", NeurIPS 2018.
 
     Examples
     --------
