@@ -92,8 +92,8 @@ class ActNorm(InvertibleModule):
 
     The first forward pass in training mode sets ``bias`` and ``log_scale`` so that the batch
     has zero mean and (about) unit variance per channel (data-dependent initialisation,
-    Kingma & Dhariwal 2018); the ``initialized`` flag is a bool buffer, so it survives
-    ``.double()``, ``state_dict`` and pickling.
+    Kingma & Dhariwal 2018, see the module's references); the ``initialized`` flag is a bool
+    buffer, so it survives ``.double()``, ``state_dict`` and pickling.
 
     Parameters
     ----------
@@ -148,9 +148,10 @@ class ActNorm(InvertibleModule):
 class InvertibleLinear(InvertibleModule):
     """A learned invertible channel mixing W (a dense layer, or Glow's 1x1 convolution).
 
-    LU-parametrised as in Glow: W = P L (U + diag(sign * exp(log_s))) with P a fixed
-    permutation, L unit lower-triangular, U strictly upper-triangular, so log|det W| =
-    sum(log_s). W starts as a random rotation (drawn from torch's global generator).
+    LU-parametrised as in Glow (Kingma & Dhariwal 2018, see the module's references):
+    W = P L (U + diag(sign * exp(log_s))) with P a fixed permutation, L unit lower-triangular,
+    U strictly upper-triangular, so log|det W| = sum(log_s). W starts as a random rotation
+    (drawn from torch's global generator).
 
     Parameters
     ----------
@@ -324,8 +325,9 @@ class AdditiveCoupling(_Coupling):
 class AffineCoupling(_Coupling):
     """Affine (RealNVP) coupling: y1 = x1, y2 = x2 * exp(log_s(x1)) + t(x1).
 
-    The log-scale is bounded, log_s = bound * tanh(h / bound), so one block scales any
-    coordinate by a factor in [exp(-bound), exp(bound)] (no overflow, stable inverse).
+    The coupling of RealNVP (Dinh et al. 2017; see the module's references), with the
+    log-scale bounded, log_s = bound * tanh(h / bound), so one block scales any coordinate by
+    a factor in [exp(-bound), exp(bound)] (no overflow, stable inverse).
 
     Parameters
     ----------
@@ -373,8 +375,8 @@ class AffineCoupling(_Coupling):
 class Squeeze(InvertibleModule):
     """Space-to-depth: (n, C, H, W) -> (n, 4C, H/2, W/2), each 2x2 patch into channels.
 
-    The invertible downsampling of RealNVP / i-RevNet (log-determinant 0); H and W must be
-    even.
+    The invertible downsampling of RealNVP / i-RevNet (Dinh et al. 2017; Jacobsen et al.
+    2018; see the module's references), log-determinant 0; H and W must be even.
 
     Examples
     --------
@@ -594,8 +596,9 @@ def conv_flow(image_shape, n_blocks=4, hidden_layer_sizes=(32,), coupling="affin
     Each level squeezes (space-to-depth) and applies ``n_blocks`` steps (ActNorm, 1x1
     convolution, coupling with a small CNN); between levels half of the channels are factored
     out (Fig. 3 of Jacobsen et al. 2019; Glow's multi-scale architecture, with i-RevNet's
-    squeeze; see the module's references). The output is flattened channels-last, deepest level first, so its first
-    entries are the channels of the last level at its first spatial position.
+    squeeze; see the module's references). The output is flattened channels-last, deepest
+    level first, so its first entries are the channels of the last level at its first spatial
+    position.
 
     Parameters
     ----------
