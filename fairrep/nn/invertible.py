@@ -653,7 +653,8 @@ def conv_flow(image_shape, n_blocks=4, hidden_layer_sizes=(32,), coupling="affin
 class FullyInvertibleRevNet(InvariantModule):
     """A bijection F with z = F(x), logits z_s = z[:, :C], nuisances z_n = z[:, C:].
 
-    The fully invertible RevNet of section 2.1 (Fig. 3): no final linear layer, the first
+    The fully invertible RevNet of section 2.1 (Fig. 3) of Jacobsen et al. (2019), built on
+    i-RevNet (Jacobsen et al. 2018; see the module's references): no final linear layer, the first
     ``C = sum(n_classes)`` outputs are the logits (one block per head). With ``loss='ice'`` it
     trains with the independence cross-entropy and the maximum-likelihood term, eq. (6); the
     nuisance classifier D_nc is the adversary (updated by the adversary optimizer).
@@ -697,14 +698,6 @@ class FullyInvertibleRevNet(InvariantModule):
         training, running ones in eval mode, where it is a fixed affine map of each logit)
         instead of z_s itself. z_s stays a coordinate of the bijection: ``represent`` and
         ``inverse`` do not see the normalisation.
-
-    References
-    ----------
-    J.-H. Jacobsen, J. Behrmann, R. Zemel and M. Bethge, "Excessive
-    invariance causes adversarial vulnerability", ICLR 2019.
-
-    J.-H. Jacobsen, A. Smeulders and E. Oyallon, "i-RevNet: deep invertible
-    networks", ICLR 2018.
 
     Examples
     --------
