@@ -1,15 +1,9 @@
 """The protocol every method network follows, and small shared layers.
 
 The protocol and the layers were first written for the networks of Adversarial Forgetting
-and Information Dropout, the papers below; every network of :mod:`fairrep.nn` follows them.
-
-References
-----------
-A. Jaiswal, D. Moyer, G. Ver Steeg, W. AbdAlmageed and P. Natarajan,
-"Invariant representations through adversarial forgetting", AAAI 2020.
-
-A. Achille and S. Soatto, "Information dropout: learning optimal
-representations through noisy computation", IEEE TPAMI 40(12), 2018.
+(Jaiswal et al., AAAI 2020; full reference in :class:`~fairrep.nn.AdversarialForgettingNetwork`)
+and Information Dropout (Achille & Soatto, TPAMI 2018; in :mod:`fairrep.nn.information_dropout`);
+every network of :mod:`fairrep.nn` follows them.
 """
 
 from __future__ import annotations
