@@ -178,16 +178,22 @@ class GradientReversalClassifier(ClassifierMixin, TransformerMixin, InvariantCla
     --------
     >>> import numpy as np
     >>> from fairrep import GradientReversalClassifier
+    >>> from fairrep.metrics import probe_accuracy
     >>> rng = np.random.RandomState(0)
     >>> s = rng.choice(["a", "b"], 200)
     >>> X = np.c_[rng.normal(size=(200, 3)), (s == "a") + 0.1 * rng.normal(size=200)]
     >>> y = np.where(X[:, 0] > 0, "yes", "no")
-    >>> clf = GradientReversalClassifier(n_components=2, max_epochs=30, batch_size=32,
-    ...                                  random_state=0).fit(X, y, s=s)
-    >>> clf.transform(X).shape  # a narrow code hides s better than a larger weight
-    (200, 2)
-    >>> clf.score(X, y) > 0.9
-    True
+    >>> def fit(n_components):
+    ...     clf = GradientReversalClassifier(n_components=n_components, max_epochs=30,
+    ...                                      batch_size=32, random_state=0)
+    ...     return clf.fit(X, y, s=s)
+    >>> def probe(clf):
+    ...     return probe_accuracy(clf.transform(X), s, hidden_layer_sizes=(16,), random_state=0)
+    >>> wide, narrow = fit(8), fit(2)
+    >>> wide.history_[-1, "train_adversary"] > 0.6, probe(wide) > 0.9  # D near log 2, yet...
+    (True, True)
+    >>> probe(narrow) < 0.8, narrow.score(X, y) > 0.9  # a 2-D code hides s and keeps y
+    (True, True)
     """
 
 
