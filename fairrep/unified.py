@@ -62,6 +62,8 @@ _unified_doc = fill_doc(
         The level ``constraint`` must not exceed.
     """,
     unified_attributes="""
+    Attributes
+    ----------
     estimator_ : estimator
         The fitted estimator of the chosen method.
     n_features_in_ : int
@@ -282,23 +284,26 @@ class InvariantTransformer(TransformerMixin, _UnifiedBase):
 
     %(unified_parameters)s
 
-    Attributes
-    ----------
     %(unified_attributes)s
 
     %(unified_references)s
 
     Examples
     --------
+    ``method="mmd"`` with ``invariance=5`` is :class:`~fairrep.MMDTransformer` with
+    ``mmd_weight=5``:
+
     >>> import numpy as np
-    >>> from fairrep import InvariantTransformer
+    >>> from fairrep import InvariantTransformer, MMDTransformer
     >>> rng = np.random.RandomState(0)
     >>> s = rng.randint(0, 2, 100)
     >>> X = np.c_[rng.normal(size=(100, 3)), s]
     >>> y = (X[:, 0] > 0).astype(int)
-    >>> rep = InvariantTransformer(method="forgetting", max_epochs=3, random_state=0)
-    >>> rep.fit(X, y, s=s).transform(X).shape
-    (100, 8)
+    >>> rep = InvariantTransformer(method="mmd", invariance=5.0, max_epochs=3, random_state=0)
+    >>> mmd = MMDTransformer(mmd_weight=5.0, max_epochs=3, random_state=0)
+    >>> Z = rep.fit(X, y, s=s).transform(X)
+    >>> Z.shape, np.allclose(Z, mmd.fit(X, y, s=s).transform(X))
+    ((100, 8), True)
     """
 
 
@@ -308,23 +313,28 @@ class InvariantClassifier(ClassifierMixin, TransformerMixin, _UnifiedBase):
 
     %(unified_parameters)s
 
-    Attributes
-    ----------
     %(unified_attributes)s
 
     %(unified_references)s
 
     Examples
     --------
+    In a :class:`~sklearn.pipeline.Pipeline`, ``s`` goes to the step as ``<step>__s``:
+
     >>> import numpy as np
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
     >>> from fairrep import InvariantClassifier
     >>> rng = np.random.RandomState(0)
     >>> s = rng.randint(0, 2, 100)
     >>> X = np.c_[rng.normal(size=(100, 3)), s]
-    >>> y = (X[:, 0] > 0).astype(int)
-    >>> clf = InvariantClassifier(max_epochs=3, random_state=0).fit(X, y, s=s)
-    >>> clf.predict(X).shape
-    (100,)
+    >>> y = np.where(X[:, 0] > 0, "yes", "no")
+    >>> pipe = make_pipeline(StandardScaler(),
+    ...                      InvariantClassifier(method="hsic", max_epochs=3, random_state=0))
+    >>> pipe.fit(X, y, invariantclassifier__s=s).classes_
+    array(['no', 'yes'], dtype='<U3')
+    >>> type(pipe[-1].estimator_).__name__
+    'HSICClassifier'
     """
 
     _role = "classifier"

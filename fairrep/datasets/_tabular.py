@@ -17,6 +17,7 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 from sklearn.utils import Bunch
 
+from .._docstrings import fill_doc
 from .._validation import check_choice
 
 __all__ = ["load_adult", "load_german"]
@@ -298,10 +299,59 @@ def _as_category(df, categories):
     return df
 
 
+def _bunch(raw, target, sens, sensitive, *, as_frame, target_column, feature_columns,
+           numeric, categorical, categories, numeric_stats, all_numeric, log1p_columns=()):
+    """The loaders' Bunch: the raw columns as frames, or the encoded float64 array.
+
+    ``numeric_stats`` is the (cached) function giving (mean, std) of ``all_numeric``; only
+    the entries of the kept ``numeric`` columns are used, and only to encode.
+    """
+    if as_frame:
+        frame = _as_category(raw, categories)
+        data = frame[feature_columns].copy()
+        target_s = pd.Series(target, name=target_column, index=frame.index)
+        if sensitive == "age":
+            sens_s = pd.Series(sens, name="age", index=frame.index, dtype=np.float64)
+        else:
+            sens_s = pd.Series(sens, name=sensitive, index=frame.index).astype(str)
+        return Bunch(
+            data=data,
+            target=target_s,
+            sensitive=sens_s,
+            frame=frame,
+            feature_names=list(feature_columns),
+        )
+    mean, std = numeric_stats()
+    pos = [all_numeric.index(c) for c in numeric]
+    stats = tuple(mean[i] for i in pos), tuple(std[i] for i in pos)
+    data, names = _encode(raw, numeric, categorical, categories, stats, log1p_columns)
+    return Bunch(
+        data=data, target=target, sensitive=sens, frame=None, feature_names=names
+    )
+
+
 def _finish(bunch, return_X_y):
     if return_X_y:
         return bunch.data, bunch.target, bunch.sensitive
     return bunch
+
+
+#: The docstring texts that the two loaders share (see :mod:`fairrep._docstrings`).
+_loader_doc = fill_doc(
+    return_X_y_param="""
+    return_X_y : bool, default=False
+        If True, return ``(data, target, sensitive)`` instead of a Bunch.
+    """,
+    return_X_y_return="""
+    (data, target, sensitive) : tuple
+        If ``return_X_y`` is True.
+    """,
+    loader_raises="""
+    Raises
+    ------
+    ValueError
+        If ``sensitive`` or ``subset`` is not one of the allowed values.
+    """)
 
 
 # --------------------------------------------------------------------------
@@ -309,6 +359,7 @@ def _finish(bunch, return_X_y):
 # --------------------------------------------------------------------------
 
 
+@_loader_doc
 def load_adult(*, sensitive="sex", subset="train", as_frame=False, return_X_y=False):
     """Load the UCI Adult (census income) data set, offline.
 
@@ -336,8 +387,7 @@ def load_adult(*, sensitive="sex", subset="train", as_frame=False, return_X_y=Fa
         standardised with the mean/std of the *training file* whatever the
         subset, followed by one-hot encoded categoricals with a fixed
         category list, so every subset has the same columns.
-    return_X_y : bool, default=False
-        If True, return ``(data, target, sensitive)`` instead of a Bunch.
+    %(return_X_y_param)s
 
     Returns
     -------
@@ -347,13 +397,9 @@ def load_adult(*, sensitive="sex", subset="train", as_frame=False, return_X_y=Fa
         (``["<=50K", ">50K"]``), ``sensitive_name``, ``frame`` (None unless
         ``as_frame=True``; its ``income`` column is the int target) and
         ``DESCR``.
-    (data, target, sensitive) : tuple
-        If ``return_X_y`` is True.
+    %(return_X_y_return)s
 
-    Raises
-    ------
-    ValueError
-        If ``sensitive`` or ``subset`` is not one of the allowed values.
+    %(loader_raises)s
 
     Notes
     -----
@@ -372,14 +418,12 @@ def load_adult(*, sensitive="sex", subset="train", as_frame=False, return_X_y=Fa
     Examples
     --------
     >>> from fairrep.datasets import load_adult
-    >>> bunch = load_adult()
-    >>> bunch.data.shape
-    (30162, 102)
-    >>> sorted(set(bunch.sensitive))
-    ['Female', 'Male']
     >>> X, y, s = load_adult(subset="test", return_X_y=True)
-    >>> X.shape, y.shape, s.shape
-    ((15060, 102), (15060,), (15060,))
+    >>> X.shape, y.shape, sorted(set(s))
+    ((15060, 102), (15060,), ['Female', 'Male'])
+    >>> adult = load_adult(sensitive="race", as_frame=True)  # the raw columns, race left out
+    >>> adult.data.shape, "race" in adult.data.columns, adult.sensitive.nunique()
+    ((30162, 13), False, 5)
     """
     check_choice(sensitive, "sensitive", _ADULT_SENSITIVE)
     check_choice(subset, "subset", _ADULT_SUBSETS)
@@ -403,53 +447,19 @@ def load_adult(*, sensitive="sex", subset="train", as_frame=False, return_X_y=Fa
         c for c in _ADULT_COLUMNS if c != _ADULT_TARGET and c != sensitive
     ]
     descr = _read_text("adult.rst")
-    categories = _adult_categories()
-
-    if as_frame:
-        frame = _as_category(raw, categories)
-        data = frame[feature_columns].copy()
-        target_s = pd.Series(target, name=_ADULT_TARGET, index=frame.index)
-        if sensitive == "age":
-            sens_s = pd.Series(sens, name="age", index=frame.index, dtype=np.float64)
-        else:
-            sens_s = pd.Series(sens, name=sensitive, index=frame.index).astype(str)
-        bunch = Bunch(
-            data=data,
-            target=target_s,
-            sensitive=sens_s,
-            frame=frame,
-            feature_names=list(feature_columns),
-        )
-    else:
-        data, names = _encode(
-            raw,
-            numeric,
-            categorical,
-            categories,
-            _adult_stats_subset(numeric),
-            _ADULT_LOG1P,
-        )
-        bunch = Bunch(
-            data=data, target=target, sensitive=sens, frame=None, feature_names=names
-        )
+    bunch = _bunch(
+        raw, target, sens, sensitive, as_frame=as_frame, target_column=_ADULT_TARGET,
+        feature_columns=feature_columns, numeric=numeric, categorical=categorical,
+        categories=_adult_categories(), numeric_stats=_adult_numeric_stats,
+        all_numeric=_ADULT_NUMERIC, log1p_columns=_ADULT_LOG1P,
+    )
     bunch.target_names = ["<=50K", ">50K"]
     bunch.sensitive_name = sensitive
     bunch.DESCR = descr
     return _finish(bunch, return_X_y)
 
 
-def _adult_stats_subset(numeric):
-    mean, std = _adult_numeric_stats()
-    pos = [_ADULT_NUMERIC.index(c) for c in numeric]
-    return tuple(mean[i] for i in pos), tuple(std[i] for i in pos)
-
-
-def _german_stats_subset(numeric):
-    mean, std = _german_numeric_stats()
-    pos = [_GERMAN_NUMERIC.index(c) for c in numeric]
-    return tuple(mean[i] for i in pos), tuple(std[i] for i in pos)
-
-
+@_loader_doc
 def load_german(
     *, sensitive="sex", subset="all", as_frame=False, return_X_y=False, random_state=0
 ):
@@ -482,8 +492,7 @@ def load_german(
         False, ``data`` is a float64 array: numeric columns standardised
         with the mean/std of the *whole file* (the same for every subset),
         followed by one-hot encoded categoricals with a fixed category list.
-    return_X_y : bool, default=False
-        If True, return ``(data, target, sensitive)`` instead of a Bunch.
+    %(return_X_y_param)s
     random_state : int, default=0
         Seed of the stratified train/test split; ignored for ``"all"``.
 
@@ -494,13 +503,9 @@ def load_german(
         ``sensitive``, ``feature_names``, ``target_names``
         (``["bad", "good"]``), ``sensitive_name``, ``frame`` (None unless
         ``as_frame=True``) and ``DESCR``.
-    (data, target, sensitive) : tuple
-        If ``return_X_y`` is True.
+    %(return_X_y_return)s
 
-    Raises
-    ------
-    ValueError
-        If ``sensitive`` or ``subset`` is not one of the allowed values.
+    %(loader_raises)s
 
     Notes
     -----
@@ -515,14 +520,15 @@ def load_german(
     Examples
     --------
     >>> from fairrep.datasets import load_german
-    >>> bunch = load_german()
-    >>> bunch.data.shape
-    (1000, 57)
-    >>> sorted(set(bunch.sensitive))
-    ['female', 'male']
-    >>> X, y, s = load_german(subset="train", return_X_y=True)
-    >>> X.shape
-    (700, 57)
+    >>> X_train, y_train, s_train = load_german(subset="train", return_X_y=True)
+    >>> y_test = load_german(subset="test").target
+    >>> X_train.shape, len(y_test), sorted(set(s_train))
+    ((700, 57), 300, ['female', 'male'])
+    >>> float(y_train.mean()), float(y_test.mean())  # the split is stratified by y
+    (0.7, 0.7)
+    >>> age = load_german(sensitive="age").sensitive  # years; binarise it for categorical s
+    >>> float(age.min()), float((age >= 25).mean())
+    (19.0, 0.851)
     """
     check_choice(sensitive, "sensitive", _GERMAN_SENSITIVE)
     check_choice(subset, "subset", _GERMAN_SUBSETS)
@@ -546,31 +552,13 @@ def load_german(
     feature_columns = [c for c in _GERMAN_ATTRIBUTES if c not in dropped]
     numeric = [c for c in _GERMAN_NUMERIC if c not in dropped]
     categorical = [c for c in _GERMAN_CATEGORICAL if c not in dropped]
-    categories = _german_categories()
     descr = _read_text("german.rst")
-
-    if as_frame:
-        frame = _as_category(raw, categories)
-        data = frame[feature_columns].copy()
-        target_s = pd.Series(target, name=_GERMAN_TARGET, index=frame.index)
-        if sensitive == "age":
-            sens_s = pd.Series(sens, name="age", index=frame.index, dtype=np.float64)
-        else:
-            sens_s = pd.Series(sens, name="sex", index=frame.index).astype(str)
-        bunch = Bunch(
-            data=data,
-            target=target_s,
-            sensitive=sens_s,
-            frame=frame,
-            feature_names=list(feature_columns),
-        )
-    else:
-        data, names = _encode(
-            raw, numeric, categorical, categories, _german_stats_subset(numeric), ()
-        )
-        bunch = Bunch(
-            data=data, target=target, sensitive=sens, frame=None, feature_names=names
-        )
+    bunch = _bunch(
+        raw, target, sens, sensitive, as_frame=as_frame, target_column=_GERMAN_TARGET,
+        feature_columns=feature_columns, numeric=numeric, categorical=categorical,
+        categories=_german_categories(), numeric_stats=_german_numeric_stats,
+        all_numeric=_GERMAN_NUMERIC,
+    )
     bunch.target_names = ["bad", "good"]
     bunch.sensitive_name = sensitive
     bunch.DESCR = descr

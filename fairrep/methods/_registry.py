@@ -1,4 +1,10 @@
-"""The registry of methods behind ``InvariantTransformer(method=...)``."""
+"""The registry of methods behind ``InvariantTransformer(method=...)``.
+
+References
+----------
+The papers of the registered methods: each ``MethodSpec.paper``; the full list is in the
+References of :class:`fairrep.InvariantTransformer`.
+"""
 
 from __future__ import annotations
 
@@ -22,11 +28,6 @@ class MethodSpec:
     paper : str
         Reference shown in listings and docs.
 
-    References
-    ----------
-    The papers of the registered methods: each ``MethodSpec.paper``; the full list is in
-    the References of :class:`fairrep.InvariantTransformer`.
-
     Examples
     --------
     >>> from fairrep.methods import get_method
@@ -47,11 +48,6 @@ METHODS: dict[str, MethodSpec] = {}
 
 def register_method(spec):
     """Add a method to the registry (its name must be new).
-
-    References
-    ----------
-    The papers of the registered methods: each ``MethodSpec.paper``; the full list is in
-    the References of :class:`fairrep.InvariantTransformer`.
 
     Examples
     --------
@@ -79,11 +75,6 @@ def register_method(spec):
 def available_methods():
     """Names of the registered methods, sorted.
 
-    References
-    ----------
-    The papers of the registered methods: each ``MethodSpec.paper``; the full list is in
-    the References of :class:`fairrep.InvariantTransformer`.
-
     Examples
     --------
     >>> from fairrep.methods import available_methods
@@ -97,11 +88,6 @@ def available_methods():
 
 def get_method(name):
     """The :class:`MethodSpec` of ``name``; an unknown name lists the available ones.
-
-    References
-    ----------
-    The papers of the registered methods: each ``MethodSpec.paper``; the full list is in
-    the References of :class:`fairrep.InvariantTransformer`.
 
     Examples
     --------

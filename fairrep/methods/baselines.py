@@ -151,9 +151,10 @@ class GradientReversalTransformer(TransformerMixin, _GradientReversalBase):
     >>> s = rng.randint(0, 2, 200)
     >>> X = np.c_[rng.normal(size=(200, 3)), s + 0.1 * rng.normal(size=200)]
     >>> y = (X[:, 0] > 0).astype(int)
-    >>> rep = GradientReversalTransformer(max_epochs=3, random_state=0)
-    >>> rep.fit(X, y, s=s).transform(X).shape
-    (200, 8)
+    >>> rep = GradientReversalTransformer(max_epochs=3, strength_scaling="none", random_state=0)
+    >>> reversal = rep.fit(X, y, s=s).history_[:, "train_reversal"]
+    >>> bool(reversal[0] < reversal[1] < reversal[2] < 20.0)  # 'dann' ramps lambda_p up to 20
+    True
     """
 
 
@@ -177,13 +178,22 @@ class GradientReversalClassifier(ClassifierMixin, TransformerMixin, InvariantCla
     --------
     >>> import numpy as np
     >>> from fairrep import GradientReversalClassifier
+    >>> from fairrep.metrics import probe_accuracy
     >>> rng = np.random.RandomState(0)
     >>> s = rng.choice(["a", "b"], 200)
     >>> X = np.c_[rng.normal(size=(200, 3)), (s == "a") + 0.1 * rng.normal(size=200)]
     >>> y = np.where(X[:, 0] > 0, "yes", "no")
-    >>> clf = GradientReversalClassifier(max_epochs=30, batch_size=32, random_state=0)
-    >>> clf.fit(X, y, s=s).score(X, y) > 0.9
-    True
+    >>> def fit(n_components):
+    ...     clf = GradientReversalClassifier(n_components=n_components, max_epochs=30,
+    ...                                      batch_size=32, random_state=0)
+    ...     return clf.fit(X, y, s=s)
+    >>> def probe(clf):
+    ...     return probe_accuracy(clf.transform(X), s, hidden_layer_sizes=(16,), random_state=0)
+    >>> wide, narrow = fit(8), fit(2)
+    >>> wide.history_[-1, "train_adversary"] > 0.6, probe(wide) > 0.9  # D near log 2, yet...
+    (True, True)
+    >>> probe(narrow) < 0.8, narrow.score(X, y) > 0.9  # a 2-D code hides s and keeps y
+    (True, True)
     """
 
 
@@ -261,11 +271,12 @@ class MMDTransformer(TransformerMixin, _MMDBase):
     >>> import numpy as np
     >>> from fairrep import MMDTransformer
     >>> rng = np.random.RandomState(0)
-    >>> s = rng.randint(0, 2, 200)
-    >>> X = np.c_[rng.normal(size=(200, 3)), s + 0.1 * rng.normal(size=200)]
+    >>> groups = np.c_[rng.randint(0, 2, 200), rng.randint(0, 3, 200)]  # two columns of s
+    >>> X = np.c_[rng.normal(size=(200, 3)), groups + 0.1 * rng.normal(size=(200, 2))]
     >>> y = (X[:, 0] > 0).astype(int)
-    >>> MMDTransformer(max_epochs=3, random_state=0).fit(X, y, s=s).transform(X).shape
-    (200, 8)
+    >>> rep = MMDTransformer(n_components=4, max_epochs=3, random_state=0).fit(X, y, s=groups)
+    >>> rep.transform(X).shape, [len(classes) for classes in rep.s_classes_]
+    ((200, 4), [2, 3])
     """
 
 
@@ -287,13 +298,17 @@ class MMDClassifier(ClassifierMixin, TransformerMixin, InvariantClassifierMixin,
     --------
     >>> import numpy as np
     >>> from fairrep import MMDClassifier
+    >>> from fairrep.metrics import demographic_parity_difference
     >>> rng = np.random.RandomState(0)
-    >>> s = rng.choice(["a", "b"], 200)
-    >>> X = np.c_[rng.normal(size=(200, 3)), (s == "a") + 0.1 * rng.normal(size=200)]
-    >>> y = np.where(X[:, 0] > 0, "yes", "no")
-    >>> clf = MMDClassifier(max_epochs=60, batch_size=32, random_state=0)
-    >>> clf.fit(X, y, s=s).score(X, y) > 0.9
-    True
+    >>> s = rng.randint(0, 2, 400)
+    >>> X = rng.normal(size=(400, 3)) + s[:, None]  # every feature is shifted by s
+    >>> y = (X[:, 0] + rng.normal(size=400) > 0.5).astype(int)
+    >>> def parity_gap(mmd_weight):
+    ...     clf = MMDClassifier(mmd_weight=mmd_weight, max_epochs=20, random_state=0)
+    ...     return demographic_parity_difference(None, clf.fit(X, y, s=s).predict(X), s=s)
+    >>> before, after = parity_gap(0.0), parity_gap(20.0)  # the penalty narrows the gap
+    >>> bool(before > 0.3), bool(after < 0.15)
+    (True, True)
     """
 
 
@@ -395,11 +410,12 @@ class HSICClassifier(ClassifierMixin, TransformerMixin, InvariantClassifierMixin
     >>> import numpy as np
     >>> from fairrep import HSICClassifier
     >>> rng = np.random.RandomState(0)
-    >>> s = rng.choice(["a", "b"], 200)
-    >>> X = np.c_[rng.normal(size=(200, 3)), (s == "a") + 0.1 * rng.normal(size=200)]
+    >>> age, group = rng.uniform(20, 70, 200), rng.randint(0, 2, 200)
+    >>> X = np.c_[rng.normal(size=(200, 3)), age / 50, group]
     >>> y = np.where(X[:, 0] > 0, "yes", "no")
-    >>> clf = HSICClassifier(max_epochs=60, batch_size=32, random_state=0)
-    >>> clf.fit(X, y, s=s).score(X, y) > 0.9
+    >>> s = np.c_[age, group]  # age is standardised, group one-hot encoded
+    >>> clf = HSICClassifier(max_epochs=60, batch_size=32, random_state=0).fit(X, y, s=s)
+    >>> clf.score(X, y) > 0.9
     True
     """
 

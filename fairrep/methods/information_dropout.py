@@ -1,4 +1,15 @@
-"""Information Dropout estimators (Achille & Soatto, TPAMI 2018)."""
+"""Information Dropout estimators (Achille & Soatto, TPAMI 2018).
+
+Each estimator names the paper in its docstring's opening, as fairrep's estimators do; the
+full citations are these.
+
+References
+----------
+A. Achille and S. Soatto, "Information dropout: learning optimal
+representations through noisy computation", IEEE TPAMI 40(12), 2018.
+
+D. P. Kingma and M. Welling, "Auto-encoding variational Bayes", ICLR 2014.
+"""
 
 from __future__ import annotations
 
@@ -235,11 +246,6 @@ class InformationDropoutTransformer(TransformerMixin, _ClassifierBase):
     --------
     InformationDropoutClassifier : the same model, predicting y with its linear head.
 
-    References
-    ----------
-    A. Achille and S. Soatto, "Information dropout: learning optimal
-    representations through noisy computation", IEEE TPAMI 40(12), 2018.
-
     Examples
     --------
     >>> import numpy as np
@@ -273,11 +279,6 @@ class InformationDropoutClassifier(ClassifierMixin, TransformerMixin, InvariantC
     %(information_attributes)s
     %(classes_attribute)s
 
-    References
-    ----------
-    A. Achille and S. Soatto, "Information dropout: learning optimal
-    representations through noisy computation", IEEE TPAMI 40(12), 2018.
-
     Examples
     --------
     >>> import numpy as np
@@ -303,6 +304,9 @@ register_method(MethodSpec(
 @_information_doc
 class InformationDropoutAutoencoder(TransformerMixin, _InformationBase):
     """Variational autoencoder built from an Information Dropout layer (section 7).
+
+    Achille & Soatto (TPAMI 2018) recover the variational autoencoder of Kingma & Welling
+    (ICLR 2014) as a special case of Information Dropout (see the module's references).
 
     With the task "reconstruct x" (y = x), Softplus activations and a factorized log-normal
     prior, the Information Dropout loss, eq. (9), is beta times the KL plus the reconstruction
@@ -340,13 +344,6 @@ class InformationDropoutAutoencoder(TransformerMixin, _InformationBase):
         ``train_loss`` (reconstruction + beta * kl), per sample.
     n_features_in_ : int
     n_epochs_ : int
-
-    References
-    ----------
-    A. Achille and S. Soatto, "Information dropout: learning optimal
-    representations through noisy computation", IEEE TPAMI 40(12), 2018.
-
-    D. P. Kingma and M. Welling, "Auto-encoding variational Bayes", ICLR 2014.
 
     Examples
     --------

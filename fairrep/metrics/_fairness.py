@@ -22,6 +22,8 @@ import numbers
 import numpy as np
 import pandas as pd
 
+from .._docstrings import fill_doc
+
 __all__ = ["demographic_parity_difference", "equalized_odds_difference"]
 
 
@@ -166,6 +168,27 @@ def _gap(numerator, denominator):
     return float(rates.max() - rates.min())
 
 
+#: The end of the Parameters section and the Returns and Raises sections, which the two
+#: gaps share (see :mod:`fairrep._docstrings`).
+_gap_doc = fill_doc(gap_tail="""
+    sensitive_features : array-like, default=None
+        fairlearn's name for ``s``; give one of the two.
+
+    Returns
+    -------
+    gap : float
+        In [0, 1].
+
+    Raises
+    ------
+    ValueError
+        If ``s`` does not have one row per sample or holds a single group,
+        if ``y_true`` and ``y_pred`` differ in length, or if ``pos_label`` is
+        needed but missing, or not among the labels.
+    """)
+
+
+@_gap_doc
 def demographic_parity_difference(y_true, y_pred, *, s=None, pos_label=None,
                                   sensitive_features=None):
     """Demographic-parity gap: spread of selection rates across groups.
@@ -193,21 +216,7 @@ def demographic_parity_difference(y_true, y_pred, *, s=None, pos_label=None,
         The label counted as a positive decision. If None, the labels of
         ``y_true`` and ``y_pred`` must be {0, 1}, {False, True} or {-1, 1}
         (or a subset), and the larger one is used.
-
-    sensitive_features : array-like, default=None
-        fairlearn's name for ``s``; give one of the two.
-
-    Returns
-    -------
-    gap : float
-        In [0, 1].
-
-    Raises
-    ------
-    ValueError
-        If ``s`` does not have one row per sample or holds a single group,
-        if ``y_true`` and ``y_pred`` differ in length, or if ``pos_label`` is
-        needed but missing, or not among the labels.
+    %(gap_tail)s
 
     See Also
     --------
@@ -243,6 +252,7 @@ def demographic_parity_difference(y_true, y_pred, *, s=None, pos_label=None,
     return _gap(np.bincount(ids, weights=selected, minlength=n_groups), counts)
 
 
+@_gap_doc
 def equalized_odds_difference(y_true, y_pred, *, s=None, pos_label=None,
                               sensitive_features=None):
     """Equalized-odds gap: worst spread of TPR or FPR across groups.
@@ -272,21 +282,7 @@ def equalized_odds_difference(y_true, y_pred, *, s=None, pos_label=None,
         The positive label. If None, the labels of ``y_true`` and ``y_pred``
         must be {0, 1}, {False, True} or {-1, 1} (or a subset), and the
         larger one is used.
-
-    sensitive_features : array-like, default=None
-        fairlearn's name for ``s``; give one of the two.
-
-    Returns
-    -------
-    gap : float
-        In [0, 1].
-
-    Raises
-    ------
-    ValueError
-        If ``s`` does not have one row per sample or holds a single group,
-        if ``y_true`` and ``y_pred`` differ in length, or if ``pos_label`` is
-        needed but missing, or not among the labels.
+    %(gap_tail)s
 
     See Also
     --------

@@ -23,7 +23,8 @@ def majority_share(s):
     """Share of the most frequent value of ``s``.
 
     This is the accuracy of always predicting the majority label: the chance
-    level that a probe predicting ``s`` has to beat.
+    level that a probe predicting ``s`` has to beat (the references are those
+    of :func:`probe_accuracy`).
 
     Parameters
     ----------
@@ -40,14 +41,6 @@ def majority_share(s):
     ------
     ValueError
         If ``s`` is empty or not 1-D.
-
-    References
-    ----------
-    A. Jaiswal, D. Moyer, G. Ver Steeg, W. AbdAlmageed and P. Natarajan,
-    "Invariant representations through adversarial forgetting", AAAI 2020.
-
-    A. Achille and S. Soatto, "Information dropout: learning optimal
-    representations through noisy computation", IEEE TPAMI 40(12), 2018.
 
     Examples
     --------
@@ -225,6 +218,9 @@ def probe_accuracy(Z_train, s_train, Z_test=None, s_test=None, *,
     A. Jaiswal, D. Moyer, G. Ver Steeg, W. AbdAlmageed and P. Natarajan,
     "Invariant representations through adversarial forgetting", AAAI 2020.
 
+    A. Achille and S. Soatto, "Information dropout: learning optimal
+    representations through noisy computation", IEEE TPAMI 40(12), 2018.
+
     Examples
     --------
     >>> import numpy as np
@@ -246,6 +242,9 @@ def probe_accuracy(Z_train, s_train, Z_test=None, s_test=None, *,
 def probe_report(Z_train, s_train, Z_test=None, s_test=None, **kw):
     """Probe accuracy, chance level and their difference.
 
+    The probe of :func:`probe_accuracy` (``A_s`` of Jaiswal et al., AAAI 2020;
+    see its references) and the chance level of :func:`majority_share`.
+
     Parameters
     ----------
     Z_train, s_train, Z_test, s_test
@@ -266,14 +265,6 @@ def probe_report(Z_train, s_train, Z_test=None, s_test=None, **kw):
     See Also
     --------
     probe_accuracy : The probe itself.
-
-    References
-    ----------
-    A. Jaiswal, D. Moyer, G. Ver Steeg, W. AbdAlmageed and P. Natarajan,
-    "Invariant representations through adversarial forgetting", AAAI 2020.
-
-    A. Achille and S. Soatto, "Information dropout: learning optimal
-    representations through noisy computation", IEEE TPAMI 40(12), 2018.
 
     Examples
     --------

@@ -1,4 +1,10 @@
-"""The protocol every method network follows, and small shared layers."""
+"""The protocol every method network follows, and small shared layers.
+
+The protocol and the layers were first written for the networks of Adversarial Forgetting
+(Jaiswal et al., AAAI 2020; full reference in :class:`~fairrep.nn.AdversarialForgettingNetwork`)
+and Information Dropout (Achille & Soatto, TPAMI 2018; in :mod:`fairrep.nn.information_dropout`);
+every network of :mod:`fairrep.nn` follows them.
+"""
 
 from __future__ import annotations
 
@@ -20,11 +26,6 @@ def make_mlp(sizes, activation=nn.ReLU, out_activation=None):
         Hidden activation.
     out_activation : nn.Module or None
         Applied after the last linear layer.
-
-    References
-    ----------
-    A. Jaiswal, D. Moyer, G. Ver Steeg, W. AbdAlmageed and P. Natarajan,
-    "Invariant representations through adversarial forgetting", AAAI 2020.
 
     Examples
     --------
@@ -62,11 +63,6 @@ def multi_head_cross_entropy(logits, targets, cardinalities):
     cardinalities : sequence of int
         Number of classes of each head.
 
-    References
-    ----------
-    A. Jaiswal, D. Moyer, G. Ver Steeg, W. AbdAlmageed and P. Natarajan,
-    "Invariant representations through adversarial forgetting", AAAI 2020.
-
     Examples
     --------
     Two heads, with 2 and 3 classes; uniform logits cost log 2 + log 3:
@@ -101,14 +97,6 @@ class InvariantModule(nn.Module):
     - ``adversary_inputs(X, generator)`` and ``adversary_loss_terms(inputs, s)`` define the
       adversary's own update, run ``adversary_steps`` times per model update on the same
       batch with the inputs computed once (they carry no gradient to the model).
-
-    References
-    ----------
-    A. Jaiswal, D. Moyer, G. Ver Steeg, W. AbdAlmageed and P. Natarajan,
-    "Invariant representations through adversarial forgetting", AAAI 2020.
-
-    A. Achille and S. Soatto, "Information dropout: learning optimal
-    representations through noisy computation", IEEE TPAMI 40(12), 2018.
 
     Examples
     --------

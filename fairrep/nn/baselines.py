@@ -11,6 +11,29 @@ and differ only in the invariance penalty on z (the ``penalty`` hook of
   (NN+MMD, Li, Swersky & Zemel 2014, "Learning Unbiased Features");
 - :class:`HSICNetwork`: the Hilbert-Schmidt independence criterion HSIC(z, s) (the HCV penalty
   of Lopez et al., "Information Constraints on Auto-Encoding Variational Bayes", NeurIPS 2018).
+
+Each function and network below names its sources; the full citations are these:
+
+References
+----------
+Y. Ganin, E. Ustinova, H. Ajakan, P. Germain, H. Larochelle, F. Laviolette,
+M. Marchand and V. Lempitsky, "Domain-adversarial training of neural
+networks", JMLR 17(59), 2016.
+
+Q. Xie, Z. Dai, Y. Du, E. Hovy and G. Neubig, "Controllable invariance
+through adversarial feature learning", NeurIPS 2017.
+
+Y. Li, K. Swersky and R. Zemel, "Learning unbiased features",
+arXiv:1412.5244, 2014.
+
+A. Gretton, K. M. Borgwardt, M. J. Rasch, B. Schölkopf and A. Smola, "A
+kernel two-sample test", JMLR 13, 2012.
+
+A. Gretton, O. Bousquet, A. Smola and B. Schölkopf, "Measuring
+statistical dependence with Hilbert-Schmidt norms", ALT 2005.
+
+R. Lopez, J. Regier, M. I. Jordan and N. Yosef, "Information constraints
+on auto-encoding variational Bayes", NeurIPS 2018.
 """
 
 from __future__ import annotations
@@ -55,12 +78,6 @@ class GradientReversal(nn.Module):
     ----------
     coefficient : float, default=1.0
         lambda, the scale of the reversed gradient; may be changed between steps (a schedule).
-
-    References
-    ----------
-    Y. Ganin, E. Ustinova, H. Ajakan, P. Germain, H. Larochelle, F. Laviolette,
-    M. Marchand and V. Lempitsky, "Domain-adversarial training of neural
-    networks", JMLR 17(59), 2016.
 
     Examples
     --------
@@ -145,17 +162,12 @@ def gaussian_kernel(x, scales=(1.0,), bandwidth=None):
 def mmd2(x, y, scales=MMD_SCALES, bandwidth=None):
     """Biased (V-statistic) estimate of MMD^2 between the samples ``x`` and ``y``.
 
+    The estimate of Gretton et al. (JMLR 2012) that Li, Swersky & Zemel (2014) use as a
+    penalty (see the module's references).
+
     MMD^2 = mean k(x, x') + mean k(y, y') - 2 mean k(x, y) with the kernel of
     :func:`gaussian_kernel` on the pooled sample (median heuristic times ``scales``). It is
     the squared RKHS distance between the two empirical mean embeddings, hence >= 0.
-
-    References
-    ----------
-    Y. Li, K. Swersky and R. Zemel, "Learning unbiased features",
-    arXiv:1412.5244, 2014.
-
-    A. Gretton, K. M. Borgwardt, M. J. Rasch, B. Schölkopf and A. Smola, "A
-    kernel two-sample test", JMLR 13, 2012.
 
     Examples
     --------
@@ -221,14 +233,6 @@ def hsic(x, t, bandwidth_x=None, bandwidth_t=None):
     HSIC_b = tr(K H L H) / (n - 1)^2, H the centring matrix, K and L Gaussian Gram matrices of
     the rows of ``x`` and ``t`` (median-heuristic bandwidths by default). On one-hot ``t`` the
     Gaussian kernel takes two values, i.e. it is an affine map of the delta kernel.
-
-    References
-    ----------
-    A. Gretton, O. Bousquet, A. Smola and B. Schölkopf, "Measuring
-    statistical dependence with Hilbert-Schmidt norms", ALT 2005.
-
-    R. Lopez, J. Regier, M. I. Jordan and N. Yosef, "Information constraints
-    on auto-encoding variational Bayes", NeurIPS 2018.
 
     Examples
     --------
@@ -335,15 +339,6 @@ class GradientReversalNetwork(EncoderPredictorNetwork):
     total_steps : int
         Training batches of the whole fit (the module counts its training steps).
 
-    References
-    ----------
-    Y. Ganin, E. Ustinova, H. Ajakan, P. Germain, H. Larochelle, F. Laviolette,
-    M. Marchand and V. Lempitsky, "Domain-adversarial training of neural
-    networks", JMLR 17(59), 2016.
-
-    Q. Xie, Z. Dai, Y. Du, E. Hovy and G. Neubig, "Controllable invariance
-    through adversarial feature learning", NeurIPS 2017.
-
     Examples
     --------
     >>> import torch
@@ -416,14 +411,6 @@ class MMDNetwork(EncoderPredictorNetwork):
     scales : tuple of float
         Bandwidth multipliers of the Gaussian mixture kernel around the median heuristic.
 
-    References
-    ----------
-    Y. Li, K. Swersky and R. Zemel, "Learning unbiased features",
-    arXiv:1412.5244, 2014.
-
-    A. Gretton, K. M. Borgwardt, M. J. Rasch, B. Schölkopf and A. Smola, "A
-    kernel two-sample test", JMLR 13, 2012.
-
     Examples
     --------
     >>> import torch
@@ -469,14 +456,6 @@ class HSICNetwork(EncoderPredictorNetwork):
         Dimension of T; None: no penalty.
     hsic_weight : float
         Weight of the HSIC term.
-
-    References
-    ----------
-    R. Lopez, J. Regier, M. I. Jordan and N. Yosef, "Information constraints
-    on auto-encoding variational Bayes", NeurIPS 2018.
-
-    A. Gretton, O. Bousquet, A. Smola and B. Schölkopf, "Measuring
-    statistical dependence with Hilbert-Schmidt norms", ALT 2005.
 
     Examples
     --------

@@ -13,7 +13,16 @@ Bottleneck Lagrangian, eq. (3)::
 with the KL of a ReLU layer under the log-uniform prior, eq. (5), or of a Softplus layer under a
 log-normal prior, eq. (6). As in the authors' code (and section 8) the classifier divides the
 KL by the number of training samples N_train; the autoencoder of section 7 does not, so that
-with beta = 1 its loss is the negative ELBO of a VAE.
+with beta = 1 its loss is the negative ELBO of a VAE (Kingma & Welling).
+
+The equations and sections that the docstrings below name are those of the paper.
+
+References
+----------
+A. Achille and S. Soatto, "Information dropout: learning optimal
+representations through noisy computation", IEEE TPAMI 40(12), 2018.
+
+D. P. Kingma and M. Welling, "Auto-encoding variational Bayes", ICLR 2014.
 """
 
 from __future__ import annotations
@@ -134,11 +143,6 @@ class InformationDropout(nn.Module):
       form is KL = log(sigma / alpha) + (alpha^2 + (log f(h) - mu)^2) / (2 sigma^2) - 1/2.
       This is eq. (6) of the paper with the posterior mean log f(h) written out (the printed
       eq. (6) has mu^2 in place of (log f(h) - mu)^2, i.e. it takes f(h) = 1).
-
-    References
-    ----------
-    A. Achille and S. Soatto, "Information dropout: learning optimal
-    representations through noisy computation", IEEE TPAMI 40(12), 2018.
 
     Examples
     --------
@@ -293,11 +297,6 @@ class InformationDropoutNetwork(InvariantModule):
     summed over units and layers, averaged over the batch) and
     ``loss = task + beta * kl / n_train``.
 
-    References
-    ----------
-    A. Achille and S. Soatto, "Information dropout: learning optimal
-    representations through noisy computation", IEEE TPAMI 40(12), 2018.
-
     Examples
     --------
     >>> import torch
@@ -395,13 +394,6 @@ class InformationDropoutAutoencoder(InvariantModule):
     ``loss_terms`` returns ``reconstruction`` (-log p(x|u), summed over features, one sample of
     u), ``kl`` (summed over units) and ``loss = reconstruction + beta * kl``, all averaged over
     the batch: per-sample quantities, not divided by N_train.
-
-    References
-    ----------
-    A. Achille and S. Soatto, "Information dropout: learning optimal
-    representations through noisy computation", IEEE TPAMI 40(12), 2018.
-
-    D. P. Kingma and M. Welling, "Auto-encoding variational Bayes", ICLR 2014.
 
     Examples
     --------

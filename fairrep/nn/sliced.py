@@ -22,7 +22,19 @@ h(Z) = sum_i h_i(theta_i^T Z) and g(T) = sum_j g_j(phi_j^T T). The training loop
 
 :class:`HGRNetwork` is the neural Renyi (Hirschfeld-Gebelein-Renyi) baseline: two networks
 f(Z), g(T) trained by gradient ascent on their correlation, which estimates the maximal
-correlation rho*(Z; T) = sup_{f, g} rho(f(Z), g(T)).
+correlation rho*(Z; T) = sup_{f, g} rho(f(Z), g(T)) (Renyi 1959; the neural estimator of Grari
+et al. 2020).
+
+References
+----------
+Y. Chen, W. Sun, Y. Li and A. Weller, "Scalable infomin learning",
+NeurIPS 2022.
+
+A. Rényi, "On measures of dependence", Acta Mathematica Academiae
+Scientiarum Hungarica 10, 1959.
+
+V. Grari, B. Ruf, S. Lamprier and M. Detyniecki, "Fairness-aware neural
+Rényi minimization for continuous features", IJCAI 2020.
 """
 
 from __future__ import annotations
@@ -285,11 +297,6 @@ def fit_slices(z, t, n_slices, degree, generator=None, ridge=CCA_RIDGE, joint=Fa
     -------
     SliceSolution
 
-    References
-    ----------
-    Y. Chen, W. Sun, Y. Li and A. Weller, "Scalable infomin learning",
-    NeurIPS 2022.
-
     Examples
     --------
     >>> import torch
@@ -335,11 +342,6 @@ def sliced_information(z, t, solution, degree, reduction="max"):
     Returns the sup (``reduction='max'``, the paper's estimate) or the mean
     (``reduction='mean'``) over slice pairs of ``|rho(h_i(theta_i^T z), g_i(phi_i^T t))|`` on this
     batch, a scalar in [0, 1] through which the gradient reaches ``z``.
-
-    References
-    ----------
-    Y. Chen, W. Sun, Y. Li and A. Weller, "Scalable infomin learning",
-    NeurIPS 2022.
 
     Examples
     --------
@@ -388,14 +390,6 @@ class HGRNetwork(nn.Module):
     dim_z, dim_t : int
         Dimensions of Z and T.
     hidden_layer_sizes : tuple of int, default=(200,)
-
-    References
-    ----------
-    A. Rényi, "On measures of dependence", Acta Mathematica Academiae
-    Scientiarum Hungarica 10, 1959.
-
-    V. Grari, B. Ruf, S. Lamprier and M. Detyniecki, "Fairness-aware neural
-    Rényi minimization for continuous features", IJCAI 2020.
 
     Examples
     --------
@@ -479,14 +473,6 @@ class SlicedInfominNetwork(InvariantModule):
         'task_gain': beta of each batch times :func:`fairrep.nn.task_gain` of the predictor
         (the mean over target columns, detached); without ``n_classes`` (reconstruction)
         beta is used as given.
-
-    References
-    ----------
-    Y. Chen, W. Sun, Y. Li and A. Weller, "Scalable infomin learning",
-    NeurIPS 2022.
-
-    A. Rényi, "On measures of dependence", Acta Mathematica Academiae
-    Scientiarum Hungarica 10, 1959.
 
     Examples
     --------
