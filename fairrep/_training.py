@@ -220,9 +220,6 @@ class InvariantNet(NeuralNet):
     def get_all_learnable_params(self):
         yield from self.module_.named_parameters()
 
-    def _set_training(self, training=True):
-        self.module_.train(training)
-
     # -- data path -----------------------------------------------------------------------
     def get_dataset(self, X, y=None):
         if hasattr(X, "batch") and hasattr(X, "index_device"):
@@ -319,6 +316,9 @@ class InvariantNet(NeuralNet):
                               enabled=bool(self.mixed_precision))
 
     def train_step(self, batch, **fit_params):
+        # skorch's train_step runs one optimizer through a closure; the adversarial methods
+        # alternate two (k adversary updates, then the model's), which skorch's docs do by
+        # overriding train_step. The model's half is skorch's train_step_single.
         X, y, s = batch
         module = self.module_
         module.train()
@@ -335,16 +335,29 @@ class InvariantNet(NeuralNet):
                 self.adversary_optimizer_.step()
             terms.update((k, v) for k, v in adversary_terms.items() if k != "loss")
         self.optimizer_.zero_grad(set_to_none=True)
-        with self._autocast():
-            model_terms = module.loss_terms(X, y, s, generator=self.generator_)
-        model_terms["loss"].backward()
+        model_terms = self.train_step_single(batch)
         self._average_gradients(self.optimizer_)
         self.optimizer_.step()
         self._after_step()
         terms.update(model_terms)
         return terms
 
+    def train_step_single(self, batch, **fit_params):
+        """The model's loss terms on ``batch`` (the method's ``loss_terms``), with the
+        gradient of their ``loss`` computed; skorch's hook, without ``get_loss``: a method's
+        loss is a dict of named terms over (X, y, s) and the training generator, which
+        skorch's ``get_loss(y_pred, y_true)`` cannot carry."""
+        X, y, s = batch
+        self.module_.train()
+        with self._autocast():
+            terms = self.module_.loss_terms(X, y, s, generator=self.generator_)
+        terms["loss"].backward()
+        return terms
+
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        # skorch's loop records every batch in history (see below); this one records the
+        # epoch means of every loss term, checks each batch's terms for divergence, and
+        # keeps skorch's on_batch_begin / on_batch_end notifications for callbacks.
         if iterator is None:
             return
         sums = defaultdict(float)
@@ -378,8 +391,7 @@ class InvariantNet(NeuralNet):
         # skorch opens a per-batch history entry here; fairrep records per epoch only.
         pass
 
-    @property
-    def _default_callbacks(self):
+    def get_default_callbacks(self):
         # skorch's train_loss / valid_loss PassthroughScoring average per-batch entries,
         # which run_single_epoch does not record: it records the epoch means itself.
         return [("epoch_timer", EpochTimer()), ("print_log", PrintLog())]
