@@ -5,8 +5,9 @@ reference time and figures) and one with ``constraint='demographic_parity', boun
 (the strength adapted inside the fit, starting from the default). Test accuracy, test DP gap
 of the predictions, fit seconds, the epoch kept. With ``--search``, also
 ``ConstrainedSearchCV(clf, bound=b, cv=3)`` over the method's default grid (0 and the default
-strength times 0.1, 0.3, 1, 3, 10): the pick's test accuracy and DP gap and the search's
-seconds. With fairlearn installed, each table and seed also gets the reference of the issue,
+strength times 0.1, 0.3, 1, 3, 10, then ``refine``'s bisection): the pick's test accuracy and
+DP gap and the search's seconds. With fairlearn installed, each table and seed also gets the
+reference of the issue,
 ``ExponentiatedGradient(LogisticRegression(), DemographicParity(difference_bound=b))``.
 Writes ``runs.csv``, ``summary.md`` and ``summary.rst`` to
 ``benchmarks/results/fairness_bound/`` (each with the command, date, machine and versions).
@@ -171,8 +172,9 @@ def _note(runs):
             "the predictions.")
     if "search_acc" in runs:
         text += (" Search: ConstrainedSearchCV(bound, cv=3) over 0 and the default strength "
-                 "times 0.1, 0.3, 1, 3, 10, the pick refitted on all training rows; its time "
-                 "against one default fit.")
+                 "times 0.1, 0.3, 1, 3, 10 (and, from the refine rule on, up to two "
+                 "strengths bisecting the feasible boundary), the pick refitted on all "
+                 "training rows; its time against one default fit.")
     return text
 
 

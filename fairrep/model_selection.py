@@ -14,7 +14,7 @@ from sklearn.metrics import check_scoring, get_scorer_names
 from sklearn.model_selection import ParameterGrid, check_cv
 from sklearn.pipeline import Pipeline
 from sklearn.utils import _safe_indexing
-from sklearn.utils._param_validation import HasMethods, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metadata_routing import (MetadataRouter, MethodMapping, _routing_enabled,
                                              process_routing)
 from sklearn.utils.metaestimators import available_if
@@ -89,6 +89,30 @@ def _strength_grid(estimator):
     return {prefix + name: [0.0, *(float(default) * f for f in _STRENGTH_FACTORS)]}
 
 
+def _bisected(strengths, feasible, index):
+    """The strength halfway, in log scale, between the pick ``strengths[index]`` (feasible)
+    and the largest infeasible strength below it: where a weaker, more accurate candidate
+    may still meet the bound. None when the pick is infeasible, has no positive infeasible
+    strength below it, or the midpoint is already a candidate.
+
+    Examples
+    --------
+    >>> from fairrep.model_selection import _bisected
+    >>> round(_bisected([0.0, 10.0, 30.0, 100.0], [False, False, True, True], 2), 2)
+    17.32
+    >>> _bisected([0.0, 10.0, 30.0], [False, True, True], 1) is None  # only 0 below
+    True
+    """
+    strengths = np.asarray(strengths, dtype=float)
+    feasible = np.asarray(feasible, dtype=bool)
+    pick = strengths[index]
+    below = strengths[(strengths < pick) & ~feasible & (strengths > 0)]
+    if not feasible[index] or below.size == 0:
+        return None
+    between = float(np.sqrt(pick * below.max()))
+    return None if np.isclose(strengths, between).any() else between
+
+
 def _s_key(estimator, routed):
     """The name under which ``s`` reaches ``estimator.fit`` (None: not at all).
 
@@ -154,7 +178,8 @@ class ConstrainedSearchCV(MetaEstimatorMixin, BaseEstimator):
         any estimator whose ``fit`` takes ``s`` (then ``param_grid`` is needed).
     param_grid : dict, list of dict or None, default=None
         As :class:`~sklearn.model_selection.GridSearchCV`'s. None sweeps the estimator's
-        strength parameter: ``0`` and its default times 0.1, 0.3, 1, 3 and 10 (6 values).
+        strength parameter: ``0`` and its default times 0.1, 0.3, 1, 3 and 10 (6 values),
+        then ``refine`` more (see there).
         The parameter is the class attribute ``_strength_param`` of a fairrep estimator
         (``adversary_weight`` for :class:`~fairrep.ForgettingClassifier`), ``invariance`` for
         :class:`~fairrep.InvariantClassifier` / :class:`~fairrep.InvariantTransformer`
@@ -192,6 +217,13 @@ default='demographic_parity'
         When every fit fails, ``fit`` raises a ``ValueError``.
     verbose : int, default=0
         Prints the number of fits, and is passed on to :class:`joblib.Parallel`.
+    refine : int, default=2
+        With ``param_grid=None``, after the grid: up to this many more strengths, each
+        halfway (in log scale) between the current pick and the largest infeasible strength
+        below it, where a weaker and so more accurate candidate may still meet the bound
+        (a bisection of the feasible boundary; the grid's steps are factors of about 3).
+        Each is evaluated on the same folds and joins ``cv_results_`` and ``frontier_``.
+        0 evaluates the grid only; ignored with an explicit ``param_grid``.
 
     Attributes
     ----------
@@ -270,11 +302,12 @@ default='demographic_parity'
         "refit": ["boolean"],
         "verbose": ["verbose"],
         "error_score": [StrOptions({"raise"}), numbers.Real],
+        "refine": [Interval(numbers.Integral, 0, None, closed="left")],
     }
 
     def __init__(self, estimator, param_grid=None, *, constraint="demographic_parity",
                  bound=0.05, scoring="accuracy", cv=5, n_jobs=None, refit=True, verbose=0,
-                 error_score=np.nan):
+                 error_score=np.nan, refine=2):
         self.estimator = estimator
         self.param_grid = param_grid
         self.constraint = constraint
@@ -285,6 +318,7 @@ default='demographic_parity'
         self.refit = refit
         self.verbose = verbose
         self.error_score = error_score
+        self.refine = refine
 
     def _check_params(self):
         name = type(self.estimator).__name__
@@ -341,10 +375,24 @@ default='demographic_parity'
         if self.verbose > 0:
             print(f"Fitting {len(folds)} folds for each of {len(candidates)} candidates, "
                   f"totalling {len(folds) * len(candidates)} fits")
-        results = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(
-            delayed(_fit_and_evaluate)(self.estimator, params, X, y, s, s_key, fit_params,
-                                       train, test, scorer, self.constraint, self.error_score)
-            for params in candidates for train, test in folds)
+        def evaluate(params_list):
+            return Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(
+                delayed(_fit_and_evaluate)(self.estimator, params, X, y, s, s_key,
+                                           fit_params, train, test, scorer, self.constraint,
+                                           self.error_score)
+                for params in params_list for train, test in folds)
+
+        results = evaluate(candidates)
+        for _ in range(self.refine if self.param_grid is None else 0):
+            means = np.asarray([r[:2] for r in results], dtype=float).reshape(
+                len(candidates), len(folds), 2).mean(axis=1)
+            index, feasible = select_candidate(means[:, 0], means[:, 1], self.bound)
+            (name,) = candidates[0]
+            between = _bisected([c[name] for c in candidates], feasible, index)
+            if between is None:
+                break
+            candidates.append({name: between})
+            results += evaluate(candidates[-1:])
         self._warn_failed(results, [p for p in candidates for _ in folds])
         values = np.asarray([r[:2] for r in results], dtype=float).reshape(
             len(candidates), len(folds), 2)

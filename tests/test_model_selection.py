@@ -15,6 +15,7 @@ from fairrep import (ConstrainedSearchCV, ConstraintNotMetWarning, ForgettingCla
                      MMDTransformer, TrainingDivergedError)
 from fairrep.metrics import (demographic_parity_difference, equalized_odds_difference,
                              max_correlation)
+from fairrep import model_selection
 from fairrep.model_selection import _strength_grid, select_candidate
 
 #: lr=0.05 so that 5 epochs on 200 rows learn something and the candidates differ
@@ -148,9 +149,32 @@ def test_default_grid_search_runs(data):
     X, y, s = data
     clf = InvariantClassifier(method="mmd", max_epochs=1, batch_size=64, random_state=0,
                               method_params={"hidden_layer_sizes": (8,)})
-    search = _search(clf, None, bound=0.05).fit(X, y, s=s)
+    search = _search(clf, None, bound=0.05, refine=0).fit(X, y, s=s)
     assert len(search.cv_results_["params"]) == 6 == len(search.frontier_)
     assert search.n_splits_ == 2
+
+
+def test_refine_bisects_towards_the_feasible_boundary(data, monkeypatch):
+    # Scripted folds: the constraint falls and the score with the strength w (feasible from
+    # w = 100 on at bound 0.05), so the grid 0, 15, 45, 150, 450, 1500 (the default 150)
+    # picks 150, and each refinement halves the log-gap to the largest infeasible one below.
+    def scripted(estimator, params, *args):
+        (w,) = params.values()
+        return 1.0 - w / 1e4, 5.0 / (w + 1e-9), None
+
+    monkeypatch.setattr(model_selection, "_fit_and_evaluate", scripted)
+    X, y, s = data
+    search = _search(MMDClassifier(mmd_weight=150.0), None, bound=0.05, refine=2,
+                     refit=False).fit(X, y, s=s)
+    strengths = [c["mmd_weight"] for c in search.cv_results_["params"]]
+    assert strengths[:6] == pytest.approx([0.0, 15.0, 45.0, 150.0, 450.0, 1500.0])
+    assert strengths[6:] == pytest.approx([np.sqrt(45 * 150), np.sqrt(np.sqrt(45 * 150) * 150)])
+    assert search.best_params_ == {"mmd_weight": pytest.approx(np.sqrt(np.sqrt(45 * 150) * 150))}
+    assert len(search.frontier_) == 8
+    # an explicit grid is not refined
+    explicit = _search(MMDClassifier(), {"mmd_weight": [45.0, 150.0]}, bound=0.05,
+                       refine=2, refit=False).fit(X, y, s=s)
+    assert len(explicit.cv_results_["params"]) == 2
 
 
 # -- Dask ----------------------------------------------------------------------------------
