@@ -26,7 +26,7 @@ from sklearn.linear_model import LogisticRegression
 
 from fairrep import SlicedInfominTransformer
 from fairrep.datasets import load_adult
-from fairrep._validation import encode_sensitive_numeric
+from fairrep._sensitive import encode_sensitive_numeric
 from fairrep.metrics import max_correlation
 from fairrep.nn.sliced import fit_slices
 from sliced_infomin_adult import parse_params  # benchmarks/ is on sys.path when run as a script

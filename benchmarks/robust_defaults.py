@@ -399,8 +399,8 @@ def main(argv=None):
                         key = (table, recipe, sensitive, method, variant, seed)
                         if key in done:
                             continue
-                        if continuous and method not in REFERENCES and not getattr(
-                                get_method(method).classifier, "_continuous_s", False):
+                        if continuous and method not in REFERENCES and getattr(
+                                get_method(method).classifier, "_s_kind", None) != "numeric":
                             continue  # the method takes a categorical s only
                         if continuous and method == "fairlearn_adv":
                             continue

@@ -126,10 +126,13 @@ def saved_activations(est, X, y, s, batch_size):
     """
     import torch
 
+    from fairrep.base import _s_tensor
+
     module = copy.deepcopy(est.net_.module_).float()
     Xb = torch.as_tensor(np.asarray(X[:batch_size]), dtype=torch.float32)
     yb = torch.as_tensor(est._encode_targets(np.asarray(y[:batch_size]))[0])
-    sb = est._s_tensor(est._encode_s(np.asarray(s[:batch_size]), batch_size), "cpu")
+    sens = est._sensitive(np.asarray(s[:batch_size]), batch_size, None, None, True)
+    sb = None if sens is None else _s_tensor(sens, "cpu")
     saved = {}
 
     def pack(tensor):

@@ -37,7 +37,7 @@ import torch
 from sklearn.linear_model import LogisticRegression
 
 from fairrep import SlicedInfominTransformer
-from fairrep._validation import encode_sensitive_numeric
+from fairrep._sensitive import encode_sensitive_numeric
 from fairrep.datasets import load_adult
 from fairrep.metrics import binned_max_correlation, max_correlation
 from fairrep.nn.sliced import HGRNetwork, fit_slices

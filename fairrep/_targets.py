@@ -10,7 +10,7 @@ import numpy as np
 from sklearn.utils.multiclass import check_classification_targets
 
 from ._streaming import LazyColumns, code_encoder, is_lazy_column_source, scan_groups
-from ._validation import distinct
+from ._sensitive import distinct
 
 Y_SINGLE_CLASS = (
     "y has a single class ({value!r}); {estimator} needs at least two classes in every "

@@ -323,7 +323,9 @@ class InvariantNet(NeuralNet):
         module = self.module_
         module.train()
         terms = {}
-        if self.adversary_steps and s is not None and hasattr(self, "adversary_optimizer_"):
+        # adversary_steps is 0 where the method has no adversary, or where it reads s and the
+        # fit has none (the estimator decides: BaseInvariantEstimator._adversary_reads_s)
+        if self.adversary_steps and hasattr(self, "adversary_optimizer_"):
             with torch.no_grad(), self._autocast():
                 inputs = module.adversary_inputs(X, generator=self.generator_)
             for _ in range(self.adversary_steps):

@@ -27,23 +27,31 @@ from ._fit_warnings import (CollapseWatch, collapse_probe, label_entropy, warn_a
 from ._inputs import (auto_batch_rows, n_columns, n_rows, validate_fit_data, validate_X,
                       validate_X_batches)
 from ._params import COMMON, COMMON_HAND_CHECKS, validate_params
-from ._sensitive import CategoricalSensitiveMixin
+from ._sensitive import FIRST_CALL, sensitive
 from ._streaming import LazyColumns, RowSource, StreamBatches
 from ._targets import Y_UNEXPECTED, encode_targets, encode_targets_as, given_classes
 from ._training import EpochProgressBar, InvariantNet, TensorBatches, to_tensor
 from .exceptions import ConstraintNotMetWarning
 
 
-class BaseInvariantEstimator(CategoricalSensitiveMixin, BaseEstimator):
+class BaseInvariantEstimator(BaseEstimator):
     """Template for fairrep estimators (not public).
 
     Subclasses define ``__init__`` (storing parameters), ``_module_class`` and
-    ``_module_params(n_features, n_classes, s_encoding, n_samples)``, and may set
-    ``_requires_y`` (``fit`` raises a ``ValueError`` when ``y`` is None), the attributes
-    below, and how ``s`` is taken (:mod:`fairrep._sensitive`).
+    ``_module_params(n_features, n_classes, s_enc, n_samples)`` (``s_enc``: the
+    :class:`~fairrep._sensitive.Sensitive` value of the fit, or None), and may set
+    ``_requires_y`` (``fit`` raises a ``ValueError`` when ``y`` is None) and the attributes
+    below.
     """
 
     _requires_y = True
+    #: How the method takes ``s`` ('categorical', 'numeric' or 'length_only'), and whether
+    #: the codes of ``y`` stand in for it (:mod:`fairrep._sensitive`).
+    _s_kind = "categorical"
+    _y_stands_in_for_s = False
+    #: Whether the adversary's step reads ``s`` (it runs only when ``s`` is given), or trains
+    #: on ``X`` alone (it runs in every fit).
+    _adversary_reads_s = True
     #: The method's strength parameter (what ``InvariantClassifier(invariance=...)`` sets and
     #: the TaskCollapseWarning names); None for an estimator with none.
     _strength_param = None
@@ -107,11 +115,11 @@ class BaseInvariantEstimator(CategoricalSensitiveMixin, BaseEstimator):
         X, y = validate_fit_data(self, X, y, s, reset=True)
         y_codes, classes = (None, None) if y is None else self._encode_targets(y)
         X, y_codes, s, bound = _bound.held_out(self, X, y_codes, s, n_rows(X))
-        s_enc = self._encode_s(s, n_rows(X))
+        s_enc = self._sensitive(s, n_rows(X), y_codes, None, True)
         net = self._build_net(X, classes, s_enc)
         data = self._batches(X, y_codes, s_enc, net.device)
-        # the batches hold their own copies of the codes: keep only what s was (its groups)
-        s_enc = V.reference_of(s_enc)
+        # the batches hold their own copies of the rows: keep only what s was (its groups)
+        s_enc = None if s_enc is None else s_enc.without_rows()
         prior_entropy = label_entropy(y_codes)
         probe = collapse_probe(X, y_codes)
         del y_codes
@@ -131,22 +139,31 @@ class BaseInvariantEstimator(CategoricalSensitiveMixin, BaseEstimator):
         if not watch.warned:
             warn_if_task_collapsed(self, prior_entropy, with_s=s is not None, probe=probe)
 
-    def _build_net(self, X, classes, s_enc):
-        """The unfitted skorch net for data of this shape, classes and ``s`` encoding."""
+    def _sensitive(self, s, n_samples, y_codes, s_classes, first):
+        """The :class:`~fairrep._sensitive.Sensitive` value of this call, as the method
+        declares (``_s_kind``, ``_y_stands_in_for_s``); None when no ``s`` trains."""
+        return sensitive(s, n_samples, self._s_kind, estimator=type(self).__name__,
+                         labels=y_codes if self._y_stands_in_for_s else None,
+                         s_classes=s_classes, lazy=self._lazy_labels,
+                         fitted=FIRST_CALL if first else self._s_reference_)
+
+    def _build_net(self, X, classes, sens):
+        """The unfitted skorch net for data of this shape, classes and ``s``."""
         for param, check in COMMON_HAND_CHECKS.items():
             if hasattr(self, param):
                 check(getattr(self, param), param)
         device = V.check_device(self.device)
         n_samples, n_features = n_rows(X), n_columns(X)
         n_classes = None if classes is None else [len(c) for c in classes]
-        module_params = self._module_params(n_features, n_classes, s_enc, n_samples)
+        module_params = self._module_params(n_features, n_classes, sens, n_samples)
         callbacks = self._callbacks()
         if self.verbose:
             callbacks.append(("progress", EpochProgressBar(desc=type(self).__name__)))
         return InvariantNet(
             module=self._module_class,
             **{f"module__{k}": v for k, v in module_params.items()},
-            adversary_steps=self._adversary_steps() if s_enc is not None else 0,
+            adversary_steps=(self._adversary_steps()
+                             if sens is not None or not self._adversary_reads_s else 0),
             optimizer=torch.optim.Adam,
             lr=self.lr,
             optimizer__weight_decay=self.weight_decay,
@@ -168,23 +185,19 @@ class BaseInvariantEstimator(CategoricalSensitiveMixin, BaseEstimator):
     def _check_mixed_precision(self):
         return V.check_bool(getattr(self, "mixed_precision", False), "mixed_precision")
 
-    def _batches(self, X, y_codes, s_enc, device):
+    def _batches(self, X, y_codes, sens, device):
         """Training batches: tensors on the device, or rows streamed from a RowSource."""
+        s_rows = None if sens is None else sens.rows
         if isinstance(X, RowSource):
-            held = getattr(s_enc, "codes", getattr(s_enc, "values", None))
-            if isinstance(held, LazyColumns):  # a memory-mapped s, encoded batch by batch
-                s_rows = held
-            else:
-                s_rows = None if s_enc is None else self._s_tensor(s_enc, "cpu")
+            if s_rows is not None and not isinstance(s_rows, LazyColumns):
+                s_rows = _s_tensor(sens, "cpu")  # a memory-mapped s stays lazy: by batch
             return StreamBatches(X, y_codes, s_rows, device)
-        return TensorBatches(
-            to_tensor(X, torch.float32, device),
-            to_tensor(y_codes, torch.long, device),
-            None if s_enc is None else self._s_tensor(s_enc, device),
-        )
+        return TensorBatches(to_tensor(X, torch.float32, device),
+                             to_tensor(y_codes, torch.long, device),
+                             None if sens is None else _s_tensor(sens, device))
 
-    def _commit(self, net, classes, y, s_enc):
-        """Set the fitted attributes, now that training succeeded."""
+    def _commit(self, net, classes, y, sens):
+        """Set the fitted attributes, now that training succeeded (``sens`` without rows)."""
         if torch.device(net.device).type == "cpu":
             # Inference in float64 on CPU: float32 kernels give results that depend (in the
             # last bit) on a row's position in the batch; float64 makes predictions invariant
@@ -192,9 +205,9 @@ class BaseInvariantEstimator(CategoricalSensitiveMixin, BaseEstimator):
             net.module_.double()
         self.net_ = net
         self._set_target_attributes(classes, y)
-        self.s_classes_ = self._s_classes(s_enc)
+        self.s_classes_ = None if sens is None else sens.s_classes
         self.n_epochs_ = len(net.history)
-        self._s_reference_ = V.reference_of(s_enc)
+        self._s_reference_ = sens
 
     # -- partial_fit -----------------------------------------------------------------------
     def _partial_fit_supported(self):
@@ -246,10 +259,7 @@ class BaseInvariantEstimator(CategoricalSensitiveMixin, BaseEstimator):
             else:
                 classes = given_classes(classes, y, type(self).__name__)
                 y_codes = encode_targets_as(y, classes)
-            if s_classes is None:
-                s_enc = self._encode_s(s, n_samples)
-            else:
-                s_enc = self._encode_s_given(s, n_samples, s_classes)
+            s_enc = self._sensitive(s, n_samples, y_codes, s_classes, True)
             net = self._build_net(X, classes, s_enc)
         else:
             net = self.net_
@@ -258,11 +268,11 @@ class BaseInvariantEstimator(CategoricalSensitiveMixin, BaseEstimator):
             if y is not None and classes is None:
                 raise ValueError(Y_UNEXPECTED.format(estimator=type(self).__name__))
             y_codes = None if y is None else encode_targets_as(y, classes)
-            s_enc = self._encode_s_as_fitted(s, n_samples)
+            s_enc = self._sensitive(s, n_samples, y_codes, None, False)
             classes = None  # the target attributes stay as the first call set them
             net.module_.float()  # trains in float32 (see _commit)
         data = self._batches(X, y_codes, s_enc, net.device)
-        s_enc = V.reference_of(s_enc)
+        s_enc = None if s_enc is None else s_enc.without_rows()
         del y_codes
         net.partial_fit(data, epochs=1)
         self._commit(net, classes, y, s_enc)
@@ -338,3 +348,7 @@ class BaseInvariantEstimator(CategoricalSensitiveMixin, BaseEstimator):
             tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
 
+
+def _s_tensor(sens, device):
+    """The training tensor of ``s``: float values of the numeric kind, else integer codes."""
+    return to_tensor(sens.rows, torch.float32 if sens.kind == "numeric" else torch.long, device)

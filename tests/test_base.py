@@ -15,7 +15,7 @@ from sklearn.exceptions import NotFittedError
 
 from fairrep import (ForgettingClassifier, ForgettingTransformer, InvariantClassifier,
                      InvariantTransformer, TrainingDivergedError)
-from fairrep._validation import encode_sensitive, encode_sensitive_like
+from fairrep._sensitive import encode_sensitive, encode_sensitive_like
 
 from conftest import make_biased
 

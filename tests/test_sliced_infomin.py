@@ -6,7 +6,7 @@ import torch
 
 from fairrep import (InvariantTransformer, SlicedInfominClassifier, SlicedInfominTransformer,
                      TrainingDivergedError)
-from fairrep._validation import S_CONSTANT
+from fairrep._sensitive import S_CONSTANT
 from fairrep.metrics import max_correlation, probe_accuracy, sliced_mutual_information
 from fairrep.nn.sliced import (SlicedInfominNetwork, batched_cca, fit_slices, pearson,
                                polynomial_features, sample_sphere, slice_correlations,

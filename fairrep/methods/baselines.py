@@ -15,7 +15,6 @@ from .. import _validation as V
 from .._classifier import InvariantClassifierMixin
 from .._docstrings import fill_doc
 from .._params import FAIRNESS_BOUND, NON_NEGATIVE, STRENGTH_SCALING
-from .._sensitive import NumericSensitiveMixin
 from .._training import process_group
 from ..base import BaseInvariantEstimator
 from ..nn.baselines import GradientReversalNetwork, HSICNetwork, MMDNetwork
@@ -318,8 +317,9 @@ register_method(MethodSpec(
 
 
 # -- HSIC --------------------------------------------------------------------------------------
-class _HSICBase(NumericSensitiveMixin, _BaselineBase):
+class _HSICBase(_BaselineBase):
     _strength_param = "hsic_weight"
+    _s_kind = "numeric"
     _invariance_needs_s = True
     _module_class = HSICNetwork
     _parameter_constraints = {

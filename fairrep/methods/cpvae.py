@@ -18,10 +18,11 @@ from skorch.callbacks import Callback
 from .. import _validation as V
 from .._docstrings import fill_doc
 from .._params import POSITIVE_INT
+from .._sensitive import SingleGroupError
 from .._training import to_tensor
 from ..base import BaseInvariantEstimator
 from ..nn.cpvae import COMBINE_NAMES, PARTS, CrossPopulationVAENetwork
-from ._common import _check_unused_s, _store
+from ._common import _store
 from ._registry import MethodSpec, register_method
 
 SCHEDULES = ("constant", "linear", "exponential")
@@ -594,7 +595,6 @@ class CrossPopulationVAE(TransformerMixin, _CPVAEBase):
     """
 
     _requires_y = False
-    _requires_s = True
 
     @V.takes_s_keyword
     def fit(self, X, y=None, s=None):
@@ -615,21 +615,18 @@ class CrossPopulationVAE(TransformerMixin, _CPVAEBase):
         """
         return super().fit(X, None, y if s is None else s)
 
-    def _encode_s(self, s, n_samples):
-        name = type(self).__name__
+    def _sensitive(self, s, n_samples, *args):
         if s is None:
-            raise ValueError(POPULATION_REQUIRED.format(estimator=name))
+            raise ValueError(POPULATION_REQUIRED.format(estimator=type(self).__name__))
         try:
-            s_enc = V.encode_sensitive(s, n_samples, estimator=name, required=True)
-        except ValueError as exc:
-            if "single group" not in str(exc):
-                raise
+            sens = super()._sensitive(s, n_samples, *args)
+        except SingleGroupError as exc:  # said in the populations' words
             value = np.unique(np.asarray(s, dtype=object).reshape(-1).astype(str))[0]
             raise ValueError(POPULATION_SINGLE.format(value=value)) from exc
-        if len(s_enc.classes) != 1:
-            raise ValueError(POPULATION_COLUMNS.format(n_cols=len(s_enc.classes)))
-        self._count_populations(s_enc.codes[:, 0], len(s_enc.classes[0]))
-        return s_enc
+        if len(sens.classes) != 1:
+            raise ValueError(POPULATION_COLUMNS.format(n_cols=len(sens.classes)))
+        self._count_populations(sens.codes[:, 0], len(sens.classes[0]))
+        return sens
 
     def _fitted_populations(self):
         return self.s_classes_
@@ -698,6 +695,7 @@ class CrossPopulationClassifier(ClassifierMixin, TransformerMixin, _CPVAEBase):
     """
 
     _requires_y = True
+    _s_kind = "length_only"  # the populations are y
     _parameter_constraints = {**_CPVAEBase._parameter_constraints,
                               "priors": [StrOptions({"uniform"}), "array-like", None]}
 
@@ -726,10 +724,6 @@ class CrossPopulationClassifier(ClassifierMixin, TransformerMixin, _CPVAEBase):
         self : object
         """
         return super().fit(X, y, s)
-
-    def _encode_s(self, s, n_samples):
-        _check_unused_s(s, n_samples)
-        return None
 
     def _encode_targets(self, y):
         if y.ndim == 2:

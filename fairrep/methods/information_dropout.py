@@ -27,7 +27,7 @@ from ..base import BaseInvariantEstimator
 from ..nn.information_dropout import ACTIVATIONS
 from ..nn.information_dropout import InformationDropoutAutoencoder as _AutoencoderNetwork
 from ..nn.information_dropout import InformationDropoutNetwork, RowKeyedNoise
-from ._common import _check_unused_s, _store
+from ._common import _store
 from ._registry import MethodSpec, register_method
 
 #: What ``transform`` returns: the paper's noisy z, or f(h).
@@ -113,6 +113,7 @@ class _InformationBase(BaseInvariantEstimator):
     discards what is not needed for the task.
     """
     _strength_param = "beta"
+    _s_kind = "length_only"
     # the KL term is divided by the training-set size N (n_train): one fit sees all of it
     _supports_partial_fit = False
     _parameter_constraints = {
@@ -120,10 +121,6 @@ class _InformationBase(BaseInvariantEstimator):
         "beta": [NON_NEGATIVE],
         "max_alpha": [Interval(Real, 0, 10, closed="right")],
     }
-
-    def _encode_s(self, s, n_samples):
-        _check_unused_s(s, n_samples)
-        return None
 
     def _check_max_alpha(self):
         value = self.max_alpha

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from numbers import Integral
 
 import numpy as np
@@ -16,9 +15,10 @@ from .. import _validation as V
 from .._classifier import InvariantClassifierMixin
 from .._docstrings import fill_doc
 from .._params import LAYER_SIZES, NON_NEGATIVE, POSITIVE_INT
+from .._sensitive import encode_sensitive_like
 from ..base import BaseInvariantEstimator
 from ..nn.invertible import COUPLINGS, LOSSES, MIXINGS, NUISANCE_TARGETS, FullyInvertibleRevNet
-from ._common import _check_unused_s, _store
+from ._common import _store
 from ._registry import MethodSpec, register_method
 
 REPRESENTATIONS = ("logits", "nuisance", "full")
@@ -56,12 +56,6 @@ TARGET_SHAPE = (
     "s_target must be one value, one value per row of X, or an (n_samples, {n_cols}) array, "
     "got shape {shape}."
 )
-
-
-@dataclass(frozen=True)
-class _LabelsAsS(V.SensitiveEncoding):
-    """y's codes in the s slot: iCE's nuisance classifier (the adversary) reads its targets
-    from s, and without s the labels it predicts are y."""
 
 
 #: The docstring texts of both estimators (``representation``: each one's default).
@@ -188,35 +182,11 @@ class _InvertibleBase(BaseInvariantEstimator):
         _store(self, locals())
 
     # -- fit -----------------------------------------------------------------------------
-    @V.takes_s_keyword
-    def fit(self, X, y=None, s=None):
-        try:
-            return super().fit(X, y, s)
-        finally:
-            self.__dict__.pop("_label_codes", None)
-
-    fit.__doc__ = BaseInvariantEstimator.fit.__doc__
-
-    def _encode_targets(self, y):
-        codes, classes = super()._encode_targets(y)
-        self._label_codes = codes  # read by _encode_s, which the base calls next
-        return codes, classes
-
-    def _given_s(self, s, n_samples):  # pragma: no cover - defined by the estimators
-        raise NotImplementedError
-
-    def _encode_s(self, s, n_samples):
-        """The labels of z_s travel in the s slot so that the adversary D_nc sees them."""
-        loss = V.check_choice(self.loss, "loss", LOSSES)
-        s_enc = self._given_s(s, n_samples)
-        if s_enc is None and loss == "ice":
-            codes = self._label_codes
-            s_enc = _LabelsAsS(codes, [np.unique(c) for c in codes.T],
-                               [f"y{j}" for j in range(codes.shape[1])], codes.shape[1] == 1)
-        return s_enc
-
-    def _s_classes(self, s_enc):
-        return None if isinstance(s_enc, _LabelsAsS) else super()._s_classes(s_enc)
+    @property
+    def _y_stands_in_for_s(self):
+        # iCE's nuisance classifier D_nc (the adversary) reads the labels of z_s from the s
+        # slot: without s they are y's
+        return self.loss == "ice"
 
     def _adversary_steps(self):
         if self.loss != "ice":
@@ -445,9 +415,7 @@ class InvertibleClassifier(ClassifierMixin, TransformerMixin, InvariantClassifie
     True
     """
 
-    def _given_s(self, s, n_samples):
-        _check_unused_s(s, n_samples)
-        return None
+    _s_kind = "length_only"  # s is not used: the labels are y
 
     @available_if(_single_task)
     def decision_function(self, X):
@@ -531,15 +499,10 @@ class InvertibleTransformer(TransformerMixin, _InvertibleBase):
         # the s-part is trained on s: y is optional when s is given
         return s is None
 
-    def _given_s(self, s, n_samples):
-        s_enc = BaseInvariantEstimator._encode_s(self, s, n_samples)
-        if s_enc is not None:
-            self._label_codes = s_enc.codes
-        return s_enc
-
     def _fit(self, X, y, s):
         super()._fit(X, y, s)
-        codes = self._label_codes
+        # the groups of each row (of s, or of y without s), coded as in fit
+        codes = encode_sensitive_like(y if s is None else s, self._label_classes())
         logits = self._apply(X, lambda module, Xb: module.predict_logits(Xb))
         self.group_logits_ = [
             np.stack([z[codes[:, j] == g].mean(axis=0) for g in range(z.shape[1])])
@@ -579,7 +542,7 @@ class InvertibleTransformer(TransformerMixin, _InvertibleBase):
             target = np.broadcast_to(target, (n, len(classes)))
         else:
             raise ValueError(TARGET_SHAPE.format(n_cols=len(classes), shape=target.shape))
-        codes = V.encode_sensitive_like(target, classes)
+        codes = encode_sensitive_like(target, classes)
         start = 0
         for j, means in enumerate(self.group_logits_):
             Z[:, start:start + means.shape[1]] = means[codes[:, j]]

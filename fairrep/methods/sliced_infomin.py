@@ -15,7 +15,6 @@ from .._classifier import InvariantClassifierMixin
 from .._docstrings import fill_doc
 from .._params import (FAIRNESS_BOUND, LAYER_SIZES, NON_NEGATIVE, POSITIVE_INT,
                        STRENGTH_SCALING)
-from .._sensitive import NumericSensitiveMixin
 from ..base import BaseInvariantEstimator
 from ..nn.sliced import SlicedInfominNetwork
 from ._common import _check_scaling, _store
@@ -220,8 +219,9 @@ _sliced_doc = fill_doc(
     """)
 
 
-class _SlicedInfominBase(NumericSensitiveMixin, BaseInvariantEstimator):
+class _SlicedInfominBase(BaseInvariantEstimator):
     _strength_param = "beta"
+    _s_kind = "numeric"
     _invariance_needs_s = True
     _module_class = SlicedInfominNetwork
     _parameter_constraints = {

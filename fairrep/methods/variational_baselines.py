@@ -22,18 +22,17 @@ from __future__ import annotations
 from numbers import Real
 
 import numpy as np
-import torch
 from sklearn.base import ClassifierMixin, TransformerMixin
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 from .. import _validation as V
-from .._training import to_tensor
+from .._sensitive import S_LENGTH, encode_sensitive_like
 from .._docstrings import fill_doc
 from .._classifier import InvariantClassifierMixin
 from .._params import FAIRNESS_BOUND, NON_NEGATIVE, POSITIVE_INT, STRENGTH_SCALING
 from ..nn.variational_baselines import CVIBNetwork, UAINetwork, VFAENetwork
-from ._common import _check_scaling, _check_unused_s, _store
+from ._common import _check_scaling, _store
 from ._registry import MethodSpec, register_method
 from .baselines import _BaselineBase
 
@@ -131,9 +130,9 @@ class _VFAEBase(_SampleMixin, _BaselineBase):
                    else [self.s_classes_])
         # checked even where the encoder does not read s: a group fit never saw is the
         # user's mistake either way (S_UNSEEN), not something to drop silently
-        codes = V.encode_sensitive_like(s, classes)
+        codes = encode_sensitive_like(s, classes)
         if codes.shape[0] != X.shape[0]:
-            raise ValueError(V.S_LENGTH.format(n_s=codes.shape[0], n_x=X.shape[0]))
+            raise ValueError(S_LENGTH.format(n_s=codes.shape[0], n_x=X.shape[0]))
         if not self.net_.module_.encoder_uses_s:
             return super().transform(X)
         n = X.shape[1]
@@ -408,18 +407,12 @@ register_method(MethodSpec(
 
 
 # -- UAI ---------------------------------------------------------------------------------------
-class _UnusedS:
-    """What UAI's ``_encode_s`` returns: s is not used, only the number of rows is kept."""
-
-    def __init__(self, n_samples):
-        self.n_samples = n_samples
-
-
 class _UAIBase(_BaselineBase):
-    """UAI needs no s. The shared training loop runs the adversary optimizer only on batches
-    that carry an s, so s is replaced by an empty (n, 0) tensor: the disentanglers train on
-    every batch whether or not s was passed."""
+    """UAI needs no s (only its length is checked); its adversaries, the disentanglers, read
+    the embeddings alone and train on every batch whether or not s was passed."""
     _strength_param = "disentanglement_weight"
+    _s_kind = "length_only"
+    _adversary_reads_s = False
 
     _module_class = UAINetwork
     _parameter_constraints = {
@@ -435,16 +428,6 @@ class _UAIBase(_BaselineBase):
                  weight_decay=1e-4, device="cpu", random_state=None, verbose=0,
                  mixed_precision=False):
         _store(self, locals())
-
-    def _encode_s(self, s, n_samples):
-        _check_unused_s(s, n_samples)
-        return _UnusedS(n_samples)
-
-    def _s_tensor(self, s_enc, device):
-        return to_tensor(np.zeros((s_enc.n_samples, 0), dtype=np.int64), torch.long, device)
-
-    def _s_classes(self, s_enc):
-        return None
 
     def _adversary_steps(self):
         return V.check_positive_int(self.adversary_steps, "adversary_steps")

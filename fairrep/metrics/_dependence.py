@@ -14,8 +14,8 @@ import torch
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 
-from .._validation import (check_bool, check_positive_int, encode_sensitive_numeric,
-                           seed_from)
+from .._sensitive import encode_sensitive_numeric
+from .._validation import check_bool, check_positive_int, seed_from
 from ..nn.sliced import HGRNetwork, fit_slices
 from ._probe import _check_Z
 
