@@ -11,8 +11,9 @@ A method declares how it takes ``s`` with two class attributes of its estimator:
   fill the ``s`` slot (a :class:`Sensitive` of kind ``'labels'``), as the invertible
   network's nuisance classifier reads its labels there.
 
-Here too are the encodings of ``s`` after fit (:func:`encode_sensitive_like`). Every error
-message is a module constant so tests (and users) can match it.
+Here too are the checks of ``s`` that the metrics share and the encodings of ``s`` after fit
+(:func:`encode_sensitive_like`). Every error message is a module constant so tests (and
+users) can match it.
 """
 
 from __future__ import annotations
@@ -501,3 +502,93 @@ def _encode_as(s, n_samples, reference, estimator):
         else:
             blocks.append(np.eye(len(known))[_codes_in(column, known)])
     return replace(reference, values=np.hstack(blocks))
+
+
+# -- the checks of s that the metrics share ------------------------------------------------
+def as_1d(y, name):
+    """Return ``y`` as a 1-D numpy array, or raise a ValueError naming it."""
+    if isinstance(y, (pd.Series, pd.Index)):
+        return y.to_numpy()
+    if isinstance(y, pd.DataFrame):
+        if y.shape[1] != 1:
+            raise ValueError(
+                f"{name} must be 1-D, got a DataFrame with {y.shape[1]} columns"
+            )
+        return y.iloc[:, 0].to_numpy()
+    arr = np.asarray(y)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got an array of shape {arr.shape}")
+    return arr
+
+
+def check_no_missing(col, name):
+    if pd.isna(col).any():
+        raise ValueError(
+            f"{name} contains missing values (NaN/None); "
+            "encode them as an explicit group label first"
+        )
+
+
+def group_ids(s, n_rows, name="s"):
+    """Encode ``s`` as integer group ids ``0..n_groups-1``.
+
+    ``s`` is 1-D (any label type) or 2-D with one sensitive attribute per
+    column; with several columns the groups are the intersections, i.e. the
+    distinct rows of ``s``.
+    """
+    if s is None:
+        raise ValueError(f"{name} is required: pass the sensitive attribute(s), one per row")
+    if isinstance(s, pd.DataFrame):
+        columns = [s.iloc[:, j].to_numpy() for j in range(s.shape[1])]
+        n = s.shape[0]
+    elif isinstance(s, (pd.Series, pd.Index)):
+        columns = [s.to_numpy()]
+        n = len(s)
+    else:
+        arr = np.asarray(s)
+        if arr.ndim == 1:
+            columns = [arr]
+        elif arr.ndim == 2:
+            columns = [arr[:, j] for j in range(arr.shape[1])]
+        else:
+            raise ValueError(
+                f"{name} must be 1-D or 2-D (one column per sensitive attribute), "
+                f"got an array of shape {arr.shape}"
+            )
+        n = arr.shape[0]
+    if n != n_rows:
+        raise ValueError(
+            f"{name} has {n} rows but y has {n_rows}; pass one sensitive value per sample"
+        )
+    if not columns:
+        raise ValueError(f"{name} has no columns")
+    codes = []
+    for col in columns:
+        check_no_missing(col, name)
+        codes.append(pd.factorize(col)[0])
+    codes = np.column_stack(codes)
+    _, ids = np.unique(codes, axis=0, return_inverse=True)
+    ids = np.asarray(ids).reshape(-1)
+    n_groups = int(ids.max()) + 1 if ids.size else 0
+    if n_groups < 2:
+        raise ValueError(
+            f"{name} has a single group ({n_groups} distinct value(s) in {n} rows); "
+            "a fairness gap needs at least two groups"
+        )
+    return ids, n_groups
+
+
+def labels_per_row(s, Z, s_name, Z_name):
+    """``s`` as one label per row of ``Z`` (1-D, no missing values), for the metrics."""
+    if s is None:
+        raise ValueError(f"{s_name} is required: pass one label per row of {Z_name}")
+    s = as_1d(s, s_name)
+    if s.shape[0] != Z.shape[0]:
+        raise ValueError(
+            f"{s_name} has {s.shape[0]} rows but {Z_name} has {Z.shape[0]}; "
+            f"pass one label per row of {Z_name}"
+        )
+    check_no_missing(s, s_name)
+    return s

@@ -9,7 +9,8 @@ import pandas as pd
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
 
-from ._probe import _check_s, _check_Z
+from .._sensitive import labels_per_row
+from ._probe import _check_Z
 
 __all__ = ["clustering_ari"]
 
@@ -90,7 +91,7 @@ def clustering_ari(Z, labels, *, n_clusters=None, n_init=10, random_state=None):
     True
     """
     Z = _check_Z(Z, "Z")
-    labels = _check_s(labels, Z, "labels", "Z")
+    labels = labels_per_row(labels, Z, "labels", "Z")
     codes, uniques = pd.factorize(np.asarray(labels, dtype=object))
     if uniques.shape[0] < 2:
         raise ValueError(LABELS_SINGLE.format(value=uniques[0]))

@@ -23,94 +23,20 @@ import numpy as np
 import pandas as pd
 
 from .._docstrings import fill_doc
+from .._sensitive import as_1d, check_no_missing, group_ids
 
 __all__ = ["demographic_parity_difference", "equalized_odds_difference"]
 
 
-def _to_1d(y, name):
-    """Return ``y`` as a 1-D numpy array, or raise a ValueError naming it."""
-    if isinstance(y, (pd.Series, pd.Index)):
-        return y.to_numpy()
-    if isinstance(y, pd.DataFrame):
-        if y.shape[1] != 1:
-            raise ValueError(
-                f"{name} must be 1-D, got a DataFrame with {y.shape[1]} columns"
-            )
-        return y.iloc[:, 0].to_numpy()
-    arr = np.asarray(y)
-    if arr.ndim == 2 and arr.shape[1] == 1:
-        arr = arr[:, 0]
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be 1-D, got an array of shape {arr.shape}")
-    return arr
-
-
-def _check_no_missing(col, name):
-    if pd.isna(col).any():
-        raise ValueError(
-            f"{name} contains missing values (NaN/None); "
-            "encode them as an explicit group label first"
-        )
-
-
-def _group_ids(s, n_rows, name="s"):
-    """Encode ``s`` as integer group ids ``0..n_groups-1``.
-
-    ``s`` is 1-D (any label type) or 2-D with one sensitive attribute per
-    column; with several columns the groups are the intersections, i.e. the
-    distinct rows of ``s``.
-    """
-    if s is None:
-        raise ValueError(f"{name} is required: pass the sensitive attribute(s), one per row")
-    if isinstance(s, pd.DataFrame):
-        columns = [s.iloc[:, j].to_numpy() for j in range(s.shape[1])]
-        n = s.shape[0]
-    elif isinstance(s, (pd.Series, pd.Index)):
-        columns = [s.to_numpy()]
-        n = len(s)
-    else:
-        arr = np.asarray(s)
-        if arr.ndim == 1:
-            columns = [arr]
-        elif arr.ndim == 2:
-            columns = [arr[:, j] for j in range(arr.shape[1])]
-        else:
-            raise ValueError(
-                f"{name} must be 1-D or 2-D (one column per sensitive attribute), "
-                f"got an array of shape {arr.shape}"
-            )
-        n = arr.shape[0]
-    if n != n_rows:
-        raise ValueError(
-            f"{name} has {n} rows but y has {n_rows}; pass one sensitive value per sample"
-        )
-    if not columns:
-        raise ValueError(f"{name} has no columns")
-    codes = []
-    for col in columns:
-        _check_no_missing(col, name)
-        codes.append(pd.factorize(col)[0])
-    codes = np.column_stack(codes)
-    _, ids = np.unique(codes, axis=0, return_inverse=True)
-    ids = np.asarray(ids).reshape(-1)
-    n_groups = int(ids.max()) + 1 if ids.size else 0
-    if n_groups < 2:
-        raise ValueError(
-            f"{name} has a single group ({n_groups} distinct value(s) in {n} rows); "
-            "a fairness gap needs at least two groups"
-        )
-    return ids, n_groups
-
-
 def _check_y(y_true, y_pred, *, require_true):
-    y_pred = _to_1d(y_pred, "y_pred")
-    _check_no_missing(y_pred, "y_pred")
+    y_pred = as_1d(y_pred, "y_pred")
+    check_no_missing(y_pred, "y_pred")
     if y_true is None:
         if require_true:
             raise ValueError("y_true is required for this metric")
         return None, y_pred
-    y_true = _to_1d(y_true, "y_true")
-    _check_no_missing(y_true, "y_true")
+    y_true = as_1d(y_true, "y_true")
+    check_no_missing(y_true, "y_true")
     if y_true.shape[0] != y_pred.shape[0]:
         raise ValueError(
             f"y_true has {y_true.shape[0]} rows but y_pred has {y_pred.shape[0]}"
@@ -244,7 +170,7 @@ def demographic_parity_difference(y_true, y_pred, *, s=None, pos_label=None,
     """
     s = _sensitive(s, sensitive_features)
     y_true, y_pred = _check_y(y_true, y_pred, require_true=False)
-    ids, n_groups = _group_ids(s, y_pred.shape[0])
+    ids, n_groups = group_ids(s, y_pred.shape[0])
     ys = (y_pred,) if y_true is None else (y_true, y_pred)
     pos_label = _resolve_pos_label(pos_label, *ys)
     selected = _equals(y_pred, pos_label).astype(float)
@@ -304,7 +230,7 @@ def equalized_odds_difference(y_true, y_pred, *, s=None, pos_label=None,
     """
     s = _sensitive(s, sensitive_features)
     y_true, y_pred = _check_y(y_true, y_pred, require_true=True)
-    ids, n_groups = _group_ids(s, y_pred.shape[0])
+    ids, n_groups = group_ids(s, y_pred.shape[0])
     pos_label = _resolve_pos_label(pos_label, y_true, y_pred)
     positive = _equals(y_true, pos_label)
     predicted = _equals(y_pred, pos_label).astype(float)

@@ -14,7 +14,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_array
 from threadpoolctl import threadpool_limits
 
-from ._fairness import _check_no_missing, _to_1d
+from .._sensitive import as_1d, labels_per_row
 
 __all__ = ["majority_share", "probe_accuracy", "probe_report"]
 
@@ -50,7 +50,7 @@ def majority_share(s):
     >>> majority_share([True, False])
     0.5
     """
-    s = _to_1d(s, "s")
+    s = as_1d(s, "s")
     if s.shape[0] == 0:
         raise ValueError("s is empty; majority_share needs at least one label")
     codes, _ = pd.factorize(s, use_na_sentinel=False)
@@ -70,24 +70,11 @@ def _check_Z(Z, name):
         ) from exc
 
 
-def _check_s(s, Z, s_name, Z_name):
-    if s is None:
-        raise ValueError(f"{s_name} is required: pass one label per row of {Z_name}")
-    s = _to_1d(s, s_name)
-    if s.shape[0] != Z.shape[0]:
-        raise ValueError(
-            f"{s_name} has {s.shape[0]} rows but {Z_name} has {Z.shape[0]}; "
-            f"pass one label per row of {Z_name}"
-        )
-    _check_no_missing(s, s_name)
-    return s
-
-
 def _fit_probe(Z_train, s_train, Z_test, s_test, *, hidden_layer_sizes, test_size,
                max_iter, random_state, balanced=False):
     """Validate, split if needed, fit the probe; return (accuracy, s_eval)."""
     Z_train = _check_Z(Z_train, "Z_train")
-    s_train = _check_s(s_train, Z_train, "s_train", "Z_train")
+    s_train = labels_per_row(s_train, Z_train, "s_train", "Z_train")
     if (Z_test is None) != (s_test is None):
         raise ValueError(
             "pass both Z_test and s_test, or neither (then Z_train/s_train are split)"
@@ -109,7 +96,7 @@ def _fit_probe(Z_train, s_train, Z_test, s_test, *, hidden_layer_sizes, test_siz
             )
     else:
         Z_test = _check_Z(Z_test, "Z_test")
-        s_test = _check_s(s_test, Z_test, "s_test", "Z_test")
+        s_test = labels_per_row(s_test, Z_test, "s_test", "Z_test")
         if Z_test.shape[1] != Z_train.shape[1]:
             raise ValueError(
                 f"Z_test has {Z_test.shape[1]} columns but Z_train has "
