@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import os
 import sys
 import warnings
@@ -36,6 +38,20 @@ _COLLAPSE_STEPS, _COLLAPSE_MARGIN = 200, 0.03
 _EARLY_COLLAPSE_STEPS = 100
 #: Training rows the collapse check predicts (evenly spaced over the table).
 _PROBE_ROWS = 2048
+#: Another name of the strength parameter, the one the user typed (see strength_alias).
+_STRENGTH_ALIAS = contextvars.ContextVar("fairrep_strength_alias", default=None)
+
+
+@contextlib.contextmanager
+def strength_alias(alias):
+    """Within this block, the TaskCollapseWarning of a fit names its estimator's strength
+    parameter also as ``alias``: what a wrapper's user set (``InvariantClassifier``'s
+    ``invariance``), given by the wrapper around the fit of the estimator it builds."""
+    token = _STRENGTH_ALIAS.set(alias)
+    try:
+        yield
+    finally:
+        _STRENGTH_ALIAS.reset(token)
 
 
 def warn_at_caller(message, category):
@@ -92,7 +108,7 @@ def warn_if_task_collapsed(estimator, prior_entropy, with_s, history=None, min_s
         if task < (1 - _COLLAPSE_MARGIN) * prior_entropy:
             return False
     strength = estimator._strength_param
-    alias = getattr(estimator, "_strength_alias", None)  # set by the unified estimators
+    alias = _STRENGTH_ALIAS.get()
     named = strength if alias is None else f"{strength} ({alias})"
     hint = ("Train more epochs or raise lr." if strength is None or not with_s else
             f"An invariance term that outweighs the task does this: try a smaller "

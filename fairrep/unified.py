@@ -12,6 +12,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from ._docstrings import fill_doc
+from ._fit_warnings import strength_alias
 from ._params import COMMON, FAIRNESS_BOUND
 from ._validation import did_you_mean, takes_s_keyword
 from .exceptions import TrainingDivergedError
@@ -138,21 +139,20 @@ class _UnifiedBase(BaseEstimator):
         self.bound = bound
 
     def _estimator_class(self):
-        spec = get_method(self.method)
-        cls = getattr(spec, self._role)
+        cls = getattr(get_method(self.method), self._role)
         if cls is None:
             raise ValueError(f"method={self.method!r} has no {self._role}; use "
                              "InvariantTransformer for its representation.")
-        return spec, cls
+        return cls
 
     def _build(self):
-        spec, cls = self._estimator_class()
+        cls = self._estimator_class()
         accepted = set(inspect.signature(cls.__init__).parameters) - {"self"}
         # None leaves the method's own default (its tuned epochs, batch, learning rate, size)
         params = {name: getattr(self, name) for name in _SHARED
                   if name in accepted and getattr(self, name) is not None}
         if self.invariance is not None:
-            params[spec.strength_param] = self.invariance
+            params[cls._strength_param] = self.invariance
         extra = dict(self.method_params or {})
         for key in extra:
             if key not in accepted:
@@ -167,10 +167,7 @@ class _UnifiedBase(BaseEstimator):
                                  "use fairrep.model_selection.ConstrainedSearchCV, or a method "
                                  "whose estimator takes constraint=.")
             params.update(constraint=self.constraint, bound=self.bound)
-        estimator = cls(**params)
-        # a TaskCollapseWarning of the inner fit names the parameter the user set
-        estimator._strength_alias = f"{type(self).__name__}'s invariance"
-        return estimator
+        return cls(**params)
 
     @_fit_context(prefer_skip_nested_validation=False)  # the method's estimator checks its own
     @takes_s_keyword
@@ -196,13 +193,15 @@ class _UnifiedBase(BaseEstimator):
     @contextlib.contextmanager
     def _errors_name_invariance(self):
         """Re-raise the method's complaint about its strength parameter as one about
-        ``invariance``, the argument the user typed (the other shared names are the same)."""
+        ``invariance``, the argument the user typed (the other shared names are the same),
+        and have a TaskCollapseWarning name it too."""
         try:
-            yield
+            with strength_alias(f"{type(self).__name__}'s invariance"):
+                yield
         except TrainingDivergedError:
             raise
         except ValueError as exc:
-            strength = get_method(self.method).strength_param
+            strength = self._estimator_class()._strength_param
             # fairrep's own check ("adversary_weight must be ...") or scikit-learn's ("The
             # 'adversary_weight' parameter of ForgettingClassifier must be ...")
             if self.invariance is None or not str(exc).startswith(
@@ -223,7 +222,7 @@ class _UnifiedBase(BaseEstimator):
 
     def _method_has_partial_fit(self):
         try:
-            _, cls = self._estimator_class()
+            cls = self._estimator_class()
         except ValueError:
             return False
         return hasattr(cls(), "partial_fit")
@@ -261,7 +260,7 @@ class _UnifiedBase(BaseEstimator):
 
     def __sklearn_tags__(self):
         try:
-            _, cls = self._estimator_class()
+            cls = self._estimator_class()
             inner = cls().__sklearn_tags__()
         except ValueError:  # unknown method: reported by fit, not here
             return super().__sklearn_tags__()
