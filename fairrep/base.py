@@ -71,7 +71,7 @@ class BaseInvariantEstimator(BaseEstimator):
     def _validate_params(self):
         validate_params(self)  # scikit-learn's check, with fairrep's hint
 
-    # -- fit -----------------------------------------------------------------------------
+    # -- fit and partial_fit -----------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
     @V.takes_s_keyword
     def fit(self, X, y=None, s=None):
@@ -93,35 +93,81 @@ class BaseInvariantEstimator(BaseEstimator):
             The fitted estimator. If ``fit`` raises, the estimator is left exactly as it was
             before the call (no half-fitted state).
         """
-        return self._rolled_back_on_error(self._fit, X, y, s)
+        return self._rolled_back_on_error(X, y, s, incremental=False)
 
-    def _rolled_back_on_error(self, step, *args, copy_net=False):
-        """Run ``step(*args)``; if it raises, restore the estimator as it was before.
+    def _partial_fit_supported(self):
+        return self._supports_partial_fit
 
-        ``copy_net``: the step trains the fitted net in place (partial_fit), so keep a copy.
+    @available_if(_partial_fit_supported)
+    @_fit_context(prefer_skip_nested_validation=True)
+    @V.takes_s_keyword
+    def partial_fit(self, X, y=None, s=None, classes=None, s_classes=None):
+        """One epoch over ``X``, ``y``, ``s``, continuing from the current fit (if any).
+
+        For data that arrives in chunks or is too large for one ``fit``: call it once per
+        chunk (each call is one pass over that chunk, in mini-batches of ``batch_size``).
+        The first call (on an unfitted estimator) builds the network; later calls keep its
+        weights, optimizer state and ``history_``. After ``fit``, ``partial_fit`` continues
+        training (warm start).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), memory-mapped array or Dataset
+        y : array-like of shape (n_samples,) or (n_samples, n_tasks), default=None
+        s : array-like of shape (n_samples,) or (n_samples, n_attributes), default=None
+            Pass ``s`` on every call or on none (the network is built with or without its
+            invariance term on the first call).
+        classes : array-like, or list of array-like for several tasks, default=None
+            Every label of ``y``, needed on the first call when its chunk does not hold
+            every class (as for scikit-learn's ``partial_fit``). Ignored on later calls.
+        s_classes : array-like, or list of array-like for several columns, default=None
+            Every group of a categorical ``s``, needed on the first call when its chunk does
+            not hold every group. Ignored on later calls.
+
+        Returns
+        -------
+        self : object
+            If the call raises, the estimator is left as it was before the call.
         """
+        return self._rolled_back_on_error(X, y, s, incremental=True, classes=classes,
+                                          s_classes=s_classes)
+
+    def _rolled_back_on_error(self, X, y, s, incremental, classes=None, s_classes=None):
+        """``_fit``; if it raises, the estimator is restored as it was before the call."""
         state = dict(self.__dict__)
-        if copy_net and "net_" in state:
+        if incremental and "net_" in state:  # partial_fit trains the fitted net in place
             state["net_"] = copy.deepcopy(self.net_)
         try:
-            step(*args)
+            self._fit(X, y, s, incremental, classes, s_classes)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(state)
             raise
         return self
 
-    def _fit(self, X, y, s):
-        X, y = validate_fit_data(self, X, y, s, reset=True)
-        y_codes, classes = (None, None) if y is None else self._encode_targets(y)
-        X, y_codes, s, bound = _bound.held_out(self, X, y_codes, s, n_rows(X))
-        s_enc = self._sensitive(s, n_rows(X), y_codes, None, True)
-        net = self._build_net(X, classes, s_enc)
-        data = self._batches(X, y_codes, s_enc, net.device)
+    def _fit(self, X, y, s, incremental, classes=None, s_classes=None):
+        """The one path of ``fit`` (``incremental=False``: a new fit of ``max_epochs``, with
+        the fairness bound and the collapse checks) and ``partial_fit`` (one epoch, continuing
+        the current fit, if any; ``classes``, ``s_classes``: those of a first call)."""
+        first = not (incremental and hasattr(self, "net_"))
+        X, y = validate_fit_data(self, X, y, s, reset=first)
+        y_codes, classes = self._target_codes(y, classes, first)
+        bound = None
+        if not incremental:
+            X, y_codes, s, bound = _bound.held_out(self, X, y_codes, s, n_rows(X))
+        sens = self._sensitive(s, n_rows(X), y_codes, s_classes, first)
+        net = self._build_net(X, classes, sens) if first else self.net_
+        if not first:
+            net.module_.float()  # trains in float32 (see _commit)
+        data = self._batches(X, y_codes, sens, net.device)
         # the batches hold their own copies of the rows: keep only what s was (its groups)
-        s_enc = None if s_enc is None else s_enc.without_rows()
-        prior_entropy = label_entropy(y_codes)
-        probe = collapse_probe(X, y_codes)
+        sens = None if sens is None else sens.without_rows()
+        if incremental:
+            del y_codes
+            net.partial_fit(data, epochs=1)
+            self._commit(net, classes, y, sens)
+            return
+        prior_entropy, probe = label_entropy(y_codes), collapse_probe(X, y_codes)
         del y_codes
         watch = CollapseWatch(self, prior_entropy, with_s=s is not None, probe=probe)
         callbacks = [*net.callbacks, ("collapse_watch", watch)]
@@ -129,7 +175,7 @@ class BaseInvariantEstimator(BaseEstimator):
             callbacks.append(("fairness_bound", bound))
         net.set_params(callbacks=callbacks)
         net.fit(data)
-        self._commit(net, classes, y, s_enc)
+        self._commit(net, classes, y, sens)
         if hasattr(self, "constraint"):
             self.bound_epoch_ = None if bound is None else bound.kept_epoch_
         not_met = None if bound is None else bound.not_met_message(net.max_epochs)
@@ -138,6 +184,24 @@ class BaseInvariantEstimator(BaseEstimator):
         warn_if_s_missing(self, s)
         if not watch.warned:
             warn_if_task_collapsed(self, prior_entropy, with_s=s is not None, probe=probe)
+
+    def _target_codes(self, y, classes, first):
+        """``(codes, classes)`` of ``y``: encoded anew on a first call (with the ``classes``
+        given to a first partial_fit call), else as the fit so far (classes then None: the
+        target attributes stay as the first call set them)."""
+        name = type(self).__name__
+        if first:
+            if y is None:
+                return None, None
+            if classes is None:
+                return self._encode_targets(y)
+            classes = given_classes(classes, y, name)
+            return encode_targets_as(y, classes), classes
+        fitted = (None if not hasattr(self, "classes_") else
+                  [self.classes_] if self.n_tasks_ == 1 else list(self.classes_))
+        if y is not None and fitted is None:
+            raise ValueError(Y_UNEXPECTED.format(estimator=name))
+        return (None if y is None else encode_targets_as(y, fitted)), None
 
     def _sensitive(self, s, n_samples, y_codes, s_classes, first):
         """The :class:`~fairrep._sensitive.Sensitive` value of this call, as the method
@@ -208,74 +272,6 @@ class BaseInvariantEstimator(BaseEstimator):
         self.s_classes_ = None if sens is None else sens.s_classes
         self.n_epochs_ = len(net.history)
         self._s_reference_ = sens
-
-    # -- partial_fit -----------------------------------------------------------------------
-    def _partial_fit_supported(self):
-        return self._supports_partial_fit
-
-    @available_if(_partial_fit_supported)
-    @_fit_context(prefer_skip_nested_validation=True)
-    @V.takes_s_keyword
-    def partial_fit(self, X, y=None, s=None, classes=None, s_classes=None):
-        """One epoch over ``X``, ``y``, ``s``, continuing from the current fit (if any).
-
-        For data that arrives in chunks or is too large for one ``fit``: call it once per
-        chunk (each call is one pass over that chunk, in mini-batches of ``batch_size``).
-        The first call (on an unfitted estimator) builds the network; later calls keep its
-        weights, optimizer state and ``history_``. After ``fit``, ``partial_fit`` continues
-        training (warm start).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features), memory-mapped array or Dataset
-        y : array-like of shape (n_samples,) or (n_samples, n_tasks), default=None
-        s : array-like of shape (n_samples,) or (n_samples, n_attributes), default=None
-            Pass ``s`` on every call or on none (the network is built with or without its
-            invariance term on the first call).
-        classes : array-like, or list of array-like for several tasks, default=None
-            Every label of ``y``, needed on the first call when its chunk does not hold
-            every class (as for scikit-learn's ``partial_fit``). Ignored on later calls.
-        s_classes : array-like, or list of array-like for several columns, default=None
-            Every group of a categorical ``s``, needed on the first call when its chunk does
-            not hold every group. Ignored on later calls.
-
-        Returns
-        -------
-        self : object
-            If the call raises, the estimator is left as it was before the call.
-        """
-        return self._rolled_back_on_error(self._partial_fit, X, y, s, classes, s_classes,
-                                          copy_net=True)
-
-    def _partial_fit(self, X, y, s, classes, s_classes):
-        first = not hasattr(self, "net_")
-        X, y = validate_fit_data(self, X, y, s, reset=first)
-        n_samples = n_rows(X)
-        if first:
-            if y is None:
-                y_codes, classes = None, None
-            elif classes is None:
-                y_codes, classes = self._encode_targets(y)
-            else:
-                classes = given_classes(classes, y, type(self).__name__)
-                y_codes = encode_targets_as(y, classes)
-            s_enc = self._sensitive(s, n_samples, y_codes, s_classes, True)
-            net = self._build_net(X, classes, s_enc)
-        else:
-            net = self.net_
-            classes = (None if not hasattr(self, "classes_") else
-                       [self.classes_] if self.n_tasks_ == 1 else list(self.classes_))
-            if y is not None and classes is None:
-                raise ValueError(Y_UNEXPECTED.format(estimator=type(self).__name__))
-            y_codes = None if y is None else encode_targets_as(y, classes)
-            s_enc = self._sensitive(s, n_samples, y_codes, None, False)
-            classes = None  # the target attributes stay as the first call set them
-            net.module_.float()  # trains in float32 (see _commit)
-        data = self._batches(X, y_codes, s_enc, net.device)
-        s_enc = None if s_enc is None else s_enc.without_rows()
-        del y_codes
-        net.partial_fit(data, epochs=1)
-        self._commit(net, classes, y, s_enc)
 
     def _adversary_steps(self):
         return 0

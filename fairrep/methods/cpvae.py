@@ -253,8 +253,8 @@ class _CPVAEBase(BaseInvariantEstimator):
         _store(self, locals())
 
     # -- fit -----------------------------------------------------------------------------
-    def _fit(self, X, y, s):
-        super()._fit(X, y, s)
+    def _fit(self, X, y, s, *args):
+        super()._fit(X, y, s, *args)
         counts = self.__dict__.pop("_population_counts")
         self.population_prior_ = counts / counts.sum()
         self.populations_ = self._fitted_populations()
@@ -757,8 +757,8 @@ class CrossPopulationClassifier(ClassifierMixin, TransformerMixin, _CPVAEBase):
         self._check_priors(n_classes[0])  # fail before training
         return super()._module_params(n_features, n_classes, s_enc, n_samples)
 
-    def _fit(self, X, y, s):
-        super()._fit(X, y, s)
+    def _fit(self, X, y, s, *args):
+        super()._fit(X, y, s, *args)
         priors = self._check_priors(len(self.classes_))
         self.class_prior_ = self.population_prior_ if priors is None else priors
 

@@ -499,8 +499,8 @@ class InvertibleTransformer(TransformerMixin, _InvertibleBase):
         # the s-part is trained on s: y is optional when s is given
         return s is None
 
-    def _fit(self, X, y, s):
-        super()._fit(X, y, s)
+    def _fit(self, X, y, s, *args):
+        super()._fit(X, y, s, *args)
         # the groups of each row (of s, or of y without s), coded as in fit
         codes = encode_sensitive_like(y if s is None else s, self._label_classes())
         logits = self._apply(X, lambda module, Xb: module.predict_logits(Xb))
