@@ -160,7 +160,8 @@ class SingleGroupError(ValueError):
 def sensitive(s, n_samples, kind="categorical", *, estimator="This estimator", labels=None,
               s_classes=None, fitted=FIRST_CALL, lazy=False):
     """The :class:`Sensitive` value of one fit or partial_fit call; None when nothing of ``s``
-    reaches training. Every check of ``s`` at fit time happens here.
+    reaches training. Every check of ``s`` at fit time happens here (a method may say one in
+    its own words: :class:`SingleGroupError`).
 
     Parameters
     ----------
@@ -192,7 +193,7 @@ def sensitive(s, n_samples, kind="categorical", *, estimator="This estimator", l
     if kind not in KINDS:
         raise ValueError(f"_s_kind must be one of {KINDS}, got {kind!r}.")
     if kind == "length_only":
-        check_length(s, n_samples)
+        _check_length(s, n_samples)
         s = None
     if s is None and labels is not None:
         codes = np.asarray(labels)
@@ -212,7 +213,7 @@ def sensitive(s, n_samples, kind="categorical", *, estimator="This estimator", l
     return encode_sensitive(s, n_samples, estimator=estimator, required=False, lazy=lazy)
 
 
-def check_length(s, n_samples):
+def _check_length(s, n_samples):
     """For a method that does not use ``s``: only check that it has one value per row."""
     if s is not None:
         n_s = s.shape[0] if hasattr(s, "shape") and len(s.shape) else len(np.atleast_1d(s))

@@ -11,7 +11,7 @@ from sklearn.linear_model import RidgeCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from fairrep import _validation as V
+from fairrep import _sensitive as V
 from fairrep.methods.variational_baselines import (S_NOT_FITTED, CVIBClassifier,
                                                    CVIBTransformer, UAIClassifier,
                                                    UAITransformer, VFAEClassifier,
