@@ -101,3 +101,23 @@ def encode_targets_as(y, classes):
                                              known=np.asarray(known).tolist()))
         codes.append(np.searchsorted(known, column))
     return np.stack(codes, axis=1).astype(np.int64)
+
+
+def target_codes(estimator, y, classes, first):
+    """``(codes, classes)`` of ``y`` for a fit or partial_fit call of ``estimator``: encoded
+    anew on a first call (``estimator._encode_targets``, or as the ``classes`` given to a
+    first partial_fit call), else as the fit so far (classes then None: the target
+    attributes stay as the first call set them)."""
+    name = type(estimator).__name__
+    if first:
+        if y is None:
+            return None, None
+        if classes is None:
+            return estimator._encode_targets(y)
+        classes = given_classes(classes, y, name)
+        return encode_targets_as(y, classes), classes
+    fitted = (None if not hasattr(estimator, "classes_") else
+              [estimator.classes_] if estimator.n_tasks_ == 1 else list(estimator.classes_))
+    if y is not None and fitted is None:
+        raise ValueError(Y_UNEXPECTED.format(estimator=name))
+    return (None if y is None else encode_targets_as(y, fitted)), None

@@ -29,7 +29,7 @@ from ._inputs import (auto_batch_rows, n_columns, n_rows, validate_fit_data, val
 from ._params import COMMON, COMMON_HAND_CHECKS, validate_params
 from ._sensitive import FIRST_CALL, sensitive
 from ._streaming import LazyColumns, RowSource, StreamBatches
-from ._targets import Y_UNEXPECTED, encode_targets, encode_targets_as, given_classes
+from ._targets import encode_targets, target_codes
 from ._training import EpochProgressBar, InvariantNet, TensorBatches, to_tensor
 from .exceptions import ConstraintNotMetWarning
 
@@ -151,7 +151,7 @@ class BaseInvariantEstimator(BaseEstimator):
         the current fit, if any; ``classes``, ``s_classes``: those of a first call)."""
         first = not (incremental and hasattr(self, "net_"))
         X, y = validate_fit_data(self, X, y, s, reset=first)
-        y_codes, classes = self._target_codes(y, classes, first)
+        y_codes, classes = target_codes(self, y, classes, first)
         bound = None
         if not incremental:
             X, y_codes, s, bound = _bound.held_out(self, X, y_codes, s, n_rows(X))
@@ -184,24 +184,6 @@ class BaseInvariantEstimator(BaseEstimator):
         warn_if_s_missing(self, s)
         if not watch.warned:
             warn_if_task_collapsed(self, prior_entropy, with_s=s is not None, probe=probe)
-
-    def _target_codes(self, y, classes, first):
-        """``(codes, classes)`` of ``y``: encoded anew on a first call (with the ``classes``
-        given to a first partial_fit call), else as the fit so far (classes then None: the
-        target attributes stay as the first call set them)."""
-        name = type(self).__name__
-        if first:
-            if y is None:
-                return None, None
-            if classes is None:
-                return self._encode_targets(y)
-            classes = given_classes(classes, y, name)
-            return encode_targets_as(y, classes), classes
-        fitted = (None if not hasattr(self, "classes_") else
-                  [self.classes_] if self.n_tasks_ == 1 else list(self.classes_))
-        if y is not None and fitted is None:
-            raise ValueError(Y_UNEXPECTED.format(estimator=name))
-        return (None if y is None else encode_targets_as(y, fitted)), None
 
     def _sensitive(self, s, n_samples, y_codes, s_classes, first):
         """The :class:`~fairrep._sensitive.Sensitive` value of this call, as the method
