@@ -382,10 +382,13 @@ default='demographic_parity'
                                            self.error_score)
                 for params in params_list for train, test in folds)
 
+        def fold_values():  # (candidate, fold, score / constraint)
+            return np.asarray([r[:2] for r in results], dtype=float).reshape(
+                len(candidates), len(folds), 2)
+
         results = evaluate(candidates)
         for _ in range(self.refine if self.param_grid is None else 0):
-            means = np.asarray([r[:2] for r in results], dtype=float).reshape(
-                len(candidates), len(folds), 2).mean(axis=1)
+            means = fold_values().mean(axis=1)
             index, feasible = select_candidate(means[:, 0], means[:, 1], self.bound)
             (name,) = candidates[0]
             between = _bisected([c[name] for c in candidates], feasible, index)
@@ -394,8 +397,7 @@ default='demographic_parity'
             candidates.append({name: between})
             results += evaluate(candidates[-1:])
         self._warn_failed(results, [p for p in candidates for _ in folds])
-        values = np.asarray([r[:2] for r in results], dtype=float).reshape(
-            len(candidates), len(folds), 2)
+        values = fold_values()
         cv_results = {"params": candidates}
         for key, column in (("score", 0), ("constraint", 1)):
             for k in range(len(folds)):
