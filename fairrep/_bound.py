@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import math
-import numbers
 
 import numpy as np
 import torch
@@ -30,7 +29,6 @@ PREDICTION_CONSTRAINTS = {
 
 CONSTRAINT_INVALID = ("constraint={value!r} is not valid: use one of {choices} or a callable "
                       "(y_true, y_pred, s) -> float.")
-BOUND_INVALID = "bound must be a finite number >= 0, got {value!r}."
 BOUND_NEEDS_STRENGTH = ("constraint={constraint!r} adapts {strength} inside the fit, starting "
                         "from its value, which is {value!r}: set a positive {strength} (the "
                         "default is a good start).")
@@ -87,14 +85,6 @@ def select_candidate(mean_score, mean_constraint, bound):
         order = np.lexsort((np.arange(len(score)), constraint, -score))
         return int(next(i for i in order if feasible[i])), feasible
     return int(np.lexsort((np.arange(len(score)), -score, constraint))[0]), feasible
-
-
-def check_bound(bound):
-    """``bound`` as a float, or the ValueError naming it."""
-    if (isinstance(bound, bool) or not isinstance(bound, numbers.Real)
-            or not np.isfinite(bound) or bound < 0):
-        raise ValueError(BOUND_INVALID.format(value=bound))
-    return float(bound)
 
 
 def prediction_constraint(constraint):
@@ -216,7 +206,7 @@ def held_out(estimator, X, y_codes, s, n_rows):
     if constraint is None:
         return X, y_codes, s, None
     metric = prediction_constraint(constraint)
-    bound = check_bound(estimator.bound)
+    bound = float(estimator.bound)  # checked by _parameter_constraints
     strength = estimator._strength_param
     start = getattr(estimator, strength)
     if (isinstance(start, bool) or not isinstance(start, (int, float, np.number))

@@ -3,26 +3,54 @@
 share, and :func:`validate_params`, scikit-learn's check with fairrep's hint after its sentence.
 
 ``fit`` and ``partial_fit`` run these checks first, before anything changes; the hand checks of
-:mod:`fairrep._validation` stay for what a constraint cannot say (a bool where a number is
-meant, the entries of a tuple, two parameters together, the shape of the data).
+:mod:`fairrep._validation` stay for what a constraint cannot say (the entries of a tuple, two
+parameters together, the shape of the data). Numbers are constrained with :class:`Number`,
+scikit-learn's ``Interval`` less the values it lets through that no fairrep parameter means.
 """
 
 from __future__ import annotations
 
 from numbers import Integral, Real
 
+import numpy as np
 import torch
 from sklearn.utils._param_validation import (Interval, InvalidParameterError, StrOptions,
                                              validate_parameter_constraints)
 
 from ._bound import PREDICTION_CONSTRAINTS
-from ._validation import (check_batch_size, check_non_negative, check_positive,
-                          check_positive_int, did_you_mean)
+from ._validation import did_you_mean
 from .nn._base import STRENGTH_SCALINGS
 
-POSITIVE_INT = Interval(Integral, 1, None, closed="left")
+
+class Number(Interval):
+    """scikit-learn's ``Interval`` constraint, refusing also a bool and an infinite value.
+
+    ``Interval(Integral, 1, None)`` takes ``True`` (an int to Python, not one epoch) and
+    ``Interval(Real, 0, None, closed="left")`` takes ``inf``; no fairrep parameter means
+    either, so a ``Number`` refuses them where the parameter is checked, with the sentence
+    scikit-learn writes for any value out of range. Used in ``_parameter_constraints`` as
+    ``Interval`` is.
+
+    Examples
+    --------
+    >>> from numbers import Integral
+    >>> from fairrep._params import Number
+    >>> epochs = Number(Integral, 1, None, closed="left")
+    >>> epochs.is_satisfied_by(3), epochs.is_satisfied_by(True)
+    (True, False)
+    """
+
+    def is_satisfied_by(self, val):
+        if isinstance(val, (bool, np.bool_)):
+            return False
+        return super().is_satisfied_by(val) and bool(np.isfinite(val))
+
+
+POSITIVE_INT = Number(Integral, 1, None, closed="left")
 #: A weight of a loss term (finite, >= 0).
-NON_NEGATIVE = Interval(Real, 0, None, closed="left")
+NON_NEGATIVE = Number(Real, 0, None, closed="left")
+#: A step size or scale (finite, > 0).
+POSITIVE = Number(Real, 0, None, closed="neither")
 #: Widths of hidden layers: a tuple of positive ints (or one int).
 LAYER_SIZES = ["array-like", POSITIVE_INT]
 
@@ -33,21 +61,12 @@ COMMON = {
     "hidden_layer_sizes": LAYER_SIZES,
     "max_epochs": [POSITIVE_INT],
     "batch_size": [POSITIVE_INT, StrOptions({"auto"})],
-    "lr": [Interval(Real, 0, None, closed="neither")],
+    "lr": [POSITIVE],
     "weight_decay": [NON_NEGATIVE],
     "device": [str, torch.device],
     "random_state": ["random_state"],
     "verbose": ["verbose"],
     "mixed_precision": ["boolean"],
-}
-#: ... and fairrep's hand checks of some of them, which the net's construction runs: they also
-#: refuse a bool where a number is meant.
-COMMON_HAND_CHECKS = {
-    "max_epochs": check_positive_int,
-    "batch_size": check_batch_size,
-    "lr": check_positive,
-    "weight_decay": check_non_negative,
-    "n_components": check_positive_int,
 }
 #: ``constraint=`` and ``bound=``, of the estimators that adapt their strength to a bound.
 FAIRNESS_BOUND = {

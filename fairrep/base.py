@@ -26,7 +26,7 @@ from ._fit_warnings import (CollapseWatch, collapse_probe, label_entropy, warn_a
                             warn_if_s_missing, warn_if_task_collapsed)
 from ._inputs import (auto_batch_rows, n_columns, n_rows, validate_fit_data, validate_X,
                       validate_X_batches)
-from ._params import COMMON, COMMON_HAND_CHECKS, validate_params
+from ._params import COMMON, validate_params
 from ._sensitive import FIRST_CALL, sensitive
 from ._streaming import LazyColumns, RowSource, StreamBatches
 from ._targets import encode_targets, target_codes
@@ -195,9 +195,6 @@ class BaseInvariantEstimator(BaseEstimator):
 
     def _build_net(self, X, classes, sens):
         """The unfitted skorch net for data of this shape, classes and ``s``."""
-        for param, check in COMMON_HAND_CHECKS.items():
-            if hasattr(self, param):
-                check(getattr(self, param), param)
         device = V.check_device(self.device)
         n_samples, n_features = n_rows(X), n_columns(X)
         n_classes = None if classes is None else [len(c) for c in classes]
@@ -219,17 +216,14 @@ class BaseInvariantEstimator(BaseEstimator):
             callbacks=callbacks,
             verbose=int(self.verbose >= 2),
             seed=V.seed_from(self.random_state),
-            mixed_precision=self._check_mixed_precision(),
+            mixed_precision=bool(getattr(self, "mixed_precision", False)),
         )
 
     def _batch_rows(self, n_samples):
         """Rows per training batch: ``batch_size``, or the ``'auto'`` rule for ``n_samples``
         rows (None: the largest batch the rule gives)."""
-        batch_size = V.check_batch_size(self.batch_size)
-        return batch_size if batch_size != "auto" else auto_batch_rows(n_samples)
-
-    def _check_mixed_precision(self):
-        return V.check_bool(getattr(self, "mixed_precision", False), "mixed_precision")
+        # checked by _parameter_constraints (fit, partial_fit)
+        return auto_batch_rows(n_samples) if self.batch_size == "auto" else int(self.batch_size)
 
     def _batches(self, X, y_codes, sens, device):
         """Training batches: tensors on the device, or rows streamed from a RowSource."""

@@ -1,12 +1,16 @@
 """scikit-learn's estimator checks over every public fairrep estimator, found automatically."""
 
 import inspect
+from numbers import Integral
 
+import numpy as np
 import pytest
 from sklearn.base import BaseEstimator, clone
+from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import check_param_validation, parametrize_with_checks
 
 import fairrep
+from fairrep._params import Number
 
 #: Small settings so each check's many fits stay fast; everything else is the default.
 FAST = dict(max_epochs=30, batch_size=32)
@@ -80,3 +84,29 @@ def test_every_public_estimator_has_its_parameters_validated():
     public = {name for name in fairrep.__all__ if inspect.isclass(getattr(fairrep, name))
               and issubclass(getattr(fairrep, name), BaseEstimator)}
     assert {type(e).__name__ for e in _every_public_estimator()} == public
+
+
+def _numbers(estimator):
+    """(parameter, Number constraint) of each numeric parameter of ``estimator``."""
+    for name, constraints in estimator._parameter_constraints.items():
+        for constraint in constraints:
+            if isinstance(constraint, Number):
+                yield name, constraint
+
+
+# scikit-learn's Interval takes True for an int and inf for a float open to the right; no
+# fairrep parameter means either, and the declarative check (no hand check after it) refuses
+# them before any training, naming the parameter.
+@pytest.mark.parametrize("estimator", list(_every_public_estimator()),
+                         ids=lambda e: type(e).__name__)
+def test_a_bool_or_an_infinite_number_is_refused_by_name(estimator):
+    X, y = np.random.default_rng(0).normal(size=(20, 3)), np.arange(20) % 2
+    checked = set()
+    for name, constraint in _numbers(estimator):
+        values = [True, np.bool_(False)] + ([np.inf] if constraint.type is not Integral else [])
+        for value in values:
+            with pytest.raises(InvalidParameterError, match=f"'{name}' parameter .* Got "):
+                clone(estimator).set_params(**{name: value}).fit(X, y)
+            checked.add(name)
+    # those every network (and the unified wrappers) take, or the search's
+    assert {"max_epochs", "lr"} <= checked or {"bound", "refine"} <= checked

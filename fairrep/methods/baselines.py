@@ -18,10 +18,9 @@ from .._params import FAIRNESS_BOUND, NON_NEGATIVE, STRENGTH_SCALING
 from .._training import process_group
 from ..base import BaseInvariantEstimator
 from ..nn.baselines import GradientReversalNetwork, HSICNetwork, MMDNetwork
-from ._common import _check_scaling, _store
+from ._common import _store
 from ._registry import MethodSpec, register_method
 
-SCHEDULE_INVALID = "schedule must be 'dann' or 'constant', got {value!r}."
 
 
 class _BaselineBase(BaseInvariantEstimator):
@@ -76,13 +75,11 @@ class _GradientReversalBase(_BaselineBase):
         _store(self, locals())
 
     def _penalty_params(self, s_enc, n_samples):
-        if self.schedule not in ("dann", "constant"):
-            raise ValueError(SCHEDULE_INVALID.format(value=self.schedule))
         return dict(
             s_cardinalities=None if s_enc is None else s_enc.cardinalities,
-            adversary_weight=V.check_non_negative(self.adversary_weight, "adversary_weight"),
+            adversary_weight=float(self.adversary_weight),
             schedule=self.schedule,
-            strength_scaling=_check_scaling(self),
+            strength_scaling=self.strength_scaling,
             # the steps of one process (data-parallel: each takes 1/world_size of the rows)
             total_steps=self.max_epochs * math.ceil(
                 math.ceil(n_samples / process_group()[1]) / self._batch_rows(n_samples)),
@@ -222,8 +219,8 @@ class _MMDBase(_BaselineBase):
     def _penalty_params(self, s_enc, n_samples):
         return dict(
             s_cardinalities=None if s_enc is None else s_enc.cardinalities,
-            mmd_weight=V.check_non_negative(self.mmd_weight, "mmd_weight"),
-            strength_scaling=_check_scaling(self),
+            mmd_weight=float(self.mmd_weight),
+            strength_scaling=self.strength_scaling,
         )
 
 
@@ -336,8 +333,8 @@ class _HSICBase(_BaselineBase):
     def _penalty_params(self, s_enc, n_samples):
         return dict(
             dim_t=None if s_enc is None else s_enc.values.shape[1],
-            hsic_weight=V.check_non_negative(self.hsic_weight, "hsic_weight"),
-            strength_scaling=_check_scaling(self),
+            hsic_weight=float(self.hsic_weight),
+            strength_scaling=self.strength_scaling,
         )
 
 

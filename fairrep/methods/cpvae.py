@@ -11,13 +11,13 @@ import numpy as np
 import torch
 from sklearn.base import ClassifierMixin, TransformerMixin
 from sklearn.exceptions import DataConversionWarning
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import Callback
 
 from .. import _validation as V
 from .._docstrings import fill_doc
-from .._params import POSITIVE_INT
+from .._params import Number, POSITIVE_INT
 from .._sensitive import SingleGroupError
 from .._training import to_tensor
 from ..base import BaseInvariantEstimator
@@ -47,17 +47,9 @@ Y_COLUMNS = (
 )
 ALPHA_HINT = ("(Eq. (6) weights the cross-population KL by alpha >= 1.) For the plain ELBO "
               "without the MI term use mi_regularization=False.")
-ALPHA_INVALID = "alpha must be a finite number >= 1, got {value!r}. {hint}"
-ALPHA_SCHEDULE_INVALID = (
-    "alpha_schedule must be one of {names} or a callable epoch -> alpha, got {value!r}.{hint}"
-)
 ALPHA_SCHEDULE_VALUE = (
     "alpha_schedule({epoch}) returned {value!r}; it must return a finite number >= 1."
 )
-COMBINE_INVALID = (
-    "combine must be one of {names} or a callable g(a, b) -> tensor, got {value!r}.{hint}"
-)
-MI_INVALID = "mi_regularization must be True or False, got {value!r}."
 IMAGE_SHAPE_INVALID = (
     "image_shape must be None (tabular data) or (C, H, W), three positive integers, got "
     "{value!r}."
@@ -238,7 +230,7 @@ class _CPVAEBase(BaseInvariantEstimator):
         "image_shape": ["array-like", None],
         "conv_channels": ["array-like"],
         "combine": [StrOptions(set(COMBINE_NAMES)), callable],
-        "alpha": [Interval(numbers.Real, 1, None, closed="left")],
+        "alpha": [Number(numbers.Real, 1, None, closed="left")],
         "alpha_schedule": [StrOptions(set(SCHEDULES)), callable],
         "mi_regularization": ["boolean"],
         "n_importance_samples": [POSITIVE_INT],
@@ -255,30 +247,13 @@ class _CPVAEBase(BaseInvariantEstimator):
     # -- fit -----------------------------------------------------------------------------
     def _fit(self, X, y, s, *args):
         super()._fit(X, y, s, *args)
-        counts = self.__dict__.pop("_population_counts")
-        self.population_prior_ = counts / counts.sum()
+        # the population shares the net was built with (see _module_params)
+        self.population_prior_ = np.asarray(self.net_.module__population_prior)
         self.populations_ = self._fitted_populations()
 
-    def _count_populations(self, codes, n_populations):
-        self._population_counts = np.bincount(codes, minlength=n_populations).astype(float)
-
     def _check_params(self, n_features):
-        V.check_positive_int(self.n_private_components, "n_private_components")
-        V.check_positive_int(self.n_importance_samples, "n_importance_samples")
-        if not isinstance(self.mi_regularization, (bool, np.bool_)):
-            raise ValueError(MI_INVALID.format(value=self.mi_regularization))
-        alpha = self.alpha
-        if (isinstance(alpha, bool) or not isinstance(alpha, numbers.Real)
-                or not math.isfinite(alpha) or alpha < 1):
-            raise ValueError(ALPHA_INVALID.format(value=alpha, hint=ALPHA_HINT))
-        schedule = self.alpha_schedule
-        if not callable(schedule) and schedule not in SCHEDULES:
-            raise ValueError(ALPHA_SCHEDULE_INVALID.format(
-                names=SCHEDULES, value=schedule, hint=V.did_you_mean(schedule, SCHEDULES)))
-        combine = self.combine
-        if not callable(combine) and combine not in COMBINE_NAMES:
-            raise ValueError(COMBINE_INVALID.format(
-                names=COMBINE_NAMES, value=combine, hint=V.did_you_mean(combine, COMBINE_NAMES)))
+        """The image shape and the conv channels, checked against the data (what
+        ``_parameter_constraints`` cannot say)."""
         image_shape = None
         if self.image_shape is not None:
             image_shape = _check_int_tuple(self.image_shape, IMAGE_SHAPE_INVALID, length=3)
@@ -291,7 +266,9 @@ class _CPVAEBase(BaseInvariantEstimator):
 
     def _module_params(self, n_features, n_classes, s_enc, n_samples):
         image_shape, channels = self._check_params(n_features)
-        counts = self._population_counts
+        # the populations are the codes of s (of y for the classifier, which declares
+        # _y_stands_in_for_s): their shares are the prior p(k) of eq. (7)
+        counts = np.bincount(s_enc.codes[:, 0], minlength=s_enc.cardinalities[0]).astype(float)
         return dict(
             n_features=n_features,
             n_populations=len(counts),
@@ -417,7 +394,7 @@ class _CPVAEBase(BaseInvariantEstimator):
             In nats, columns in the order of ``populations_``. A density in X's units.
         """
         X = self._check_X(X)
-        n_draws = V.check_positive_int(self.n_importance_samples, "n_importance_samples")
+        n_draws = int(self.n_importance_samples)
         module = self.net_.module_
         dtype = next(module.parameters()).dtype
         generator = self._generator(self.net_.seed)
@@ -625,7 +602,6 @@ class CrossPopulationVAE(TransformerMixin, _CPVAEBase):
             raise ValueError(POPULATION_SINGLE.format(value=value)) from exc
         if len(sens.classes) != 1:
             raise ValueError(POPULATION_COLUMNS.format(n_cols=len(sens.classes)))
-        self._count_populations(sens.codes[:, 0], len(sens.classes[0]))
         return sens
 
     def _fitted_populations(self):
@@ -695,7 +671,8 @@ class CrossPopulationClassifier(ClassifierMixin, TransformerMixin, _CPVAEBase):
     """
 
     _requires_y = True
-    _s_kind = "length_only"  # the populations are y
+    _s_kind = "length_only"  # the populations are y, whose codes fill the s slot
+    _y_stands_in_for_s = True
     _parameter_constraints = {**_CPVAEBase._parameter_constraints,
                               "priors": [StrOptions({"uniform"}), "array-like", None]}
 
@@ -732,9 +709,7 @@ class CrossPopulationClassifier(ClassifierMixin, TransformerMixin, _CPVAEBase):
             warnings.warn("A column-vector y was passed when a 1d array was expected. Please "
                           "change the shape of y to (n_samples,), for example using ravel().",
                           DataConversionWarning, stacklevel=3)
-        codes, classes = super()._encode_targets(y.reshape(-1))
-        self._count_populations(codes[:, 0], len(classes[0]))
-        return codes, classes
+        return super()._encode_targets(y.reshape(-1))
 
     def _check_priors(self, n_classes):
         priors = self.priors

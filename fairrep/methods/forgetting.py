@@ -5,16 +5,16 @@ from __future__ import annotations
 from numbers import Integral
 
 from sklearn.base import ClassifierMixin, TransformerMixin
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import StrOptions
 from skorch.callbacks import Callback
 
 from .. import _validation as V
 from .._classifier import InvariantClassifierMixin
 from .._docstrings import fill_doc
-from .._params import FAIRNESS_BOUND, NON_NEGATIVE, POSITIVE_INT, STRENGTH_SCALING
+from .._params import FAIRNESS_BOUND, NON_NEGATIVE, Number, POSITIVE_INT, STRENGTH_SCALING
 from ..base import BaseInvariantEstimator
 from ..nn.forgetting import ADVERSARY_LOSSES, AdversarialForgettingNetwork
-from ._common import _check_scaling, _store
+from ._common import _store
 from ._registry import MethodSpec, register_method
 
 _forgetting_doc = fill_doc(
@@ -161,7 +161,7 @@ class _ForgettingBase(BaseInvariantEstimator):
         "adversary_loss": [StrOptions(set(ADVERSARY_LOSSES))],
         "adversary_to_encoder": ["boolean"],
         "adversary_steps": [POSITIVE_INT],
-        "warmup_epochs": [Interval(Integral, 0, None, closed="left")],
+        "warmup_epochs": [Number(Integral, 0, None, closed="left")],
     }
 
     def __init__(self, n_components=8, hidden_layer_sizes=(50,), reconstruction_weight=0.01,
@@ -174,13 +174,11 @@ class _ForgettingBase(BaseInvariantEstimator):
         _store(self, locals())
 
     def _adversary_steps(self):
-        return V.check_positive_int(self.adversary_steps, "adversary_steps")
+        return int(self.adversary_steps)
 
     def _callbacks(self):
-        epochs = self.warmup_epochs
-        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
-            raise ValueError(f"warmup_epochs must be a non-negative integer, got {epochs!r}.")
-        return [("warmup", _WarmUp(epochs, self.adversary_weight, self.precision))]
+        return [("warmup", _WarmUp(int(self.warmup_epochs), self.adversary_weight,
+                                   self.precision))]
 
     def _module_params(self, n_features, n_classes, s_enc, n_samples):
         if s_enc is None:
@@ -207,18 +205,15 @@ class _ForgettingBase(BaseInvariantEstimator):
             s_cardinalities=cards,
             s_columns=columns,
             hidden_layer_sizes=V.check_hidden_layer_sizes(self.hidden_layer_sizes),
-            reconstruction_weight=V.check_non_negative(self.reconstruction_weight,
-                                                       "reconstruction_weight"),
-            adversary_weight=V.check_non_negative(self.adversary_weight, "adversary_weight"),
-            mask_weight=V.check_non_negative(self.mask_weight, "mask_weight"),
-            precision=V.check_non_negative(self.precision, "precision"),
+            reconstruction_weight=float(self.reconstruction_weight),
+            adversary_weight=float(self.adversary_weight),
+            mask_weight=float(self.mask_weight),
+            precision=float(self.precision),
             finite_precision=self.finite_precision,  # checked by the module
             dither_key=V.seed_from(self.random_state),
-            strength_scaling=_check_scaling(self),
-            adversary_loss=V.check_choice(self.adversary_loss, "adversary_loss",
-                                          ADVERSARY_LOSSES),
-            adversary_to_encoder=V.check_bool(self.adversary_to_encoder,
-                                              "adversary_to_encoder"),
+            strength_scaling=self.strength_scaling,
+            adversary_loss=self.adversary_loss,
+            adversary_to_encoder=bool(self.adversary_to_encoder),
         )
 
     def forget_mask(self, X):

@@ -17,12 +17,12 @@ from numbers import Real
 
 import numpy as np
 from sklearn.base import ClassifierMixin, TransformerMixin
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import StrOptions
 
 from .. import _validation as V
 from .._classifier import InvariantClassifierMixin
 from .._docstrings import fill_doc
-from .._params import NON_NEGATIVE
+from .._params import NON_NEGATIVE, Number
 from ..base import BaseInvariantEstimator
 from ..nn.information_dropout import ACTIVATIONS
 from ..nn.information_dropout import InformationDropoutAutoencoder as _AutoencoderNetwork
@@ -33,11 +33,6 @@ from ._registry import MethodSpec, register_method
 #: What ``transform`` returns: the paper's noisy z, or f(h).
 REPRESENTATIONS = ("noisy", "noise_free")
 
-ACTIVATION_INVALID = "activation must be 'relu' or 'softplus', got {value!r}."
-MAX_ALPHA_INVALID = "max_alpha must be a finite number in (0, 10], got {value!r}."
-DECODER_STD_INVALID = (
-    "decoder_std must be None (learned) or a positive finite number, got {value!r}."
-)
 
 _information_doc = fill_doc(
     information_training_params="""
@@ -119,15 +114,8 @@ class _InformationBase(BaseInvariantEstimator):
     _parameter_constraints = {
         **BaseInvariantEstimator._parameter_constraints,
         "beta": [NON_NEGATIVE],
-        "max_alpha": [Interval(Real, 0, 10, closed="right")],
+        "max_alpha": [Number(Real, 0, 10, closed="right")],
     }
-
-    def _check_max_alpha(self):
-        value = self.max_alpha
-        if (isinstance(value, bool) or not isinstance(value, (int, float, np.number))
-                or not (np.isfinite(value) and 0 < value <= 10)):
-            raise ValueError(MAX_ALPHA_INVALID.format(value=value))
-        return float(value)
 
     def information(self, X):
         """KL(p(z|x) || q(z)) of each unit, averaged over ``X`` (nats; paper Fig. 2, 6).
@@ -185,16 +173,14 @@ class _ClassifierBase(_InformationBase):
                                                         noisy=True))
 
     def _module_params(self, n_features, n_classes, s_enc, n_samples):
-        if self.activation not in ACTIVATIONS:
-            raise ValueError(ACTIVATION_INVALID.format(value=self.activation))
         hidden = V.check_hidden_layer_sizes(self.hidden_layer_sizes)
         return dict(
             n_features=n_features,
             n_classes=n_classes,
             layer_sizes=(*hidden, self.n_components),
             activation=self.activation,
-            max_alpha=self._check_max_alpha(),
-            beta=V.check_non_negative(self.beta, "beta"),
+            max_alpha=float(self.max_alpha),
+            beta=float(self.beta),
             n_train=n_samples,
         )
 
@@ -358,7 +344,7 @@ class InformationDropoutAutoencoder(TransformerMixin, _InformationBase):
     _module_class = _AutoencoderNetwork
     _requires_y = False
     _parameter_constraints = {**_InformationBase._parameter_constraints,
-                              "decoder_std": [Interval(Real, 0, None, closed="neither"), None]}
+                              "decoder_std": [Number(Real, 0, None, closed="neither"), None]}
 
     def __init__(self, n_components=16, hidden_layer_sizes=(64,), beta=1.0, max_alpha=0.7,
                  decoder_std=None, max_epochs=100, batch_size=128, lr=1e-3, weight_decay=0.0,
@@ -382,16 +368,12 @@ class InformationDropoutAutoencoder(TransformerMixin, _InformationBase):
 
     def _module_params(self, n_features, n_classes, s_enc, n_samples):
         std = self.decoder_std
-        if std is not None and (isinstance(std, bool)
-                                or not isinstance(std, (int, float, np.number))
-                                or not (np.isfinite(std) and std > 0)):
-            raise ValueError(DECODER_STD_INVALID.format(value=std))
         return dict(
             n_features=n_features,
             n_components=self.n_components,
             hidden_layer_sizes=V.check_hidden_layer_sizes(self.hidden_layer_sizes),
-            max_alpha=self._check_max_alpha(),
-            beta=V.check_non_negative(self.beta, "beta"),
+            max_alpha=float(self.max_alpha),
+            beta=float(self.beta),
             decoder_std=None if std is None else float(std),
         )
 

@@ -7,14 +7,14 @@ from numbers import Integral
 import numpy as np
 from sklearn.base import ClassifierMixin, TransformerMixin
 from sklearn.utils import check_array
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from .. import _validation as V
 from .._classifier import InvariantClassifierMixin
 from .._docstrings import fill_doc
-from .._params import LAYER_SIZES, NON_NEGATIVE, POSITIVE_INT
+from .._params import LAYER_SIZES, NON_NEGATIVE, Number, POSITIVE_INT
 from .._sensitive import encode_sensitive_like
 from ..base import BaseInvariantEstimator
 from ..nn.invertible import COUPLINGS, LOSSES, MIXINGS, NUISANCE_TARGETS, FullyInvertibleRevNet
@@ -36,7 +36,6 @@ IMAGE_SHAPE_MISMATCH = (
     "image_shape={shape!r} has {size} pixels but X has n_features={n_features}; X holds one "
     "flattened (C, H, W) image per row."
 )
-PAD_INVALID = "pad_features must be 'auto' or a non-negative integer, got {value!r}."
 PAD_IMAGES = (
     "pad_features={value!r} with image_shape: padding is only available for vectors; use "
     "pad_features='auto' or 0."
@@ -166,7 +165,7 @@ class _InvertibleBase(BaseInvariantEstimator):
         "nuisance_targets": [StrOptions(set(NUISANCE_TARGETS))],
         "nuisance_hidden_layer_sizes": LAYER_SIZES,
         "adversary_steps": [POSITIVE_INT],
-        "pad_features": [StrOptions({"auto"}), Interval(Integral, 0, None, closed="left")],
+        "pad_features": [StrOptions({"auto"}), Number(Integral, 0, None, closed="left")],
         "batch_norm_logits": ["boolean"],
     }
     del _parameter_constraints["n_components"]  # an invertible network keeps x's size
@@ -191,7 +190,7 @@ class _InvertibleBase(BaseInvariantEstimator):
     def _adversary_steps(self):
         if self.loss != "ice":
             return 0
-        return V.check_positive_int(self.adversary_steps, "adversary_steps")
+        return int(self.adversary_steps)
 
     def _check_image_shape(self, n_features):
         shape = self.image_shape
@@ -217,8 +216,6 @@ class _InvertibleBase(BaseInvariantEstimator):
         needed = max(0, n_logits + 1 - n_features)
         if isinstance(pad, str) and pad == "auto":
             pad = 0 if image_shape is not None else needed
-        elif isinstance(pad, (bool, np.bool_)) or not isinstance(pad, (int, np.integer)) or pad < 0:
-            raise ValueError(PAD_INVALID.format(value=pad))
         elif pad and image_shape is not None:
             raise ValueError(PAD_IMAGES.format(value=pad))
         if n_features + pad < n_logits + 1:
@@ -234,25 +231,22 @@ class _InvertibleBase(BaseInvariantEstimator):
         heads = s_enc.cardinalities if s_enc is not None else n_classes
         image_shape = self._check_image_shape(n_features)
         n_pad = self._n_pad(n_features, sum(heads), image_shape)
-        V.check_choice(self.representation, "representation", REPRESENTATIONS)
         return dict(
             n_features=n_features,
             n_classes=heads,
             image_shape=image_shape,
-            n_blocks=V.check_positive_int(self.n_blocks, "n_blocks"),
+            n_blocks=int(self.n_blocks),
             hidden_layer_sizes=V.check_hidden_layer_sizes(self.hidden_layer_sizes),
-            coupling=V.check_choice(self.coupling, "coupling", COUPLINGS),
-            mixing=V.check_choice(self.mixing, "mixing", MIXINGS),
+            coupling=self.coupling,
+            mixing=self.mixing,
             n_pad=n_pad,
             loss=self.loss,
-            nuisance_weight=V.check_non_negative(self.nuisance_weight, "nuisance_weight"),
-            likelihood_weight=V.check_non_negative(self.likelihood_weight,
-                                                   "likelihood_weight"),
+            nuisance_weight=float(self.nuisance_weight),
+            likelihood_weight=float(self.likelihood_weight),
             nuisance_hidden_layer_sizes=V.check_hidden_layer_sizes(
                 self.nuisance_hidden_layer_sizes),
-            nuisance_targets=V.check_choice(self.nuisance_targets, "nuisance_targets",
-                                           NUISANCE_TARGETS),
-            batch_norm_logits=V.check_bool(self.batch_norm_logits, "batch_norm_logits"),
+            nuisance_targets=self.nuisance_targets,
+            batch_norm_logits=bool(self.batch_norm_logits),
         )
 
     @property
@@ -277,7 +271,7 @@ class _InvertibleBase(BaseInvariantEstimator):
             n_components is C for 'logits', d - C for 'nuisance' and d (n_features plus any
             padding) for 'full'. Same floating dtype as ``X``.
         """
-        part = V.check_choice(self.representation, "representation", REPRESENTATIONS)
+        part = self.representation
         return self._apply(X, lambda module, Xb: module.represent(Xb, part))
 
     def inverse_transform(self, Z):

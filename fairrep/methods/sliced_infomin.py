@@ -8,27 +8,18 @@ import numpy as np
 import torch
 from skorch.callbacks import Callback
 from sklearn.base import ClassifierMixin, TransformerMixin
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import StrOptions
 
 from .. import _validation as V
 from .._classifier import InvariantClassifierMixin
 from .._docstrings import fill_doc
-from .._params import (FAIRNESS_BOUND, LAYER_SIZES, NON_NEGATIVE, POSITIVE_INT,
+from .._params import (FAIRNESS_BOUND, LAYER_SIZES, NON_NEGATIVE, Number, POSITIVE_INT,
                        STRENGTH_SCALING)
 from ..base import BaseInvariantEstimator
 from ..nn.sliced import SlicedInfominNetwork
-from ._common import _check_scaling, _store
+from ._common import _store
 from ._registry import MethodSpec, register_method
 
-ESTIMATOR_INVALID = "estimator must be 'slice' or 'renyi', got {value!r}."
-CCA_INVALID = ("cca must be 'per_slice' (one CCA per slice pair) or 'joint' (one CCA over all "
-               "slices, as the authors' code), got {value!r}.")
-MAX_STEP_ROWS = (
-    "max_step_rows must be None (solve each max step on the current batch), 'all' (every "
-    "training row) or an integer of at least 4 rows, got {value!r}."
-)
-LR_SCHEDULE_INVALID = ("lr_schedule must be None (constant learning rate) or 'cosine' (annealed "
-                       "to 0 over max_epochs), got {value!r}.")
 MAX_STEP_EVERY = (
     "max_step_every must be a positive integer (batches per max step), or 'epoch' (one max "
     "step at the start of every epoch) together with max_step_rows, got {value!r}."
@@ -232,7 +223,7 @@ class _SlicedInfominBase(BaseInvariantEstimator):
         "n_slices": [POSITIVE_INT],
         "degree": [POSITIVE_INT],
         "max_step_every": [POSITIVE_INT, StrOptions({"epoch"})],
-        "max_step_rows": [Interval(Integral, 4, None, closed="left"), StrOptions({"all"}), None],
+        "max_step_rows": [Number(Integral, 4, None, closed="left"), StrOptions({"all"}), None],
         "estimator": [StrOptions({"slice", "renyi"})],
         "adversary_steps": [POSITIVE_INT],
         "cca": [StrOptions({"per_slice", "joint"})],
@@ -249,15 +240,10 @@ class _SlicedInfominBase(BaseInvariantEstimator):
                  strength_scaling="task_gain", constraint=None, bound=0.05):
         _store(self, locals())
 
-    def _check_estimator(self):
-        if self.estimator not in ("slice", "renyi"):
-            raise ValueError(ESTIMATOR_INVALID.format(value=self.estimator))
-        return self.estimator
-
     def _adversary_steps(self):
-        if self._check_estimator() != "renyi":
+        if self.estimator != "renyi":
             return 0
-        return V.check_positive_int(self.adversary_steps, "adversary_steps")
+        return int(self.adversary_steps)
 
     def _module_params(self, n_features, n_classes, s_enc, n_samples):
         return dict(
@@ -266,55 +252,41 @@ class _SlicedInfominBase(BaseInvariantEstimator):
             n_classes=n_classes,
             dim_t=None if s_enc is None else s_enc.values.shape[1],
             hidden_layer_sizes=V.check_hidden_layer_sizes(self.hidden_layer_sizes),
-            beta=V.check_non_negative(self.beta, "beta"),
-            n_slices=V.check_positive_int(self.n_slices, "n_slices"),
-            degree=V.check_positive_int(self.degree, "degree"),
+            beta=float(self.beta),
+            n_slices=int(self.n_slices),
+            degree=int(self.degree),
             # with max_step_rows the trainer runs the max steps (_SampledMaxStep)
             max_step_every=0 if self._sampled_max_steps() else self._max_step_every(),
-            estimator=self._check_estimator(),
-            cca=self._check_cca(),
-            whiten=V.check_bool(self.whiten, "whiten"),
+            estimator=self.estimator,
+            cca=self.cca,
+            whiten=bool(self.whiten),
             predictor_hidden=(None if self.predictor_hidden is None else
                               V.check_hidden_layer_sizes(self.predictor_hidden,
                                                          "predictor_hidden")),
-            strength_scaling=_check_scaling(self),
+            strength_scaling=self.strength_scaling,
         )
-
-    def _check_cca(self):
-        if self.cca not in ("per_slice", "joint"):
-            raise ValueError(CCA_INVALID.format(value=self.cca))
-        return self.cca
 
     def _sampled_max_steps(self):
         """True when the trainer solves the max steps on training rows (_SampledMaxStep)."""
-        return self.max_step_rows is not None and self._check_estimator() == "slice"
+        return self.max_step_rows is not None and self.estimator == "slice"
 
     def _max_step_rows(self):
-        """None for every row, else the number of rows (checked)."""
+        """None for every row, else the number of rows."""
         rows = self.max_step_rows
-        if isinstance(rows, str) and rows == "all":
-            return None
-        if isinstance(rows, bool) or not isinstance(rows, (int, np.integer)) or rows < 4:
-            raise ValueError(MAX_STEP_ROWS.format(value=rows))
-        return int(rows)
+        return None if isinstance(rows, str) and rows == "all" else int(rows)
 
     def _max_step_every(self):
+        # _parameter_constraints allow 'epoch'; it needs max_step_rows too
         every = self.max_step_every
-        if isinstance(every, str) and every == "epoch" and self._sampled_max_steps():
+        if isinstance(every, str):
+            if not self._sampled_max_steps():
+                raise ValueError(MAX_STEP_EVERY.format(value=every))
             return every
-        if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
-            raise ValueError(MAX_STEP_EVERY.format(value=every))
         return int(every)
-
-    def _check_lr_schedule(self):
-        if self.lr_schedule is None or (isinstance(self.lr_schedule, str)
-                                        and self.lr_schedule == "cosine"):
-            return self.lr_schedule
-        raise ValueError(LR_SCHEDULE_INVALID.format(value=self.lr_schedule))
 
     def _callbacks(self):
         callbacks = []
-        if self._check_lr_schedule() == "cosine":
+        if self.lr_schedule == "cosine":
             callbacks.append(("cosine_lr", _CosineLR(self.lr, self.max_epochs)))
         if self._sampled_max_steps():
             callbacks.append(("sampled_max_step",

@@ -23,21 +23,17 @@ from numbers import Real
 
 import numpy as np
 from sklearn.base import ClassifierMixin, TransformerMixin
-from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
-from .. import _validation as V
 from .._sensitive import S_LENGTH, encode_sensitive_like
 from .._docstrings import fill_doc
 from .._classifier import InvariantClassifierMixin
-from .._params import FAIRNESS_BOUND, NON_NEGATIVE, POSITIVE_INT, STRENGTH_SCALING
+from .._params import FAIRNESS_BOUND, NON_NEGATIVE, Number, POSITIVE_INT, STRENGTH_SCALING
 from ..nn.variational_baselines import CVIBNetwork, UAINetwork, VFAENetwork
-from ._common import _check_scaling, _store
+from ._common import _store
 from ._registry import MethodSpec, register_method
 from .baselines import _BaselineBase
 
-ENCODER_USES_S_INVALID = "encoder_uses_s must be True or False, got {value!r}."
-DROPOUT_RATE_INVALID = "dropout_rate must be a number in [0, 1), got {value!r}."
 S_NOT_FITTED = (
     "{estimator} was fitted without s, so transform cannot take s; call transform(X)."
 )
@@ -88,15 +84,12 @@ class _VFAEBase(_SampleMixin, _BaselineBase):
         _store(self, locals())
 
     def _penalty_params(self, s_enc, n_samples):
-        if not isinstance(self.encoder_uses_s, (bool, np.bool_)):
-            raise ValueError(ENCODER_USES_S_INVALID.format(value=self.encoder_uses_s))
         params = dict(
-            n_components_z2=V.check_positive_int(self.n_components_z2, "n_components_z2"),
-            classifier_weight=V.check_non_negative(self.classifier_weight,
-                                                   "classifier_weight"),
-            mmd_weight=V.check_non_negative(self.mmd_weight, "mmd_weight"),
+            n_components_z2=int(self.n_components_z2),
+            classifier_weight=float(self.classifier_weight),
+            mmd_weight=float(self.mmd_weight),
             encoder_uses_s=bool(self.encoder_uses_s),
-            strength_scaling=_check_scaling(self),
+            strength_scaling=self.strength_scaling,
         )
         if s_enc is not None:
             support, counts = np.unique(s_enc.codes, axis=0, return_counts=True)
@@ -289,10 +282,9 @@ class _CVIBBase(_SampleMixin, _BaselineBase):
     def _penalty_params(self, s_enc, n_samples):
         return dict(
             s_cardinalities=None if s_enc is None else s_enc.cardinalities,
-            kl_weight=V.check_non_negative(self.kl_weight, "kl_weight"),
-            invariance_weight=V.check_non_negative(self.invariance_weight,
-                                                   "invariance_weight"),
-            strength_scaling=_check_scaling(self),
+            kl_weight=float(self.kl_weight),
+            invariance_weight=float(self.invariance_weight),
+            strength_scaling=self.strength_scaling,
         )
 
 
@@ -419,7 +411,7 @@ class _UAIBase(_BaselineBase):
         **_BaselineBase._parameter_constraints,
         "nuisance_components": [POSITIVE_INT], "reconstruction_weight": [NON_NEGATIVE],
         "disentanglement_weight": [NON_NEGATIVE], "adversary_steps": [POSITIVE_INT],
-        "dropout_rate": [Interval(Real, 0, 1, closed="left")],
+        "dropout_rate": [Number(Real, 0, 1, closed="left")],
     }
 
     def __init__(self, n_components=8, nuisance_components=8, hidden_layer_sizes=(50,),
@@ -430,20 +422,14 @@ class _UAIBase(_BaselineBase):
         _store(self, locals())
 
     def _adversary_steps(self):
-        return V.check_positive_int(self.adversary_steps, "adversary_steps")
+        return int(self.adversary_steps)
 
     def _penalty_params(self, s_enc, n_samples):
         rate = self.dropout_rate
-        if (isinstance(rate, bool) or not isinstance(rate, (int, float, np.number))
-                or not 0 <= rate < 1):
-            raise ValueError(DROPOUT_RATE_INVALID.format(value=rate))
         return dict(
-            nuisance_components=V.check_positive_int(self.nuisance_components,
-                                                     "nuisance_components"),
-            reconstruction_weight=V.check_non_negative(self.reconstruction_weight,
-                                                       "reconstruction_weight"),
-            disentanglement_weight=V.check_non_negative(self.disentanglement_weight,
-                                                        "disentanglement_weight"),
+            nuisance_components=int(self.nuisance_components),
+            reconstruction_weight=float(self.reconstruction_weight),
+            disentanglement_weight=float(self.disentanglement_weight),
             dropout_rate=float(rate),
         )
 
