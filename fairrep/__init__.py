@@ -8,6 +8,7 @@ __version__ = "0.1.0.dev0"
 
 from .exceptions import (ConstraintNotMetWarning, SensitiveMissingWarning, TaskCollapseWarning,
                          TrainingDivergedError)
+from . import methods
 from .methods import ForgettingClassifier, ForgettingTransformer, available_methods
 from .methods import CrossPopulationClassifier, CrossPopulationVAE
 from .methods import (InformationDropoutAutoencoder, InformationDropoutClassifier,
@@ -21,37 +22,18 @@ from .methods import (CVIBClassifier, CVIBTransformer, UAIClassifier, UAITransfo
 from .unified import InvariantClassifier, InvariantTransformer
 from .model_selection import ConstrainedSearchCV
 
-__all__ = [
-    "CVIBClassifier",
-    "CVIBTransformer",
+#: The names of fairrep.methods that fairrep leaves there: the registry's own tools.
+_REGISTRY_TOOLS = {"MethodSpec", "get_method", "register_method"}
+
+__all__ = sorted([
+    # the methods' estimators and available_methods, as fairrep.methods lists them
+    *(name for name in methods.__all__ if name not in _REGISTRY_TOOLS),
     "ConstrainedSearchCV",
     "ConstraintNotMetWarning",
-    "CrossPopulationClassifier",
-    "CrossPopulationVAE",
-    "ForgettingClassifier",
-    "ForgettingTransformer",
-    "GradientReversalClassifier",
-    "GradientReversalTransformer",
-    "HSICClassifier",
-    "HSICTransformer",
-    "InformationDropoutAutoencoder",
-    "InformationDropoutClassifier",
-    "InformationDropoutTransformer",
     "InvariantClassifier",
     "InvariantTransformer",
-    "InvertibleClassifier",
-    "InvertibleTransformer",
-    "MMDClassifier",
-    "MMDTransformer",
     "SensitiveMissingWarning",
-    "SlicedInfominClassifier",
-    "SlicedInfominTransformer",
     "TaskCollapseWarning",
     "TrainingDivergedError",
-    "UAIClassifier",
-    "UAITransformer",
-    "VFAEClassifier",
-    "VFAETransformer",
     "__version__",
-    "available_methods",
-]
+])
