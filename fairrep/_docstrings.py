@@ -2,11 +2,11 @@
 
 Every fairrep docstring is a literal numpydoc docstring. Where several docstrings document the
 same thing (the training parameters most methods take, ``constraint`` and ``bound``, the
-``classes_`` attribute, the parameters that a method's transformer and classifier share), the
-text is written once as a named fragment and each docstring names it with a placeholder
-``%(name)s``; :func:`fill_doc`, applied to the class or function, replaces the placeholders
-when the module is imported (the approach of MNE-Python's ``fill_doc`` and Matplotlib's
-``_docstring.interpd``)::
+``classes_`` attribute, the parameters that a method's transformer and classifier share, a
+paper that several References sections cite), the text is written once as a named fragment
+and each docstring names it with a placeholder ``%(name)s``; :func:`fill_doc`, applied to the
+class or function, replaces the placeholders when the module is imported (the approach of
+MNE-Python's ``fill_doc`` and Matplotlib's ``_docstring.interpd``)::
 
     _my_doc = fill_doc(strength="lambda", strength_param="my_weight", my_parameters='''
         Parameters
@@ -35,7 +35,7 @@ Where the texts come from:
 
 - :data:`FRAGMENTS`, below: the fragments that docstrings of several modules share (entries,
   e.g. ``strength_scaling``, the ``constraint`` and ``bound`` pair as ``bound_params``, or
-  ``classes_attribute``).
+  ``classes_attribute``, or a citation such as ``forgetting_paper``).
 - The keyword arguments of ``fill_doc``: texts for the docstrings it decorates, e.g. a
   method's symbol for its strength (``strength="lambda"``, which the shared
   ``strength_scaling`` entry names), or the sections that a method's transformer and
@@ -268,5 +268,35 @@ FRAGMENTS = _dedented({
     "classes_attribute": """
     classes_ : ndarray or list of ndarray
         Labels of y (a list with one array per task for several tasks).
+    """,
+
+    # -- references: one paper each, for the References section the docstring writes
+    "forgetting_paper": """
+    A. Jaiswal, D. Moyer, G. Ver Steeg, W. AbdAlmageed and P. Natarajan,
+    "Invariant representations through adversarial forgetting", AAAI 2020.
+    """,
+    "information_dropout_paper": """
+    A. Achille and S. Soatto, "Information dropout: learning optimal
+    representations through noisy computation", IEEE TPAMI 40(12), 2018.
+    """,
+    "cpvae_paper": """
+    Anonymous authors, "Isolating latent structure with cross-population
+    variational autoencoders", ICLR 2020 submission (under double-blind review).
+    """,
+    "invertible_paper": """
+    J.-H. Jacobsen, J. Behrmann, R. Zemel and M. Bethge, "Excessive
+    invariance causes adversarial vulnerability", ICLR 2019.
+    """,
+    "infomin_paper": """
+    Y. Chen, W. Sun, Y. Li and A. Weller, "Scalable infomin learning",
+    NeurIPS 2022.
+    """,
+    "renyi_paper": """
+    A. Rényi, "On measures of dependence", Acta Mathematica Academiae
+    Scientiarum Hungarica 10, 1959.
+    """,
+    "neural_renyi_paper": """
+    V. Grari, B. Ruf, S. Lamprier and M. Detyniecki, "Fairness-aware neural
+    Rényi minimization for continuous features", IJCAI 2020.
     """,
 })

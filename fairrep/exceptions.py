@@ -1,6 +1,9 @@
 """Exceptions raised by fairrep."""
 
+from ._docstrings import fill_doc
 
+
+@fill_doc
 class TrainingDivergedError(ValueError, ArithmeticError):
     """Training produced a non-finite loss; the message names the loss term.
 
@@ -9,8 +12,7 @@ class TrainingDivergedError(ValueError, ArithmeticError):
 
     References
     ----------
-    A. Jaiswal, D. Moyer, G. Ver Steeg, W. AbdAlmageed and P. Natarajan,
-    "Invariant representations through adversarial forgetting", AAAI 2020.
+    %(forgetting_paper)s
 
     Examples
     --------

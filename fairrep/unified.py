@@ -74,20 +74,15 @@ _unified_doc = fill_doc(
     unified_references="""
     References
     ----------
-    A. Jaiswal, D. Moyer, G. Ver Steeg, W. AbdAlmageed and P. Natarajan,
-    "Invariant representations through adversarial forgetting", AAAI 2020.
+    %(forgetting_paper)s
 
-    A. Achille and S. Soatto, "Information dropout: learning optimal
-    representations through noisy computation", IEEE TPAMI 40(12), 2018.
+    %(information_dropout_paper)s
 
-    Y. Chen, W. Sun, Y. Li and A. Weller, "Scalable infomin learning",
-    NeurIPS 2022.
+    %(infomin_paper)s
 
-    J.-H. Jacobsen, J. Behrmann, R. Zemel and M. Bethge, "Excessive
-    invariance causes adversarial vulnerability", ICLR 2019.
+    %(invertible_paper)s
 
-    Anonymous authors, "Isolating latent structure with cross-population
-    variational autoencoders", ICLR 2020 submission (under double-blind review).
+    %(cpvae_paper)s
 
     Y. Ganin, E. Ustinova, H. Ajakan, P. Germain, H. Larochelle, F. Laviolette,
     M. Marchand and V. Lempitsky, "Domain-adversarial training of neural

@@ -34,6 +34,7 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from sklearn.utils import Bunch, check_random_state
 
+from .._docstrings import fill_doc
 from .._validation import check_choice, check_positive_int
 from ._mnist import _mnist
 
@@ -241,6 +242,7 @@ def _border_ring(side):
 # --------------------------------------------------------------------------
 
 
+@fill_doc
 def make_rotated_digits(*, angles=(-45, -22.5, 0, 22.5, 45), test_angles=(-65, -55, 55, 65),
                         test_size=0.3, source="digits", n_source=None, random_state=None):
     """Rotated digits: the MNIST-ROT protocol of Adversarial Forgetting, on 8x8 digits.
@@ -302,8 +304,7 @@ def make_rotated_digits(*, angles=(-45, -22.5, 0, 22.5, 45), test_angles=(-65, -
 
     References
     ----------
-    A. Jaiswal, D. Moyer, G. Ver Steeg, W. AbdAlmageed and P. Natarajan,
-    "Invariant representations through adversarial forgetting", AAAI 2020.
+    %(forgetting_paper)s
 
     Examples
     --------
@@ -379,6 +380,7 @@ def make_rotated_digits(*, angles=(-45, -22.5, 0, 22.5, 45), test_angles=(-65, -
 # --------------------------------------------------------------------------
 
 
+@fill_doc
 def make_shift_digits(*, kind="texture", strength=None, code_pixels=1, test_size=0.3,
                       random_state=None):
     """Digits with a class-coupled planted feature that breaks at test time: shiftMNIST.
@@ -454,8 +456,7 @@ def make_shift_digits(*, kind="texture", strength=None, code_pixels=1, test_size
 
     References
     ----------
-    J.-H. Jacobsen, J. Behrmann, R. Zemel and M. Bethge, "Excessive
-    invariance causes adversarial vulnerability", ICLR 2019.
+    %(invertible_paper)s
 
     Examples
     --------
@@ -551,6 +552,7 @@ def make_shift_digits(*, kind="texture", strength=None, code_pixels=1, test_size
 # --------------------------------------------------------------------------
 
 
+@fill_doc
 def make_background_digits(*, background="texture", strength=0.5, test_size=0.3,
                            random_state=None):
     """Digits on random backgrounds in two populations (digits 0-4, 5-9): Grassy-MNIST.
@@ -599,8 +601,7 @@ def make_background_digits(*, background="texture", strength=0.5, test_size=0.3,
 
     References
     ----------
-    Anonymous authors, "Isolating latent structure with cross-population
-    variational autoencoders", ICLR 2020 submission (under double-blind review).
+    %(cpvae_paper)s
 
     Examples
     --------
@@ -651,6 +652,7 @@ def make_background_digits(*, background="texture", strength=0.5, test_size=0.3,
 # --------------------------------------------------------------------------
 
 
+@fill_doc
 def make_occluded_digits(*, test_size=0.3, random_state=None):
     """Digits occluded by a second, smaller digit: Occluded CIFAR of Information Dropout.
 
@@ -697,8 +699,7 @@ def make_occluded_digits(*, test_size=0.3, random_state=None):
 
     References
     ----------
-    A. Achille and S. Soatto, "Information dropout: learning optimal
-    representations through noisy computation", IEEE TPAMI 40(12), 2018.
+    %(information_dropout_paper)s
 
     Examples
     --------
@@ -791,6 +792,7 @@ def _render_sprites(shape, radius, theta, cx, cy, size):
     return out
 
 
+@fill_doc
 def make_sprites(*, n_samples=5000, size=16, random_state=None):
     """dSprites-like shapes with independent factors, for multi-task invariance.
 
@@ -841,8 +843,7 @@ def make_sprites(*, n_samples=5000, size=16, random_state=None):
 
     References
     ----------
-    A. Jaiswal, D. Moyer, G. Ver Steeg, W. AbdAlmageed and P. Natarajan,
-    "Invariant representations through adversarial forgetting", AAAI 2020.
+    %(forgetting_paper)s
 
     L. Matthey, I. Higgins, D. Hassabis and A. Lerchner, "dSprites:
     disentanglement testing sprites dataset", 2017.

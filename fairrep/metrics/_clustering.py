@@ -9,6 +9,7 @@ import pandas as pd
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
 
+from .._docstrings import fill_doc
 from .._sensitive import labels_per_row
 from ._probe import _check_Z
 
@@ -25,6 +26,7 @@ TOO_FEW_ROWS = (
 )
 
 
+@fill_doc
 def clustering_ari(Z, labels, *, n_clusters=None, n_init=10, random_state=None):
     """Adjusted Rand index between k-means clusters of ``Z`` and known ``labels``.
 
@@ -72,8 +74,7 @@ def clustering_ari(Z, labels, *, n_clusters=None, n_init=10, random_state=None):
 
     References
     ----------
-    Anonymous authors, "Isolating latent structure with cross-population
-    variational autoencoders", ICLR 2020 submission (under double-blind review).
+    %(cpvae_paper)s
 
     L. Hubert and P. Arabie, "Comparing partitions", Journal of Classification
     2(1), 1985.

@@ -14,6 +14,7 @@ import torch
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 
+from .._docstrings import fill_doc
 from .._sensitive import encode_sensitive_numeric
 from .._validation import check_bool, check_positive_int, seed_from
 from ..nn.sliced import HGRNetwork, fit_slices
@@ -35,6 +36,7 @@ def _prepare(Z, T):
     return Z.astype(np.float64), t
 
 
+@fill_doc
 def max_correlation(Z, T, *, test_size=0.3, hidden_layer_sizes=(200,), n_iter=1000,
                     batch_size=500, lr=1e-3, n_restarts=1, whiten=True, random_state=None):
     """Held-out maximal (Hirschfeld-Gebelein-Renyi) correlation rho*(Z; T).
@@ -95,14 +97,11 @@ def max_correlation(Z, T, *, test_size=0.3, hidden_layer_sizes=(200,), n_iter=10
 
     References
     ----------
-    A. Rényi, "On measures of dependence", Acta Mathematica Academiae
-    Scientiarum Hungarica 10, 1959.
+    %(renyi_paper)s
 
-    V. Grari, B. Ruf, S. Lamprier and M. Detyniecki, "Fairness-aware neural
-    Rényi minimization for continuous features", IJCAI 2020.
+    %(neural_renyi_paper)s
 
-    Y. Chen, W. Sun, Y. Li and A. Weller, "Scalable infomin learning",
-    NeurIPS 2022.
+    %(infomin_paper)s
 
     Examples
     --------
@@ -185,6 +184,7 @@ def _finite_correlation(rho):
     return value if np.isfinite(value) else 0.0
 
 
+@fill_doc
 def sliced_mutual_information(Z, T, *, n_slices=100, degree=3, joint=False, whiten=True,
                               random_state=None):
     """The sliced proxy SI(Z; T) of scalable infomin, estimated on held-out rows.
@@ -222,8 +222,7 @@ def sliced_mutual_information(Z, T, *, n_slices=100, degree=3, joint=False, whit
 
     References
     ----------
-    Y. Chen, W. Sun, Y. Li and A. Weller, "Scalable infomin learning",
-    NeurIPS 2022.
+    %(infomin_paper)s
 
     Examples
     --------
@@ -248,6 +247,7 @@ def sliced_mutual_information(Z, T, *, n_slices=100, degree=3, joint=False, whit
     return float(solution.estimate)
 
 
+@fill_doc
 def binned_max_correlation(a, b, *, bins=10, random_state=None):
     """Held-out maximal correlation of two 1-D variables, both cut into bins.
 
@@ -278,8 +278,7 @@ def binned_max_correlation(a, b, *, bins=10, random_state=None):
 
     References
     ----------
-    A. Rényi, "On measures of dependence", Acta Mathematica Academiae
-    Scientiarum Hungarica 10, 1959.
+    %(renyi_paper)s
 
     Examples
     --------

@@ -3,9 +3,12 @@
 import numpy as np
 from sklearn.utils import check_array
 
+from .._docstrings import fill_doc
+
 __all__ = ["total_correlation"]
 
 
+@fill_doc
 def total_correlation(Z):
     """Gaussian estimate of the total correlation of the columns of ``Z``, in nats.
 
@@ -37,8 +40,7 @@ def total_correlation(Z):
 
     References
     ----------
-    A. Achille and S. Soatto, "Information dropout: learning optimal
-    representations through noisy computation", IEEE TPAMI 40(12), 2018.
+    %(information_dropout_paper)s
 
     S. Watanabe, "Information theoretical analysis of multivariate
     correlation", IBM Journal of Research and Development 4(1), 1960.

@@ -14,6 +14,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_array
 from threadpoolctl import threadpool_limits
 
+from .._docstrings import fill_doc
 from .._sensitive import as_1d, labels_per_row
 
 __all__ = ["majority_share", "probe_accuracy", "probe_report"]
@@ -136,6 +137,7 @@ def _fit_probe(Z_train, s_train, Z_test, s_test, *, hidden_layer_sizes, test_siz
     return float(np.mean(s_pred == s_test)), s_test
 
 
+@fill_doc
 def probe_accuracy(Z_train, s_train, Z_test=None, s_test=None, *,
                    hidden_layer_sizes=(64, 64), test_size=0.3, max_iter=300,
                    random_state=None, balanced=False):
@@ -202,11 +204,9 @@ def probe_accuracy(Z_train, s_train, Z_test=None, s_test=None, *,
 
     References
     ----------
-    A. Jaiswal, D. Moyer, G. Ver Steeg, W. AbdAlmageed and P. Natarajan,
-    "Invariant representations through adversarial forgetting", AAAI 2020.
+    %(forgetting_paper)s
 
-    A. Achille and S. Soatto, "Information dropout: learning optimal
-    representations through noisy computation", IEEE TPAMI 40(12), 2018.
+    %(information_dropout_paper)s
 
     Examples
     --------

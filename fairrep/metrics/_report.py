@@ -9,6 +9,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
 
+from .._docstrings import fill_doc
 from .._validation import did_you_mean
 from ._dependence import binned_max_correlation, max_correlation, sliced_mutual_information
 from ._information import total_correlation
@@ -96,6 +97,7 @@ def _check_params(params, name, function):
     return dict(params)
 
 
+@fill_doc
 def invariance_report(Z_train, Z_test, *, y_train=None, y_test=None, s_train=None,
                       s_test=None, dependence=DEPENDENCE_CHOICES, random_state=None,
                       name=None, probe_params=None, rho_params=None, si_params=None):
@@ -173,14 +175,11 @@ def invariance_report(Z_train, Z_test, *, y_train=None, y_test=None, s_train=Non
 
     References
     ----------
-    A. Jaiswal, D. Moyer, G. Ver Steeg, W. AbdAlmageed and P. Natarajan,
-    "Invariant representations through adversarial forgetting", AAAI 2020.
+    %(forgetting_paper)s
 
-    V. Grari, B. Ruf, S. Lamprier and M. Detyniecki, "Fairness-aware neural
-    Rényi minimization for continuous features", IJCAI 2020.
+    %(neural_renyi_paper)s
 
-    Y. Chen, W. Sun, Y. Li and A. Weller, "Scalable infomin learning",
-    NeurIPS 2022.
+    %(infomin_paper)s
 
     Examples
     --------

@@ -27,6 +27,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .._docstrings import fill_doc
 from ._base import InvariantModule, gaussian_kl, make_mlp, standard_normal_log_prob
 
 _LOG_2PI = math.log(2 * math.pi)
@@ -256,6 +257,7 @@ def make_combine(combine, n_features, image_shape=None):
                      f"got {combine!r}.")
 
 
+@fill_doc
 class CrossPopulationVAENetwork(InvariantModule):
     """The CPVAE: shared and private latents, shared and per-population decoders.
 
@@ -312,8 +314,7 @@ class CrossPopulationVAENetwork(InvariantModule):
 
     References
     ----------
-    Anonymous authors, "Isolating latent structure with cross-population
-    variational autoencoders", ICLR 2020 submission (under double-blind review).
+    %(cpvae_paper)s
 
     Examples
     --------

@@ -13,6 +13,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .._docstrings import fill_doc
 from ._base import (InvariantModule, check_strength_scaling, make_mlp, multi_head_cross_entropy,
                     row_uniform, shuffled, task_gain)
 
@@ -21,6 +22,7 @@ from ._base import (InvariantModule, check_strength_scaling, make_mlp, multi_hea
 ADVERSARY_LOSSES = ("random_targets", "reversed")
 
 
+@fill_doc
 class AdversarialForgettingNetwork(InvariantModule):
     """Encoder E, decoder R, forget-gates F_j, predictors P_j and discriminators D_j.
 
@@ -62,8 +64,7 @@ class AdversarialForgettingNetwork(InvariantModule):
 
     References
     ----------
-    A. Jaiswal, D. Moyer, G. Ver Steeg, W. AbdAlmageed and P. Natarajan,
-    "Invariant representations through adversarial forgetting", AAAI 2020.
+    %(forgetting_paper)s
 
     Examples
     --------
