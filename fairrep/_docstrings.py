@@ -244,6 +244,11 @@ FRAGMENTS = _dedented({
     """,
 
     # -- fitted attributes
+    # ``network`` (a fill_doc value): the module's path below fairrep.nn
+    "net_attribute": """
+    net_ : fairrep._training.InvariantNet
+        The fitted skorch net; ``net_.module_`` is the :class:`fairrep.nn.%(network)s`.
+    """,
     "common_attributes": """
     n_features_in_ : int
     feature_names_in_ : ndarray of str
@@ -253,8 +258,7 @@ FRAGMENTS = _dedented({
     # the attributes of the baselines but ``classes_`` (``network``, ``history_terms``: texts
     # that each method gives fill_doc)
     "baseline_attributes": """
-    net_ : fairrep._training.InvariantNet
-        The fitted skorch net; ``net_.module_`` is the :class:`fairrep.nn.%(network)s`.
+    %(net_attribute)s
     history_ : skorch.History
         Per epoch: ``train_task`` (cross-entropy of P, summed over target columns),
         %(history_terms)s

@@ -113,6 +113,7 @@ class _AlphaSchedule(Callback):
 
 #: The docstring texts of both estimators (``mi_default``, ``mi_note``: each one's own).
 _DOC_TEXTS = dict(
+    network="cpvae.CrossPopulationVAENetwork",
     cpvae_params="""
     n_components : int, default=10
         Dimension of the shared latent z (what ``transform`` returns).
@@ -197,9 +198,7 @@ _DOC_TEXTS = dict(
     through them).
     """,
     cpvae_attributes="""
-    net_ : fairrep._training.InvariantNet
-        The fitted skorch net; ``net_.module_`` is the
-        :class:`fairrep.nn.cpvae.CrossPopulationVAENetwork`.
+    %(net_attribute)s
     history_ : skorch.History
         Per epoch, averaged over rows: ``train_reconstruction`` (-log p(x|z, t), one draw),
         ``train_kl_shared``, ``train_kl_private`` (KL of each row's own private head),

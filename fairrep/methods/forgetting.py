@@ -19,6 +19,7 @@ from ._registry import MethodSpec, register_method
 
 _forgetting_doc = fill_doc(
     strength="delta",
+    network="AdversarialForgettingNetwork",
     strength_param="adversary_weight",
     forgetting_parameters="""
     Parameters
@@ -113,9 +114,7 @@ _forgetting_doc = fill_doc(
     %(bound_params)s
     """,
     forgetting_attributes="""
-    net_ : fairrep._training.InvariantNet
-        The fitted skorch net; ``net_.module_`` is the
-        :class:`fairrep.nn.AdversarialForgettingNetwork`.
+    %(net_attribute)s
     history_ : skorch.History
         Per epoch: ``train_task`` (L_y), ``train_reconstruction`` (L_x),
         ``train_adversary`` (L_s of the model step, against random s), ``train_mask``

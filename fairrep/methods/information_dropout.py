@@ -35,6 +35,7 @@ REPRESENTATIONS = ("noisy", "noise_free")
 
 
 _information_doc = fill_doc(
+    network="information_dropout.InformationDropoutNetwork",
     information_training_params="""
     max_epochs : int, default=100
         Passes over the training data.
@@ -83,9 +84,7 @@ _information_doc = fill_doc(
     %(information_training_params)s
     """,
     information_attributes="""
-    net_ : fairrep._training.InvariantNet
-        The fitted skorch net; ``net_.module_`` is the
-        :class:`fairrep.nn.information_dropout.InformationDropoutNetwork`.
+    %(net_attribute)s
     history_ : skorch.History
         Per epoch: ``train_task`` (cross-entropy of y), ``train_kl`` (KL summed over units and
         layers, per sample, not yet divided by N_train) and ``train_loss``

@@ -435,6 +435,7 @@ class _UAIBase(_BaselineBase):
 
 
 _uai_doc = fill_doc(
+    network="variational_baselines.UAINetwork",
     uai_parameters="""
     Parameters
     ----------
@@ -464,9 +465,7 @@ _uai_doc = fill_doc(
     %(training_params)s
     """,
     uai_attributes="""
-    net_ : fairrep._training.InvariantNet
-        The fitted skorch net; ``net_.module_`` is the
-        :class:`fairrep.nn.variational_baselines.UAINetwork`.
+    %(net_attribute)s
     history_ : skorch.History
         Per epoch: ``train_task`` (cross-entropy of the predictor on e1, summed over target
         columns), ``train_reconstruction``, ``train_disentanglement`` (the disentanglers' mean
