@@ -76,6 +76,13 @@ FAIRNESS_BOUND = {
 STRENGTH_SCALING = {"strength_scaling": [StrOptions(set(STRENGTH_SCALINGS))]}
 
 
+def _store(estimator, arguments):
+    """``__init__`` only stores its arguments (as scikit-learn requires): ``locals()`` in."""
+    for name, value in arguments.items():
+        if name not in ("self", "__class__"):
+            setattr(estimator, name, value)
+
+
 def validate_params(estimator):
     """scikit-learn's check of ``estimator._parameter_constraints``, one parameter at a time
     in ``get_params`` order (as scikit-learn's): its ``InvalidParameterError`` ("The 'name'

@@ -22,7 +22,7 @@ from sklearn.utils.validation import _check_method_params, check_is_fitted, inde
 
 from ._bound import select_candidate
 from ._bound import PREDICTION_CONSTRAINTS as _PREDICTION_CONSTRAINTS
-from ._params import NON_NEGATIVE, Number
+from ._params import NON_NEGATIVE, Number, _store
 from .base import BaseInvariantEstimator
 from .exceptions import ConstraintNotMetWarning
 from .metrics import max_correlation
@@ -308,17 +308,7 @@ default='demographic_parity'
     def __init__(self, estimator, param_grid=None, *, constraint="demographic_parity",
                  bound=0.05, scoring="accuracy", cv=5, n_jobs=None, refit=True, verbose=0,
                  error_score=np.nan, refine=2):
-        self.estimator = estimator
-        self.param_grid = param_grid
-        self.constraint = constraint
-        self.bound = bound
-        self.scoring = scoring
-        self.cv = cv
-        self.n_jobs = n_jobs
-        self.refit = refit
-        self.verbose = verbose
-        self.error_score = error_score
-        self.refine = refine
+        _store(self, locals())
 
     def _check_params(self):
         name = type(self.estimator).__name__

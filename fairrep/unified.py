@@ -13,7 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._docstrings import fill_doc
 from ._fit_warnings import strength_alias
-from ._params import COMMON, FAIRNESS_BOUND
+from ._params import COMMON, FAIRNESS_BOUND, _store
 from ._validation import did_you_mean, takes_s_keyword
 from .exceptions import TrainingDivergedError
 from .methods import get_method
@@ -120,18 +120,7 @@ class _UnifiedBase(BaseEstimator):
     def __init__(self, method="forgetting", n_components=None, invariance=None,
                  max_epochs=None, batch_size=None, lr=None, device="cpu", random_state=None,
                  verbose=0, method_params=None, constraint=None, bound=0.05):
-        self.method = method
-        self.n_components = n_components
-        self.invariance = invariance
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-        self.method_params = method_params
-        self.constraint = constraint
-        self.bound = bound
+        _store(self, locals())
 
     def _estimator_class(self):
         cls = getattr(get_method(self.method), self._role)

@@ -14,11 +14,10 @@ from sklearn.utils._param_validation import StrOptions
 from .. import _validation as V
 from .._classifier import InvariantClassifierMixin
 from .._docstrings import fill_doc
-from .._params import FAIRNESS_BOUND, NON_NEGATIVE, STRENGTH_SCALING
+from .._params import FAIRNESS_BOUND, NON_NEGATIVE, STRENGTH_SCALING, _store
 from .._training import process_group
 from ..base import BaseInvariantEstimator
 from ..nn.baselines import GradientReversalNetwork, HSICNetwork, MMDNetwork
-from ._common import _store
 from ._registry import MethodSpec, register_method
 
 

@@ -17,12 +17,11 @@ from skorch.callbacks import Callback
 
 from .. import _validation as V
 from .._docstrings import fill_doc
-from .._params import Number, POSITIVE_INT
+from .._params import Number, POSITIVE_INT, _store
 from .._sensitive import SingleGroupError
 from .._training import to_tensor
 from ..base import BaseInvariantEstimator
 from ..nn.cpvae import COMBINE_NAMES, PARTS, CrossPopulationVAENetwork
-from ._common import _store
 from ._registry import MethodSpec, register_method
 
 SCHEDULES = ("constant", "linear", "exponential")

@@ -11,10 +11,10 @@ from skorch.callbacks import Callback
 from .. import _validation as V
 from .._classifier import InvariantClassifierMixin
 from .._docstrings import fill_doc
-from .._params import FAIRNESS_BOUND, NON_NEGATIVE, Number, POSITIVE_INT, STRENGTH_SCALING
+from .._params import (FAIRNESS_BOUND, NON_NEGATIVE, Number, POSITIVE_INT, STRENGTH_SCALING,
+                       _store)
 from ..base import BaseInvariantEstimator
 from ..nn.forgetting import ADVERSARY_LOSSES, AdversarialForgettingNetwork
-from ._common import _store
 from ._registry import MethodSpec, register_method
 
 _forgetting_doc = fill_doc(

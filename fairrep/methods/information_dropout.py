@@ -22,12 +22,11 @@ from sklearn.utils._param_validation import StrOptions
 from .. import _validation as V
 from .._classifier import InvariantClassifierMixin
 from .._docstrings import fill_doc
-from .._params import NON_NEGATIVE, Number
+from .._params import NON_NEGATIVE, Number, _store
 from ..base import BaseInvariantEstimator
 from ..nn.information_dropout import ACTIVATIONS
 from ..nn.information_dropout import InformationDropoutAutoencoder as _AutoencoderNetwork
 from ..nn.information_dropout import InformationDropoutNetwork, RowKeyedNoise
-from ._common import _store
 from ._registry import MethodSpec, register_method
 
 #: What ``transform`` returns: the paper's noisy z, or f(h).

@@ -14,11 +14,10 @@ from sklearn.utils.validation import check_is_fitted
 from .. import _validation as V
 from .._classifier import InvariantClassifierMixin
 from .._docstrings import fill_doc
-from .._params import LAYER_SIZES, NON_NEGATIVE, Number, POSITIVE_INT
+from .._params import LAYER_SIZES, NON_NEGATIVE, Number, POSITIVE_INT, _store
 from .._sensitive import encode_sensitive_like
 from ..base import BaseInvariantEstimator
 from ..nn.invertible import COUPLINGS, LOSSES, MIXINGS, NUISANCE_TARGETS, FullyInvertibleRevNet
-from ._common import _store
 from ._registry import MethodSpec, register_method
 
 REPRESENTATIONS = ("logits", "nuisance", "full")

@@ -14,10 +14,9 @@ from .. import _validation as V
 from .._classifier import InvariantClassifierMixin
 from .._docstrings import fill_doc
 from .._params import (FAIRNESS_BOUND, LAYER_SIZES, NON_NEGATIVE, Number, POSITIVE_INT,
-                       STRENGTH_SCALING)
+                       STRENGTH_SCALING, _store)
 from ..base import BaseInvariantEstimator
 from ..nn.sliced import SlicedInfominNetwork
-from ._common import _store
 from ._registry import MethodSpec, register_method
 
 MAX_STEP_EVERY = (

@@ -28,9 +28,9 @@ from sklearn.utils.validation import check_is_fitted
 from .._sensitive import S_LENGTH, encode_sensitive_like
 from .._docstrings import fill_doc
 from .._classifier import InvariantClassifierMixin
-from .._params import FAIRNESS_BOUND, NON_NEGATIVE, Number, POSITIVE_INT, STRENGTH_SCALING
+from .._params import (FAIRNESS_BOUND, NON_NEGATIVE, Number, POSITIVE_INT, STRENGTH_SCALING,
+                       _store)
 from ..nn.variational_baselines import CVIBNetwork, UAINetwork, VFAENetwork
-from ._common import _store
 from ._registry import MethodSpec, register_method
 from .baselines import _BaselineBase
 
