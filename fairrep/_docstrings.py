@@ -65,6 +65,7 @@ The rules:
 
 from __future__ import annotations
 
+import inspect
 import re
 import textwrap
 
@@ -84,7 +85,8 @@ def fill_doc(obj=None, /, **values):
 
     Use as ``@fill_doc``, or call ``fill_doc(name=text, ...)`` to give texts of one's own and
     decorate with the result. Returns the class or function with its ``__doc__`` filled in; one
-    without a docstring (``python -OO``) is returned as it is.
+    without a docstring (``python -OO``) is returned as it is. A class has the docstrings of
+    the functions it defines filled in as well (its methods need no decorator of their own).
 
     Raises
     ------
@@ -122,9 +124,11 @@ def fill_doc(obj=None, /, **values):
     texts = {**FRAGMENTS, **_dedented({k: str(v) for k, v in values.items()})}
 
     def decorate(target):
-        if target.__doc__:
-            where = getattr(target, "__qualname__", repr(target))
-            target.__doc__ = _fill(target.__doc__, texts, where, 0)
+        members = vars(target).values() if isinstance(target, type) else ()
+        for item in (target, *(m for m in members if inspect.isfunction(m))):
+            if item.__doc__:
+                where = getattr(item, "__qualname__", repr(item))
+                item.__doc__ = _fill(item.__doc__, texts, where, 0)
         return target
 
     return decorate if obj is None else decorate(obj)
@@ -241,6 +245,13 @@ FRAGMENTS = _dedented({
     The default is chosen on the protocol of ``benchmarks/robust_defaults.py`` (several
     tables, preprocessing recipes and seeds; results in
     ``benchmarks/results/robust_defaults/``).
+    """,
+
+    # -- inference: the Parameters section of a method that takes X alone
+    "X_parameters": """
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
     """,
 
     # -- fitted attributes

@@ -22,6 +22,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _bound
 from . import _validation as V
+from ._docstrings import fill_doc
 from ._fit_warnings import (CollapseWatch, collapse_probe, label_entropy, warn_at_caller,
                             warn_if_s_missing, warn_if_task_collapsed)
 from ._inputs import (auto_batch_rows, n_columns, n_rows, validate_fit_data, validate_X,
@@ -34,6 +35,7 @@ from ._training import EpochProgressBar, InvariantNet, TensorBatches, to_tensor
 from .exceptions import ConstraintNotMetWarning
 
 
+@fill_doc
 class BaseInvariantEstimator(BaseEstimator):
     """Template for fairrep estimators (not public).
 
@@ -300,9 +302,7 @@ class BaseInvariantEstimator(BaseEstimator):
     def transform(self, X):
         """The invariant representation of ``X``.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
+        %(X_parameters)s
 
         Returns
         -------

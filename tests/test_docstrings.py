@@ -50,6 +50,20 @@ def test_a_block_takes_the_placeholders_indentation_and_an_empty_text_its_line()
         "            size : int", "                How many.", "        Size: n.", "        "]
 
 
+def test_a_class_has_the_docstrings_of_its_own_functions_filled_too():
+    @fill_doc(symbol="n")
+    class A:
+        """Class of %(symbol)s."""
+
+        def f(self):
+            """Method of %(symbol)s."""
+
+    class B(A):  # inherits the filled method
+        pass
+
+    assert (A.__doc__, A.f.__doc__, B.f.__doc__) == ("Class of n.", "Method of n.", "Method of n.")
+
+
 def test_an_unknown_name_is_an_error_that_suggests_the_closest():
     with pytest.raises(ValueError, match=r"f names an unknown text %\(devise\)s\. Did you "
                                          r"mean 'device'\?"):

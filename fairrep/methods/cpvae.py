@@ -214,6 +214,7 @@ _DOC_TEXTS = dict(
 )
 
 
+@fill_doc
 class _CPVAEBase(BaseInvariantEstimator):
     """Shared parameters, fit and inference of the CPVAE estimators."""
     _strength_param = "alpha"
@@ -332,9 +333,7 @@ class _CPVAEBase(BaseInvariantEstimator):
     def transform(self, X):
         """The shared code: the posterior mean of z, invariant to the population.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
+        %(X_parameters)s
 
         Returns
         -------
@@ -382,9 +381,7 @@ class _CPVAEBase(BaseInvariantEstimator):
         read at scoring time, ``set_params`` after ``fit`` is enough) where the values
         themselves matter.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
+        %(X_parameters)s
 
         Returns
         -------
@@ -744,9 +741,7 @@ class CrossPopulationClassifier(ClassifierMixin, TransformerMixin, _CPVAEBase):
     def predict_proba(self, X):
         """p(k|x) proportional to pi_k times the marginal likelihood of x under population k.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
+        %(X_parameters)s
 
         Returns
         -------

@@ -145,6 +145,7 @@ _DOC_TEXTS = dict(
     """)
 
 
+@fill_doc
 class _InvertibleBase(BaseInvariantEstimator):
     _strength_param = "nuisance_weight"
     _module_class = FullyInvertibleRevNet
@@ -260,9 +261,7 @@ class _InvertibleBase(BaseInvariantEstimator):
     def transform(self, X):
         """z_s, z_n or the whole z = F(x), as ``representation`` says.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
+        %(X_parameters)s
 
         Returns
         -------
