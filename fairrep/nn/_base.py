@@ -126,8 +126,15 @@ class InvariantModule(nn.Module):
         adversary = {id(p) for p in self.adversary_parameters()}
         return [p for p in self.parameters() if id(p) not in adversary]
 
-    def predict_logits(self, X):  # pragma: no cover - implemented by classifiers' modules
-        raise NotImplementedError
+    def predict_logits(self, X):
+        """Logits of each target column, a list of (n, n_classes_j) tensors: here each module
+        of ``self.predictors`` on the representation ``forward(X)``. A network whose
+        predictors read something else overrides this; one without predictors raises
+        NotImplementedError."""
+        if not hasattr(self, "predictors"):  # pragma: no cover - no classifier's module
+            raise NotImplementedError(f"{type(self).__name__} has no predictors")
+        z = self.forward(X)
+        return [p(z) for p in self.predictors]
 
     def loss_terms(self, X, y, s, generator=None):  # pragma: no cover - abstract
         raise NotImplementedError

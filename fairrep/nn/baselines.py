@@ -291,10 +291,6 @@ class EncoderPredictorNetwork(InvariantModule):
         """The representation z = E(x)."""
         return self.encoder(X)
 
-    def predict_logits(self, X):
-        z = self.encoder(X)
-        return [p(z) for p in self.predictors]
-
     def penalty(self, z, s, gain=1.0):
         """``(terms, contribution)``: named unweighted terms and what is added to the loss
         (the invariance term scaled by ``gain``).

@@ -534,10 +534,6 @@ class SlicedInfominNetwork(InvariantModule):
         """The representation Z = f(X)."""
         return self.encoder(X)
 
-    def predict_logits(self, X):
-        z = self.encoder(X)
-        return [p(z) for p in self.predictors]
-
     def adversary_parameters(self):
         return [] if self.adversary is None else list(self.adversary.parameters())
 

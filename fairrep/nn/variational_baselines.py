@@ -402,10 +402,6 @@ class CVIBNetwork(InvariantModule):
         """The representation: the mean of q(z|x)."""
         return self.encoder(X)[0]
 
-    def predict_logits(self, X):
-        z = self.forward(X)
-        return [p(z) for p in self.predictors]
-
     def sample(self, X, generator=None):
         """A draw of z from q(z | x)."""
         return reparameterize(*self.encoder(X), generator)
@@ -519,10 +515,6 @@ class UAINetwork(InvariantModule):
     def forward(self, X):
         """The representation e1."""
         return self.embeddings(X)[0]
-
-    def predict_logits(self, X):
-        e1 = self.forward(X)
-        return [p(e1) for p in self.predictors]
 
     def noisy_transformer(self, e1, generator=None):
         """psi(e1): inverted dropout with rate ``dropout_rate``, drawn from ``generator``."""
