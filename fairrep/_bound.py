@@ -209,8 +209,7 @@ def held_out(estimator, X, y_codes, s, n_rows):
     bound = float(estimator.bound)  # checked by _parameter_constraints
     strength = estimator._strength_param
     start = getattr(estimator, strength)
-    if (isinstance(start, bool) or not isinstance(start, (int, float, np.number))
-            or not start > 0):
+    if not start > 0:  # a number >= 0 by _parameter_constraints; 0 leaves nothing to adapt
         raise ValueError(BOUND_NEEDS_STRENGTH.format(
             constraint=constraint, strength=strength, value=start))
     name = getattr(constraint, "__name__", constraint)
