@@ -272,11 +272,18 @@ def summarize(runs):
     return pd.DataFrame(rows)
 
 
+def table_head(head, columns):
+    """The first lines of a results markdown: the provenance header as a comment, then the
+    table's header row and rule for ``columns``."""
+    return ["<!-- " + head.replace("\n", " | ") + "-->", "",
+            "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+
+
 def markdown(summary, head):
-    lines = ["<!-- " + head.replace("\n", " | ") + "-->", "",
-             "| table | recipe | s | method | acc | DP gap | rho(pred; s) | without s: acc / DP "
-             "/ rho | logreg acc / DP | collapsed | acts | fit s | fit / fairlearn adv. |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = table_head(head, [
+        "table", "recipe", "s", "method", "acc", "DP gap", "rho(pred; s)",
+        "without s: acc / DP / rho", "logreg acc / DP", "collapsed", "acts", "fit s",
+        "fit / fairlearn adv."])
     for r in summary.itertuples():
         lines.append(
             f"| {r.table} | {r.recipe} | {r.sensitive} | {r.method} | {r.acc:.3f} | "
@@ -340,6 +347,39 @@ def _named(runs, args):
             & runs.seed.isin(args.seeds) & sensitive)
 
 
+def cells(tables, sensitive, seeds, recipes):
+    """``(table, sensitive, seed, recipe, raw)`` for each cell of the protocol that the
+    arguments name (``sensitive`` None: every attribute each table has); ``raw`` is the
+    table loader's ``(X_train, y_train, s_train, X_test, y_test, s_test)``, loaded once per
+    seed."""
+    for table in tables:
+        for name in sensitive or SENSITIVE[table]:
+            if name not in SENSITIVE[table]:
+                continue
+            for seed in seeds:
+                raw = LOADERS[table](name, seed)
+                for recipe in recipes:
+                    yield table, name, seed, recipe, raw
+
+
+def parse_params(items):
+    """``METHOD:NAME=VALUE`` items -> {method: {name: value}}; a value is True / False / None,
+    a number, or else the string."""
+    overrides = {}
+    for item in items:
+        method, _, assignment = item.partition(":")
+        name, _, value = assignment.partition("=")
+        if value in ("True", "False", "None"):
+            value = {"True": True, "False": False, "None": None}[value]
+        else:
+            try:
+                value = float(value) if "." in value or "e" in value else int(value)
+            except ValueError:
+                pass
+        overrides.setdefault(method, {})[name] = value
+    return overrides
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tables", nargs="+", choices=TABLES, default=TABLES)
@@ -359,15 +399,7 @@ def main(argv=None):
                         help="a candidate setting instead of a default, repeatable (the runs "
                              "are then not the defaults': write them to another --output)")
     args = parser.parse_args(argv)
-    overrides = {}
-    for item in args.param:
-        method, _, assignment = item.partition(":")
-        name, _, value = assignment.partition("=")
-        try:
-            value = float(value) if "." in value or "e" in value else int(value)
-        except ValueError:
-            pass
-        overrides.setdefault(method, {})[name] = value
+    overrides = parse_params(args.param)
     torch.set_num_threads(args.threads)
     command = "python " + " ".join([sys.argv[0].split("/work/main/")[-1], *(argv or sys.argv[1:])])
     args.output.mkdir(parents=True, exist_ok=True)
@@ -383,49 +415,44 @@ def main(argv=None):
     head = header(command)
     done = {(r["table"], r["recipe"], r["sensitive"], r["method"], r["variant"], r["seed"])
             for r in runs}
-    for table in args.tables:
-        for sensitive in args.sensitive or SENSITIVE[table]:
-            if sensitive not in SENSITIVE[table]:
+    for table, sensitive, seed, recipe, raw in cells(args.tables, args.sensitive, args.seeds,
+                                                     args.recipes):
+        X_train, X_test = preprocess(recipe, raw[0], raw[3], seed)
+        y_train, s_train, y_test, s_test = raw[1], raw[2], raw[4], raw[5]
+        continuous = np.asarray(s_train).dtype.kind == "f"
+        todo = [("logreg", "logreg"), ("fairlearn_adv", "reference")] + [
+            (m, v) for m in args.methods for v in ("with_s", "strength_0")]
+        for method, variant in todo:
+            key = (table, recipe, sensitive, method, variant, seed)
+            if key in done:
                 continue
-            for seed in args.seeds:
-                raw = LOADERS[table](sensitive, seed)
-                for recipe in args.recipes:
-                    X_train, X_test = preprocess(recipe, raw[0], raw[3], seed)
-                    y_train, s_train, y_test, s_test = raw[1], raw[2], raw[4], raw[5]
-                    continuous = np.asarray(s_train).dtype.kind == "f"
-                    todo = [("logreg", "logreg"), ("fairlearn_adv", "reference")] + [
-                        (m, v) for m in args.methods for v in ("with_s", "strength_0")]
-                    for method, variant in todo:
-                        key = (table, recipe, sensitive, method, variant, seed)
-                        if key in done:
-                            continue
-                        if continuous and method not in REFERENCES and getattr(
-                                get_method(method).classifier, "_s_kind", None) != "numeric":
-                            continue  # the method takes a categorical s only
-                        if continuous and method == "fairlearn_adv":
-                            continue
-                        if method == "logreg":
-                            start = time.perf_counter()
-                            clf = LogisticRegression(max_iter=2000).fit(X_train, y_train)
-                            fit_s, warned = time.perf_counter() - start, ""
-                        elif method == "fairlearn_adv":
-                            clf, fit_s = fit_fairlearn_adversarial(X_train, y_train, s_train,
-                                                                   seed)
-                            warned = ""
-                        else:
-                            clf, fit_s, warned = fit_method(method, variant == "strength_0",
-                                                            X_train, y_train, s_train, seed,
-                                                            overrides.get(method))
-                        y_pred = clf.predict(X_test)
-                        proba = clf.predict_proba(X_test)[:, 1]
-                        row = {"table": table, "recipe": recipe, "sensitive": sensitive,
-                               "method": method, "variant": variant, "seed": seed,
-                               **figures(y_test, y_pred, proba, s_test, seed),
-                               "fit_s": fit_s, "warnings": warned}
-                        runs.append(row)
-                        print(" ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}"
-                                       for k, v in row.items()), flush=True)
-                        write_csv(pd.DataFrame(runs), runs_path, head)
+            if continuous and method not in REFERENCES and getattr(
+                    get_method(method).classifier, "_s_kind", None) != "numeric":
+                continue  # the method takes a categorical s only
+            if continuous and method == "fairlearn_adv":
+                continue
+            if method == "logreg":
+                start = time.perf_counter()
+                clf = LogisticRegression(max_iter=2000).fit(X_train, y_train)
+                fit_s, warned = time.perf_counter() - start, ""
+            elif method == "fairlearn_adv":
+                clf, fit_s = fit_fairlearn_adversarial(X_train, y_train, s_train,
+                                                       seed)
+                warned = ""
+            else:
+                clf, fit_s, warned = fit_method(method, variant == "strength_0",
+                                                X_train, y_train, s_train, seed,
+                                                overrides.get(method))
+            y_pred = clf.predict(X_test)
+            proba = clf.predict_proba(X_test)[:, 1]
+            row = {"table": table, "recipe": recipe, "sensitive": sensitive,
+                   "method": method, "variant": variant, "seed": seed,
+                   **figures(y_test, y_pred, proba, s_test, seed),
+                   "fit_s": fit_s, "warnings": warned}
+            runs.append(row)
+            print(" ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}"
+                           for k, v in row.items()), flush=True)
+            write_csv(pd.DataFrame(runs), runs_path, head)
     frame = pd.DataFrame(runs)
     summary = summarize(frame)
     write_csv(summary, args.output / "summary.csv", head)

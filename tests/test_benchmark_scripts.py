@@ -51,6 +51,10 @@ SCRIPTS = {
     # in the first fit's lazy torch imports under tracemalloc and the snapshot comparison
     "memory_per_step.py": ["--help"],
     "parity_accuracy_bound.py": ["--sensitive", "sex", "--eps", "0.1", "--model", "logreg"],
+    "representation_dependence.py": ["--tables", "german", "--seeds", "0", "--restarts", "1",
+                                     "--param", "sliced_infomin:max_epochs=1",
+                                     "--param", "sliced_infomin:n_slices=10", "--threads", "1",
+                                     "--output", "{tmp}/out"],
     "robust_defaults.py": ["--tables", "german", "--recipes", "standard", "--sensitive", "sex",
                            "--methods", "gradient_reversal", "--seeds", "0", "--threads", "1",
                            "--param", "gradient_reversal:max_epochs=1",
@@ -74,6 +78,7 @@ OUTPUTS = {
     "fairness_bound.py": ["out/runs.csv", "out/summary.md", "out/summary.rst"],
     "forgetting_rotated.py": ["tradeoff.png"],
     "information_dropout_beta.py": ["beta.png"],
+    "representation_dependence.py": ["out/runs.csv", "out/summary.md"],
     "robust_defaults.py": ["out/runs.csv", "out/summary.csv", "out/summary.md",
                            "out/methods.md", "out/methods.rst"],
     "scaling.py": ["out/scaling.csv"],

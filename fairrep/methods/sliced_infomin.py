@@ -171,14 +171,17 @@ _sliced_doc = fill_doc(
         about an order of magnitude smaller than with 'per_slice' (the Adult setting of the
         user guide's sliced infomin page: beta 1.25 with S = 60, ``max_step_rows='all'``,
         ``max_step_every=5``, ``whiten=True`` and ``lr_schedule='cosine'``).
-    whiten : bool, default=False
+    whiten : bool, default=True
         Whiten Z (covariance I, :func:`fairrep.nn.sliced.whiten`) before slicing, in the
         max and the min steps, instead of standardising each column. A trained encoder
         tends to put most of Z's variance along one direction; with columns merely
         standardised every random slice then sees mostly that direction, tanh saturates on
         it, and dependence on s carried by a low-variance direction stays invisible, so the
         encoder can move it there. Whitening closes that gap (SI is computed on an
-        invertible linear map of Z, which carries the same information).
+        invertible linear map of Z, which carries the same information), and it is the
+        view :func:`fairrep.metrics.max_correlation` evaluates Z in. False standardises
+        each column instead: every slice then weighs Z's high-variance directions, where
+        the prediction usually lies, and leaves the others less clean.
     lr_schedule : None or 'cosine', default=None
         None keeps ``lr`` constant. 'cosine' anneals the encoder's learning rate from ``lr``
         towards 0 over ``max_epochs`` epochs: epoch e of the training history (``fit``,
@@ -235,7 +238,7 @@ class _SlicedInfominBase(BaseInvariantEstimator):
                  estimator="slice", adversary_steps=50, n_components=8, hidden_layer_sizes=(100,),
                  max_epochs=30, batch_size="auto", lr=1e-3, weight_decay=0.0, device="cpu",
                  random_state=None, verbose=0, mixed_precision=False, cca="per_slice",
-                 whiten=False, lr_schedule=None, predictor_hidden=None,
+                 whiten=True, lr_schedule=None, predictor_hidden=None,
                  strength_scaling="task_gain", constraint=None, bound=0.05):
         _store(self, locals())
 
