@@ -79,7 +79,6 @@ def summarize(runs):
         seeds=("seed", "size"), rho_z=("rho_z", "mean"), rho_z_max=("rho_z", "max"),
         rho_probe=("rho_probe", "mean"), acc_z=("acc_z", "mean"), acc_x=("acc_x", "mean"),
         fit_s=("fit_s", "mean")).reset_index()
-    summary["acc_z - acc_x"] = summary.acc_z - summary.acc_x
     return summary
 
 
