@@ -44,7 +44,7 @@ import robust_defaults as rd  # noqa: E402
 
 import fairrep  # noqa: E402
 from fairrep.benchmark._frontier import exponentiated_gradient as eg_classifier  # noqa: E402
-from fairrep.benchmark._provenance import read_header  # noqa: E402
+from fairrep.benchmark._provenance import continued_command, read_header  # noqa: E402
 from fairrep.methods import get_method  # noqa: E402
 from fairrep.model_selection import ConstrainedSearchCV  # noqa: E402
 
@@ -248,8 +248,7 @@ def main(argv=None):
         runs = run(args.tables, args.methods, args.seeds, args.bound, args.search)
         path = args.output / "runs.csv"
         if args.update and path.exists():
-            earlier = read_header(path).splitlines()[0].removeprefix("command: ")
-            command = f"{earlier}; then {command.strip()}"
+            command = continued_command(path, command.strip())
             runs = _ordered(pd.concat([_kept(rd.read_csv(path), runs), runs],
                                       ignore_index=True))
         head = rd.header(command.strip())

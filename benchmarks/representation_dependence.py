@@ -40,7 +40,7 @@ import pandas as pd
 import torch
 from sklearn.linear_model import LogisticRegression
 
-from fairrep.benchmark._provenance import header, read_csv, read_header, write_csv
+from fairrep.benchmark._provenance import continued_command, header, read_csv, write_csv
 from fairrep.methods import get_method
 from fairrep.metrics import binned_max_correlation, max_correlation
 
@@ -54,9 +54,10 @@ KEYS = ["table", "recipe", "sensitive", "method", "params"]
 N_EVAL = 6000
 
 
-def measure(method, params, data, recipe, seed, restarts):
-    X_raw, y_train, s_train, X_test_raw, y_test, s_test = data
-    X_train, X_test = preprocess(recipe, X_raw, X_test_raw, seed)
+def measure(method, params, X_train, X_test, data, seed, restarts):
+    """The figures of ``method``'s transformer fitted on one cell (``data``: the loader's
+    tuple; ``X_train``, ``X_test``: its features after the recipe)."""
+    _, y_train, s_train, _, y_test, s_test = data
     transformer = get_method(method).transformer(random_state=seed, **params)
     start = time.perf_counter()
     with warnings.catch_warnings():
@@ -68,10 +69,9 @@ def measure(method, params, data, recipe, seed, restarts):
     rho = max_correlation(Z_test[rows], np.asarray(s_test)[rows], n_restarts=restarts,
                           random_state=seed)
     on_z = LogisticRegression(max_iter=2000).fit(Z_train, y_train)
-    on_x = LogisticRegression(max_iter=2000).fit(X_train, y_train)
     probe = binned_max_correlation(on_z.decision_function(Z_test), s_test, random_state=seed)
     return {"rho_z": rho, "rho_probe": probe, "acc_z": on_z.score(Z_test, y_test),
-            "acc_x": on_x.score(X_test, y_test), "fit_s": fit_s}
+            "fit_s": fit_s}
 
 
 def summarize(runs):
@@ -122,20 +122,21 @@ def main(argv=None):
     runs_path = args.output / "runs.csv"
     runs = []
     if args.update and runs_path.exists():
-        earlier = read_header(runs_path).splitlines()[0].removeprefix("command: ")
-        command = f"{earlier}; then {command}"
+        command = continued_command(runs_path, command)
         runs = read_csv(runs_path).to_dict("records")
     head = header(command)
     for table, sensitive, seed, recipe, data in cells(args.tables, args.sensitive, args.seeds,
                                                       args.recipes):
+        X_train, X_test = preprocess(recipe, data[0], data[3], seed)
+        acc_x = LogisticRegression(max_iter=2000).fit(X_train, data[1]).score(X_test, data[4])
         for method in args.methods:
             params = overrides.get(method, {})
             setting = ",".join(f"{k}={v}" for k, v in params.items()) or "defaults"
             key = dict(table=table, recipe=recipe, sensitive=sensitive,
                        method=method, params=setting, seed=seed)
             runs = [r for r in runs if {k: r[k] for k in key} != key]
-            row = {**key, **measure(method, params, data, recipe, seed,
-                                    args.restarts)}
+            row = {**key, **measure(method, params, X_train, X_test, data, seed,
+                                    args.restarts), "acc_x": acc_x}
             runs.append(row)
             print(" ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}"
                            for k, v in row.items()), flush=True)

@@ -58,7 +58,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import OneHotEncoder, QuantileTransformer, StandardScaler
 
 import fairrep
-from fairrep.benchmark._provenance import header, read_csv, read_header, write_csv
+from fairrep.benchmark._provenance import continued_command, header, read_csv, write_csv
 from fairrep.datasets import load_adult, load_german
 from fairrep.methods import get_method
 from fairrep.metrics import binned_max_correlation
@@ -408,8 +408,7 @@ def main(argv=None):
     if (args.resume or args.update) and runs_path.exists():
         kept = read_csv(runs_path)
         if args.update:
-            earlier = read_header(runs_path).splitlines()[0].removeprefix("command: ")
-            command = f"{earlier}; then {command}"
+            command = continued_command(runs_path, command)
             kept = kept[~_named(kept, args)]
         runs = kept.to_dict("records")
     head = header(command)

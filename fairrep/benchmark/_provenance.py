@@ -37,6 +37,13 @@ def read_header(path):
         return "".join(line[2:] for line in f if line.startswith("# "))
 
 
+def continued_command(path, command):
+    """The command line of a run that adds to the results file ``path``: the command in its
+    header, then ``command`` (``"EARLIER; then COMMAND"``)."""
+    earlier = read_header(path).splitlines()[0].removeprefix("command: ")
+    return f"{earlier}; then {command}"
+
+
 def read_csv(path):
     """A file of :func:`write_csv` (or a plain CSV) as a DataFrame, the header skipped."""
     import pandas as pd
