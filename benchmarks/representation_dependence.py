@@ -12,7 +12,8 @@ setting with ``--param``). On the test split it then records:
 - ``rho_probe``: held-out binned maximal correlation between s and the logit of a logistic
   regression on Z (:func:`fairrep.metrics.binned_max_correlation`). It is a lower bound of
   rho*(Z; s) that needs no network;
-- ``acc_z`` / ``acc_x``: accuracy of a logistic regression on Z and of one on X.
+- ``acc_z`` / ``acc_x``: accuracy of a logistic regression on Z and of one on X;
+- ``warnings``: the fairrep warnings the fit raised (``runs.csv`` only).
 
 The sliced-infomin clause of issue 28 reads the Adult rows: ``rho_z`` <= 0.10 with
 ``acc_z`` >= ``acc_x`` - 0.02 (one-hot + StandardScaler on the raw columns, s = sex).
@@ -60,10 +61,13 @@ def measure(method, params, X_train, X_test, data, seed, restarts):
     _, y_train, s_train, _, y_test, s_test = data
     transformer = get_method(method).transformer(random_state=seed, **params)
     start = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         transformer.fit(X_train, y_train, s=s_train)
     fit_s = time.perf_counter() - start
+    # fairrep's own warnings (a collapsed task, a missing s) say the figures need a caveat
+    warned = sorted({w.category.__name__ for w in caught
+                     if w.category.__module__ == "fairrep.exceptions"})
     Z_train, Z_test = transformer.transform(X_train), transformer.transform(X_test)
     rows = np.random.RandomState(seed).permutation(len(Z_test))[:N_EVAL]
     rho = max_correlation(Z_test[rows], np.asarray(s_test)[rows], n_restarts=restarts,
@@ -71,7 +75,7 @@ def measure(method, params, X_train, X_test, data, seed, restarts):
     on_z = LogisticRegression(max_iter=2000).fit(Z_train, y_train)
     probe = binned_max_correlation(on_z.decision_function(Z_test), s_test, random_state=seed)
     return {"rho_z": rho, "rho_probe": probe, "acc_z": on_z.score(Z_test, y_test),
-            "fit_s": fit_s}
+            "fit_s": fit_s, "warnings": ";".join(warned)}
 
 
 def summarize(runs):

@@ -35,9 +35,9 @@ Results go to ``benchmarks/results/robust_defaults/`` (``runs.csv``, ``summary.c
 ``summary.md``, and ``methods.md`` / ``methods.rst``: one line per method over the whole
 protocol; each with the command, date, machine and versions in a header); ``--resume``
 keeps the runs already in ``runs.csv`` and fits only the missing ones; ``--update`` refits
-``--methods`` on what the command names and keeps every other run (the references too). The committed results
-come from ``benchmarks/run_robust_defaults.sh`` (the steps it lists, about an hour on 2
-cores).
+``--methods`` on what the command names and keeps every other run (the references too). The
+committed results come from ``benchmarks/run_robust_defaults.sh`` (the steps it lists, about
+an hour on 2 cores).
 """
 
 from __future__ import annotations

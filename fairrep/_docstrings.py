@@ -45,10 +45,10 @@ Where the texts come from:
   :data:`FRAGMENTS`.
 
 A section that the estimators of a method share whole (``<method>_parameters``, the CPVAE's
-``cpvae_notes``, the unified estimators' ``unified_attributes`` and ``unified_references``) is one text that carries its
-header; the other texts are entries of a section whose header the docstring writes. (With
-every header written in each docstring, two estimators of a method would repeat the same six
-lines around their placeholders.)
+``cpvae_notes``, the unified estimators' ``unified_attributes`` and ``unified_references``)
+is one text that carries its header; the other texts are entries of a section whose header
+the docstring writes. (With every header written in each docstring, two estimators of a
+method would repeat the same six lines around their placeholders.)
 
 The rules:
 

@@ -356,8 +356,8 @@ def standard_encoder(center, scale):
 
 
 def compact(codes):
-    """A CPU tensor of ``codes`` (numpy or CPU tensor); integer codes in the smallest integer dtype that
-    holds them (int64 is 8 bytes a row), real values in float32."""
+    """A CPU tensor of ``codes`` (numpy or CPU tensor); integer codes in the smallest integer
+    dtype that holds them (int64 is 8 bytes a row), real values in float32."""
     if codes is None:
         return None
     codes = codes.numpy() if isinstance(codes, torch.Tensor) else np.asarray(codes)

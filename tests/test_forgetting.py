@@ -173,7 +173,8 @@ def test_dither_hides_what_rounding_reveals():
 
     def best_threshold_accuracy(z):
         z = z.flatten().numpy()
-        return max(np.mean((z > t) == group.numpy()) for t in np.quantile(z, np.linspace(0, 1, 101)))
+        return max(np.mean((z > t) == group.numpy())
+                   for t in np.quantile(z, np.linspace(0, 1, 101)))
 
     assert best_threshold_accuracy(rounded) == 1.0
     assert best_threshold_accuracy(dithered) < 0.56

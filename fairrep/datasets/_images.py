@@ -278,8 +278,9 @@ def make_rotated_digits(*, angles=(-45, -22.5, 0, 22.5, 45), test_angles=(-65, -
         of ``load_mnist(subset="all")``), the paper's own MNIST-ROT scale.
     n_source : int or None, default=None
         Use a class-stratified draw of this many source images (before the split). None,
-        or a number at least the source's size, uses all: with ``source="mnist"`` and the default angles that is 245 000 training
-        rows of 784 float32 pixels (0.77 GB), so pass e.g. 10 000 for a laptop-sized run.
+        or a number at least the source's size, uses all: with ``source="mnist"`` and the
+        default angles that is 245 000 training rows of 784 float32 pixels (0.77 GB), so
+        pass e.g. 10 000 for a laptop-sized run.
     random_state : int, RandomState instance or None, default=None
         Seeds the draw and the train/test split of the source images and the order of the
         rows.
