@@ -44,7 +44,7 @@ SCRIPTS = {
                                     "--plot", "{tmp}/beta.png", "--threads", "1"],
     "invertible_digits.py": ["--seeds", "0", "--max-epochs", "1", "--batch-size", "256",
                              "--n-blocks", "1", "--hidden", "4", "--adversary-steps", "1",
-                             "--shift", "binary", "--threads", "1"],
+                             "--shift", "binary", "--threads", "1", "--output", "{tmp}/out"],
     "max_correlation_noise.py": ["--sensitive", "sex", "--max-epochs", "1", "--restarts", "1",
                                  "--param", "n_slices=10"],
     # --help only: even its smallest run (--rows 640, 10 steps) takes about 80 s, nearly all
@@ -78,6 +78,7 @@ OUTPUTS = {
     "fairness_bound.py": ["out/runs.csv", "out/summary.md", "out/summary.rst"],
     "forgetting_rotated.py": ["tradeoff.png"],
     "information_dropout_beta.py": ["beta.png"],
+    "invertible_digits.py": ["out/runs.csv", "out/summary.md", "out/summary.rst"],
     "representation_dependence.py": ["out/runs.csv", "out/summary.md"],
     "robust_defaults.py": ["out/runs.csv", "out/summary.csv", "out/summary.md",
                            "out/methods.md", "out/methods.rst"],

@@ -15,6 +15,29 @@ from torch import nn
 from torch.nn import functional as F
 
 
+class _OneValueSafe:
+    """Batch normalisation that uses its running statistics when a training batch holds a
+    single value per channel (one row, or one row of 1x1 maps), where batch statistics are
+    undefined (the last batch of an epoch, or a population's rows in a batch, can be one
+    row)."""
+
+    def forward(self, x):
+        if self.training and x.numel() == x.shape[1]:
+            return F.batch_norm(x, self.running_mean, self.running_var, self.weight,
+                                self.bias, False, 0.0, self.eps)
+        return super().forward(x)
+
+
+class BatchNorm1d(_OneValueSafe, nn.BatchNorm1d):
+    """:class:`torch.nn.BatchNorm1d` that also trains on a batch of one row (running
+    statistics then)."""
+
+
+class BatchNorm2d(_OneValueSafe, nn.BatchNorm2d):
+    """:class:`torch.nn.BatchNorm2d` that also trains on one row of 1x1 maps (running
+    statistics then)."""
+
+
 def make_mlp(sizes, activation=nn.ReLU, out_activation=None):
     """A multi-layer perceptron ``Linear-act-...-Linear[-out_activation]``.
 

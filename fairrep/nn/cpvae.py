@@ -28,7 +28,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from .._docstrings import fill_doc
-from ._base import InvariantModule, gaussian_kl, make_mlp, standard_normal_log_prob
+from ._base import (BatchNorm2d, InvariantModule, gaussian_kl, make_mlp,
+                    standard_normal_log_prob)
 
 _LOG_2PI = math.log(2 * math.pi)
 #: Lower bound of every standard deviation (posterior heads and the decoder's psi).
@@ -41,18 +42,8 @@ def _positive_std(raw):
     return MIN_STD + F.softplus(raw)
 
 
-class _BatchNorm2d(nn.BatchNorm2d):
-    """BatchNorm2d that uses its running statistics when a training batch holds a single
-    value per channel (one row of 1x1 maps), where batch statistics are undefined.
-
-    Private decoders see only the rows of their population in a batch, which can be one row.
-    """
-
-    def forward(self, x):
-        if self.training and x.shape[0] * x.shape[2] * x.shape[3] == 1:
-            return F.batch_norm(x, self.running_mean, self.running_var, self.weight,
-                                self.bias, False, 0.0, self.eps)
-        return super().forward(x)
+#: (the name under which fitted modules were pickled before the layer moved to ``_base``)
+_BatchNorm2d = BatchNorm2d
 
 
 def _conv_sizes(height, width, n_levels):
@@ -81,7 +72,7 @@ class ConvEncoder(nn.Module):
         c_in, height, width = self.image_shape
         layers = []
         for c in channels:
-            layers += [nn.Conv2d(c_in, c, 3, stride=2, padding=1), _BatchNorm2d(c), nn.ReLU()]
+            layers += [nn.Conv2d(c_in, c, 3, stride=2, padding=1), BatchNorm2d(c), nn.ReLU()]
             c_in = c
         self.body = nn.Sequential(*layers)
         h, w = _conv_sizes(height, width, len(channels))[-1]
@@ -97,8 +88,8 @@ class _ResidualBlock(nn.Module):
     def __init__(self, channels):
         super().__init__()
         self.body = nn.Sequential(
-            nn.Conv2d(channels, channels, 3, padding=1), _BatchNorm2d(channels), nn.ReLU(),
-            nn.Conv2d(channels, channels, 3, padding=1), _BatchNorm2d(channels))
+            nn.Conv2d(channels, channels, 3, padding=1), BatchNorm2d(channels), nn.ReLU(),
+            nn.Conv2d(channels, channels, 3, padding=1), BatchNorm2d(channels))
 
     def forward(self, x):
         return F.relu(x + self.body(x))
@@ -119,7 +110,7 @@ class ConvDecoder(nn.Module):
         sizes = _conv_sizes(height, width, len(channels))
         self.start_shape = (channels[-1], *sizes[-1])
         self.linear = nn.Linear(n_latent, channels[-1] * sizes[-1][0] * sizes[-1][1])
-        layers = [_BatchNorm2d(channels[-1]), nn.ReLU()]
+        layers = [BatchNorm2d(channels[-1]), nn.ReLU()]
         for level in range(len(channels), 0, -1):
             c_in = channels[level - 1]
             c_next = channels[max(level - 2, 0)]
@@ -128,7 +119,7 @@ class ConvDecoder(nn.Module):
             padding = (h_big - 2 * h_small + 1, w_big - 2 * w_small + 1)
             layers += [nn.ConvTranspose2d(c_in, c_next, 3, stride=2, padding=1,
                                           output_padding=padding),
-                       _BatchNorm2d(c_next), nn.ReLU(), _ResidualBlock(c_next)]
+                       BatchNorm2d(c_next), nn.ReLU(), _ResidualBlock(c_next)]
         layers.append(nn.Conv2d(channels[0], c_out, 3, padding=1))
         self.body = nn.Sequential(*layers)
 

@@ -58,7 +58,7 @@ import math
 import torch
 from torch import nn
 
-from ._base import InvariantModule, make_mlp, multi_head_cross_entropy, shuffled
+from ._base import BatchNorm1d, InvariantModule, make_mlp, multi_head_cross_entropy, shuffled
 
 COUPLINGS = ("affine", "additive")
 MIXINGS = ("lu", "permutation", "reverse")
@@ -702,6 +702,11 @@ class FullyInvertibleRevNet(InvariantModule):
         training, running ones in eval mode, where it is a fixed affine map of each logit)
         instead of z_s itself. z_s stays a coordinate of the bijection: ``represent`` and
         ``inverse`` do not see the normalisation.
+    logit_prior : bool, default=False
+        Add a standard normal prior on z_s to L_MLEn, as the reference code's prior does (it
+        covers the whole z, the logits included). Eq. (6) puts a prior on z_n only, while
+        log|det J| counts every dimension, so without it the flow can stretch z_s for free:
+        the likelihood term then rewards ever larger logits.
 
     Examples
     --------
@@ -725,7 +730,7 @@ class FullyInvertibleRevNet(InvariantModule):
                  hidden_layer_sizes=(64,), coupling="affine", mixing="lu", n_levels=1,
                  n_pad=0, loss="ice", nuisance_weight=1.0, likelihood_weight=1.0,
                  nuisance_hidden_layer_sizes=(64, 64), nuisance_targets="true", pad_std=0.01,
-                 batch_norm_logits=False):
+                 batch_norm_logits=False, logit_prior=False):
         super().__init__()
         _check_choice(loss, "loss", LOSSES)
         _check_choice(nuisance_targets, "nuisance_targets", NUISANCE_TARGETS)
@@ -758,7 +763,8 @@ class FullyInvertibleRevNet(InvariantModule):
         self.nuisance_classifier = (
             make_mlp([self.n_nuisance, *nuisance_hidden_layer_sizes, self.n_logits])
             if loss == "ice" else None)
-        self.logit_norm = nn.BatchNorm1d(self.n_logits) if batch_norm_logits else None
+        self.logit_norm = BatchNorm1d(self.n_logits) if batch_norm_logits else None
+        self.logit_prior = bool(logit_prior)
 
     # -- the bijection -------------------------------------------------------------------
     def _pad(self, X, generator=None):
@@ -807,12 +813,15 @@ class FullyInvertibleRevNet(InvariantModule):
         return list(torch.split(self.logits(z_s), self.n_classes, dim=1))
 
     # -- training ------------------------------------------------------------------------
-    def negative_log_likelihood(self, z_n, logdet):
+    def negative_log_likelihood(self, z_n, logdet, z_s=None):
         """L_MLEn of eq. (6) per input dimension: -(sum_k log p_k(z_n,k) + logdet) / d,
-        averaged over the batch (d counts every input dimension, padding included)."""
+        averaged over the batch (d counts every input dimension, padding included); with
+        ``logit_prior`` and ``z_s`` given, plus -log N(z_s; 0, I) inside the sum."""
         log_std = self.prior_log_std
         log_p = (-0.5 * ((z_n - self.prior_mean) * torch.exp(-log_std)) ** 2 - log_std
                  - 0.5 * math.log(2 * math.pi)).sum(dim=1)
+        if z_s is not None and getattr(self, "logit_prior", False):  # pickled before it
+            log_p = log_p + (-0.5 * z_s.pow(2) - 0.5 * math.log(2 * math.pi)).sum(dim=1)
         return -(log_p + logdet).mean() / self.n_dims
 
     def adversary_parameters(self):
@@ -833,7 +842,7 @@ class FullyInvertibleRevNet(InvariantModule):
         z, logdet = self.encode(X, generator)
         z_s, z_n = self.split(z)
         task = multi_head_cross_entropy(self.logits(z_s), labels, self.n_classes)
-        nll = self.negative_log_likelihood(z_n, logdet)
+        nll = self.negative_log_likelihood(z_n, logdet, z_s)
         terms = {"task": task, "nll": nll}
         loss = task
         if self.loss == "ice":
