@@ -194,10 +194,7 @@ def summary_rst(runs, head):
     """The table for the docs (``.. include::``), with the command that wrote it."""
     first = head.splitlines()
     lines = [".. " + first[0], *("   " + line for line in first[1:]), "",
-             ".. list-table::", "   :header-rows: 1", ""]
-    for row in [_columns(runs), *summary_rows(runs)]:
-        lines.append("   * - " + row[0])
-        lines += [f"     - {cell}" for cell in row[1:]]
+             *rd.list_table([_columns(runs), *summary_rows(runs)])]
     command = first[0].removeprefix("command: ")
     return "\n".join([*lines, "", _note(runs) + f" Written by ``{command}`` "
                        f"({first[1].removeprefix('date: ')})."]) + "\n"

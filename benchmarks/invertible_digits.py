@@ -46,6 +46,9 @@ from threadpoolctl import threadpool_limits
 from fairrep.benchmark._provenance import header, write_csv
 from fairrep.methods.invertible import InvertibleClassifier
 
+sys.path.insert(0, str(Path(__file__).parent))
+from robust_defaults import list_table, table_head  # noqa: E402
+
 
 def _n_params(clf):
     """Parameters of the bijection F (without D_nc and the Gaussian prior of z_n)."""
@@ -207,23 +210,17 @@ def shift_gains(runs):
 
 
 def _cells(frame):
-    return [[f"{v:.2f}" if isinstance(v, float) else str(v) for v in row]
-            for row in frame.itertuples(index=False)]
+    """Header and rows of ``frame`` as strings (numbers to 2 decimals)."""
+    return [list(map(str, frame.columns)),
+            *([f"{v:.2f}" if isinstance(v, float) else str(v) for v in row]
+              for row in frame.itertuples(index=False))]
 
 
 def _markdown(frame):
     """A pipe table of ``frame`` (numbers to 2 decimals), without extra dependencies."""
-    return "\n".join(["| " + " | ".join(map(str, frame.columns)) + " |",
-                      "|" + "---|" * len(frame.columns)]
-                     + ["| " + " | ".join(row) + " |" for row in _cells(frame)])
-
-
-def _list_table(frame):
-    """``frame`` as a reStructuredText list-table (numbers to 2 decimals)."""
-    lines = [".. list-table::", "   :header-rows: 1", ""]
-    for row in [list(map(str, frame.columns)), *_cells(frame)]:
-        lines += [f"   * - {row[0]}", *(f"     - {cell}" for cell in row[1:])]
-    return "\n".join(lines)
+    columns, *rows = _cells(frame)
+    return "\n".join(table_head("", columns)[2:] + ["| " + " | ".join(row) + " |"
+                                                    for row in rows])
 
 
 def write_results(runs, output, head):
@@ -238,13 +235,12 @@ def write_results(runs, output, head):
     means_text = "Errors in % on held-out images, means over seeds; shifted = D_Adv."
     gains_text = ("iCE's gain on the shifted test images (CE's error - iCE's error, in "
                   "points), per seed:")
-    md = ["<!-- " + head.strip().replace("\n", " | ") + " -->", "", means_text, "",
-          _markdown(means), ""]
-    rst = [".. " + line for line in head.strip().splitlines()] + ["", means_text, "",
-                                                                  _list_table(means), ""]
+    md = [*table_head(head, [])[:2], means_text, "", _markdown(means), ""]
+    rst = [".. " + line for line in head.strip().splitlines()] + [
+        "", means_text, "", *list_table(_cells(means)), ""]
     if not gains.empty:
         md += [gains_text, "", _markdown(gains), ""]
-        rst += [gains_text, "", _list_table(gains), ""]
+        rst += [gains_text, "", *list_table(_cells(gains)), ""]
     (output / "summary.md").write_text("\n".join(md))
     (output / "summary.rst").write_text("\n".join(rst))
 

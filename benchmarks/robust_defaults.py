@@ -279,6 +279,15 @@ def table_head(head, columns):
             "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
 
 
+def list_table(rows):
+    """Lines of a reStructuredText list-table: ``rows`` of cell strings, the header row
+    first."""
+    lines = [".. list-table::", "   :header-rows: 1", ""]
+    for row in rows:
+        lines += [f"   * - {row[0]}", *(f"     - {cell}" for cell in row[1:])]
+    return lines
+
+
 def markdown(summary, head):
     lines = table_head(head, [
         "table", "recipe", "s", "method", "acc", "DP gap", "rho(pred; s)",
@@ -326,14 +335,10 @@ def method_markdown(lines, head):
 
 def method_rst(lines, head):
     """methods.md as an reStructuredText list-table (the docs include it)."""
-    out = [".. " + line for line in head.splitlines()] + [
-        "", ".. list-table::", "   :header-rows: 1", "",
-        "   * - method", "     - collapsed",
-        "     - acts (DP gap and rho below the same net without s)",
-        "     - Adult, one-hot + StandardScaler, s = sex"]
-    for r in lines.itertuples():
-        out += [f"   * - ``{r.method}``", f"     - {r.collapsed}", f"     - {r.acts}",
-                f"     - {r.adult_sex}"]
+    columns = ["method", "collapsed", "acts (DP gap and rho below the same net without s)",
+               "Adult, one-hot + StandardScaler, s = sex"]
+    rows = [[f"``{r.method}``", r.collapsed, r.acts, r.adult_sex] for r in lines.itertuples()]
+    out = [".. " + line for line in head.splitlines()] + ["", *list_table([columns, *rows])]
     return "\n".join(out) + "\n"
 
 
