@@ -191,10 +191,14 @@ def main(argv=None):
           + ("; logits BatchNorm1d(z_s)" if args.batch_norm_logits else "; bare logits z_s")
           + ("; N(0, I) prior on z_s" if args.logit_prior else ""))
     for table in tables:
-        numeric = table.drop(columns=["seed"]).groupby(["data", "model"], sort=False).mean()
-        print(numeric.round(2).to_string(), "\n")
+        print(seed_means(table).round(2).to_string(), "\n")
     if args.output is not None and tables:
         write_results(pd.concat(tables, ignore_index=True), args.output, header(command))
+
+
+def seed_means(runs):
+    """Means over seeds of each (data, model) pair's columns, indexed by the pair."""
+    return runs.drop(columns=["seed"]).groupby(["data", "model"], sort=False).mean()
 
 
 def shift_gains(runs):
@@ -228,8 +232,7 @@ def write_results(runs, output, head):
     means over seeds, and iCE's gain over CE per seed on the shifted test images."""
     output.mkdir(parents=True, exist_ok=True)
     write_csv(runs, output / "runs.csv", head)
-    means = runs.drop(columns=["seed"]).groupby(["data", "model"], sort=False).mean()
-    means = means.reset_index()
+    means = seed_means(runs).reset_index()
     means["params"] = means["params"].round().astype(int)
     gains = shift_gains(runs)
     means_text = "Errors in % on held-out images, means over seeds; shifted = D_Adv."
@@ -243,6 +246,7 @@ def write_results(runs, output, head):
         rst += [gains_text, "", *list_table(_cells(gains)), ""]
     (output / "summary.md").write_text("\n".join(md))
     (output / "summary.rst").write_text("\n".join(rst))
+
 
 if __name__ == "__main__":
     main()

@@ -43,6 +43,7 @@ an hour on 2 cores).
 from __future__ import annotations
 
 import argparse
+import ast
 import inspect
 import sys
 import time
@@ -369,13 +370,16 @@ def cells(tables, sensitive, seeds, recipes):
 
 def parse_params(items):
     """``METHOD:NAME=VALUE`` items -> {method: {name: value}}; a value is True / False / None,
-    a number, or else the string."""
+    a number, a tuple written as a Python literal (``hidden_layer_sizes=(64,32)``, ``()``), or
+    else the string."""
     overrides = {}
     for item in items:
         method, _, assignment = item.partition(":")
         name, _, value = assignment.partition("=")
         if value in ("True", "False", "None"):
             value = {"True": True, "False": False, "None": None}[value]
+        elif value.startswith("("):
+            value = tuple(ast.literal_eval(value))
         else:
             try:
                 value = float(value) if "." in value or "e" in value else int(value)
