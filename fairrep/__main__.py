@@ -86,7 +86,7 @@ def add_benchmark_arguments(parser):
                              f"{quick}; with --frontier --quick {FRONTIER_QUICK_EPOCHS})")
     parser.add_argument("--output", default="benchmark_results", metavar="DIR",
                         help="directory for results.csv, summary.csv and summary.md, or with "
-                             "--frontier frontier.csv and frontier_runs.csv (default: "
+                             "--frontier frontier.csv, frontier.md and frontier_runs.csv (default: "
                              "%(default)s)")
     parser.add_argument("--plots", nargs="?", const=True, default=None, metavar="DIR",
                         help="write t-SNE and trade-off figures, or with --frontier "

@@ -289,6 +289,10 @@ def test_frontier_command_writes_the_table_and_a_figure(small_german, tmp_path, 
     assert head[0] == "# command: python -m fairrep " + " ".join(argv)
     assert [line.split(":")[0] for line in head[1:]] == ["# date", "# machine", "# versions"]
     assert (tmp_path / "frontier_german.png").stat().st_size > 0
+    md = (tmp_path / "frontier.md").read_text()
+    assert md.startswith("<!-- command: python -m fairrep " + " ".join(argv) + " | date: ")
+    assert "seeds per data set: german 1" in md
+    assert "| dataset | method | strength | A_y | DP_gap |" in md
     # --resume reads both fits back and fits nothing
     monkeypatch.setattr(_frontier, "_fit_point", _fails)
     assert main([*argv, "--resume"]) == 0

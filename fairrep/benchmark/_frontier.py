@@ -25,7 +25,8 @@ representation, so neither has ``rho_s``.
 ``frontier_runs.csv`` holds one row per fit. ``frontier.csv`` holds one row per data set x
 method x strength, the mean over seeds, and marks the Pareto front of each data set:
 ``pareto`` when no other point has an ``A_y`` >= and a ``DP_gap`` <= its own, one of them
-strictly; ``pareto_rho`` the same with ``rho_s`` in place of ``DP_gap``.
+strictly; ``pareto_rho`` the same with ``rho_s`` in place of ``DP_gap``. ``frontier.md``
+holds the front against ``DP_gap`` as a table (:func:`front_markdown`).
 """
 
 from __future__ import annotations
@@ -200,6 +201,21 @@ def format_front(table):
     return "\n".join(lines + ([""] + [f"- {note}" for note in notes] if notes else []))
 
 
+def front_markdown(table, head):
+    """``frontier.md``: the provenance ``head`` as a comment, then :func:`format_front` of
+    ``table`` and what its figures are."""
+    seeds = ", ".join(f"{dataset} {int(n)}" for dataset, n in
+                      table.groupby("dataset", sort=False)["n_seeds"].max().items())
+    return "\n".join([
+        "<!-- " + " | ".join(head.strip().splitlines()) + " -->", "",
+        "The Pareto front of test accuracy (A_y) against the demographic-parity gap of the "
+        "predictions (DP_gap): the points no other point beats on both. Means over seeds "
+        f"(seeds per data set: {seeds}); EO_gap: the equalized-odds gap; rho_s: rho*(Z; s) of "
+        "the representation (– for fairlearn's models, which have none). Every point, front "
+        "or not, is in frontier.csv.", "",
+        format_front(table), ""])
+
+
 def _run_key(dataset, method, strength, seed):
     return dataset, method, float(f"{float(strength):.12g}"), int(seed)
 
@@ -253,9 +269,10 @@ def run_frontier(*, methods=None, datasets=None, seeds=(0,), quick=False, max_ep
         Epochs of every network, fairlearn's adversarial one included (default:
         ``FULL_EPOCHS``, ``QUICK_EPOCHS`` with ``quick``; 30 for fairlearn's).
     output : str or Path or None
-        Directory for ``frontier_runs.csv`` (one row per fit, written as each ends) and
-        ``frontier.csv`` (one row per point, the fronts marked), each under a header naming
-        ``command``, the date, the machine and the package versions.
+        Directory for ``frontier_runs.csv`` (one row per fit, written as each ends),
+        ``frontier.csv`` (one row per point, the fronts marked) and ``frontier.md`` (the
+        front as a table), each under a header naming ``command``, the date, the machine and
+        the package versions.
     plots : str or Path or None
         Directory for ``frontier_<dataset>.png``: A_y against DP_gap and against rho_s, the
         front drawn as a step line. They need matplotlib; without it an ``ImportError`` is
@@ -353,7 +370,8 @@ def run_frontier(*, methods=None, datasets=None, seeds=(0,), quick=False, max_ep
         out.mkdir(parents=True, exist_ok=True)
         write_csv(pd.DataFrame(others + rows, columns=RUN_COLUMNS), runs_csv, head)
         write_csv(table, out / "frontier.csv", head)
-        print_fn(f"wrote {runs_csv} and {out / 'frontier.csv'}")
+        (out / "frontier.md").write_text(front_markdown(table, head))
+        print_fn(f"wrote {runs_csv}, {out / 'frontier.csv'} and {out / 'frontier.md'}")
     if plots is not None:
         from ._plots import frontier_plots
 
