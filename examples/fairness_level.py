@@ -20,10 +20,12 @@ test split, which neither fit saw.
 # %%
 # The data and the reference
 # --------------------------
+import warnings
+
 import matplotlib.pyplot as plt
 from sklearn.linear_model import LogisticRegression
 
-from fairrep import GradientReversalClassifier
+from fairrep import GradientReversalClassifier, NoisyConstraintWarning
 from fairrep.datasets import load_german
 from fairrep.metrics import demographic_parity_difference
 from fairrep.model_selection import ConstrainedSearchCV
@@ -63,8 +65,17 @@ plt.show()
 # The same level asked of a single fit: the strength moves each epoch, and the epoch kept is
 # the most accurate one within the bound on a held-out fifth of the training rows (one that
 # does better than the majority class: a constant predictor meets any parity bound).
-bounded = GradientReversalClassifier(constraint="demographic_parity", bound=0.05,
-                                     random_state=0).fit(X, y, s=s)
+#
+# German credit is small for this: the held-out fifth is 140 rows, and a gap measured there
+# moves by about 0.08 by chance, more than the 0.05 asked for. fairrep says so with a
+# ``NoisyConstraintWarning`` (recorded and printed here) and the fit goes on; on a table
+# this size the search above is the better tool.
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always", NoisyConstraintWarning)
+    bounded = GradientReversalClassifier(constraint="demographic_parity", bound=0.05,
+                                         random_state=0).fit(X, y, s=s)
+for warning in caught:
+    print(f"{warning.category.__name__}: {warning.message}")
 report("one fit, bound 0.05", bounded)
 history = bounded.history_
 print("kept epoch", bounded.bound_epoch_, "; strength per epoch:",

@@ -6,8 +6,8 @@ sensitive or nuisance attribute ``s``, passed to ``fit`` as ``fit(X, y, s=s)``.
 
 __version__ = "0.1.0.dev0"
 
-from .exceptions import (ConstraintNotMetWarning, SensitiveMissingWarning, TaskCollapseWarning,
-                         TrainingDivergedError)
+from .exceptions import (ConstraintNotMetWarning, NoisyConstraintWarning, SensitiveMissingWarning,
+                         TaskCollapseWarning, TrainingDivergedError)
 from . import methods
 from .methods import ForgettingClassifier, ForgettingTransformer, available_methods
 from .methods import CrossPopulationClassifier, CrossPopulationVAE
@@ -32,6 +32,7 @@ __all__ = sorted([
     "ConstraintNotMetWarning",
     "InvariantClassifier",
     "InvariantTransformer",
+    "NoisyConstraintWarning",
     "SensitiveMissingWarning",
     "TaskCollapseWarning",
     "TrainingDivergedError",

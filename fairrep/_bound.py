@@ -18,7 +18,9 @@ from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import _num_samples
 from skorch.callbacks import Callback
 
+from ._fit_warnings import warn_at_caller
 from ._validation import seed_from
+from .exceptions import NoisyConstraintWarning
 from .metrics import demographic_parity_difference, equalized_odds_difference
 
 #: Constraints computed from predictions: name -> metric(y_true, y_pred, s=...).
@@ -34,6 +36,14 @@ BOUND_NEEDS_STRENGTH = ("constraint={constraint!r} adapts {strength} inside the 
                         "default is a good start).")
 BOUND_NEEDS_S = ("constraint={constraint!r} measures the constraint on held-out rows of s: "
                  "call fit(X, y, s=s) with a 1-D s (one sensitive attribute).")
+NOISY_CONSTRAINT = (
+    "{estimator}: constraint={constraint!r} is measured after every epoch on {n_valid} "
+    "held-out rows (20 % of the training rows), where the smallest groups of s have "
+    "{n_1} and {n_2} rows: the measured gap has a standard error of about {se:.2g}, more "
+    "than bound={bound:.4g}, so the strength adapted from it follows noise about as much as "
+    "the gap, and the gap of the epoch kept may be well above the bound on new data. On a "
+    "table this small use fairrep.model_selection.ConstrainedSearchCV (the constraint "
+    "averaged over folds of all the rows), or ask for a larger bound.")
 BOUND_NOT_MET = ("{estimator}: no epoch met {constraint} <= {bound:.4g} on the held-out rows; "
                  "the smallest was {best:.4g} (epoch {epoch}, kept). Try a larger bound, more "
                  "epochs (max_epochs, now {max_epochs}) or a larger starting {strength}.")
@@ -197,6 +207,42 @@ class FairnessBound(Callback):
             strength=self.attr)
 
 
+def gap_standard_error(constraint, labels, groups):
+    """About how far a prediction constraint measured on these rows moves by chance:
+    ``(standard error, n_1, n_2)`` with n_1 <= n_2 the two smallest groups' rows, or None
+    (a callable constraint, one group, or more than 20 groups, as a continuous s has).
+
+    'demographic_parity': ``sqrt(p (1 - p) (1 / n_1 + 1 / n_2))`` with p the share of the
+    most frequent label (the positive rate of a predictor near the labels).
+    'equalized_odds': ``sqrt((1 / n_1 + 1 / n_2) / 4)`` within each label, the largest
+    over the labels (n_1, n_2 then that label's two smallest groups).
+    """
+    if constraint not in PREDICTION_CONSTRAINTS:
+        return None
+    labels, groups = np.asarray(labels), np.asarray(groups)
+
+    def smallest_two(rows):
+        _, counts = np.unique(groups[rows], return_counts=True)
+        return None if len(counts) < 2 or len(counts) > 20 else np.sort(counts)[:2]
+
+    if constraint == "demographic_parity":
+        counts = smallest_two(slice(None))
+        if counts is None:
+            return None
+        share = np.unique(labels, return_counts=True)[1].max() / len(labels)
+        se = math.sqrt(share * (1 - share) * (1 / counts[0] + 1 / counts[1]))
+        return se, int(counts[0]), int(counts[1])
+    worst = None
+    for label in np.unique(labels):
+        counts = smallest_two(labels == label)
+        if counts is None:
+            continue
+        se = math.sqrt((1 / counts[0] + 1 / counts[1]) / 4)
+        if worst is None or se > worst[0]:
+            worst = se, int(counts[0]), int(counts[1])
+    return worst
+
+
 def held_out(estimator, X, y_codes, s, n_rows):
     """``(X, y_codes, s, callback)`` for ``estimator``'s fit on ``n_rows`` rows: with its
     ``constraint`` set, the training rows without the held-out ones and the
@@ -227,6 +273,11 @@ def held_out(estimator, X, y_codes, s, n_rows):
         train, valid = next(ShuffleSplit(1, test_size=n_valid, random_state=seed).split(X))
     train.sort()
     s_valid = np.asarray(_safe_indexing(s, valid)).reshape(len(valid))
+    noise = gap_standard_error(constraint, codes[valid, 0], s_valid)
+    if noise is not None and noise[0] > max(bound, 0.01):
+        warn_at_caller(NOISY_CONSTRAINT.format(
+            estimator=type(estimator).__name__, constraint=constraint, n_valid=len(valid),
+            n_1=noise[1], n_2=noise[2], se=noise[0], bound=bound), NoisyConstraintWarning)
     callback = FairnessBound(
         estimator, X[valid], codes[valid], s_valid, metric, bound, attr=strength,
         start=getattr(estimator, "warmup_epochs", 0) or 0, name=name)

@@ -236,7 +236,9 @@ FRAGMENTS = _dedented({
         ``%(strength_param)s`` is the starting value. The path is in ``history_``:
         ``strength``, ``valid_constraint``, ``valid_accuracy`` per epoch; ``bound_epoch_`` is
         the epoch kept (None without a constraint). Needs a 1-D ``s``; not used by
-        ``partial_fit``.
+        ``partial_fit``. NoisyConstraintWarning when the held-out rows are too few for the
+        gap measured there to be steered by (its standard error above ``bound``: on a
+        table the size of German credit, use ``ConstrainedSearchCV`` instead).
     bound : float, default=0.05
         The level ``constraint`` must not exceed (e.g. a demographic-parity gap of 0.05).
     """,

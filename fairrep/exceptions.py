@@ -119,3 +119,37 @@ class ConstraintNotMetWarning(UserWarning):
     >>> [w.category.__name__ for w in caught]
     ['ConstraintNotMetWarning']
     """
+
+
+class NoisyConstraintWarning(UserWarning):
+    """The one-fit bound measures its constraint on too few rows to steer by it.
+
+    Issued by ``fit`` of an estimator with ``constraint=`` set when the gap measured on the
+    held-out rows (20 % of the training rows) has a standard error above ``bound``: with the
+    smallest groups of ``s`` there of n_1 and n_2 rows and a positive rate p, about
+    ``sqrt(p (1 - p) (1 / n_1 + 1 / n_2))`` for a demographic-parity gap (p: the held-out
+    share of the most frequent class of ``y``), and the same within each class of ``y`` for
+    an equalized-odds gap (p = 1/2, the largest of these over the classes). The dual ascent
+    of the strength then follows noise about as much as the gap, and the kept epoch's gap on
+    new data can land well above the bound. The fit goes on; the message names the rows,
+    the error and what to do instead
+    (:class:`~fairrep.model_selection.ConstrainedSearchCV`, which averages the constraint
+    over folds of all the rows, or a larger bound). Not issued for a callable constraint.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from fairrep import MMDClassifier, NoisyConstraintWarning
+    >>> rng = np.random.RandomState(0)
+    >>> s = rng.randint(0, 2, 200)
+    >>> X = np.c_[rng.normal(size=(200, 2)), s]
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> clf = MMDClassifier(max_epochs=2, constraint="demographic_parity", bound=0.05,
+    ...                     random_state=0)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = clf.fit(X, y, s=s)
+    >>> NoisyConstraintWarning in [w.category for w in caught]
+    True
+    """

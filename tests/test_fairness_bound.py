@@ -13,11 +13,16 @@ import pytest
 from sklearn.base import clone
 
 from fairrep import (ConstraintNotMetWarning, GradientReversalClassifier, HSICClassifier,
-                     InvariantClassifier, InvertibleClassifier, MMDClassifier)
+                     InvariantClassifier, InvertibleClassifier, MMDClassifier,
+                     NoisyConstraintWarning)
 from fairrep import _bound
 from fairrep.metrics import demographic_parity_difference
 
 FAST = dict(max_epochs=20, hidden_layer_sizes=(16,), random_state=0)
+
+# The tables here are small on purpose (400 held-out rows: the gap's standard error is near
+# 0.05); NoisyConstraintWarning has its own tests at the end.
+pytestmark = pytest.mark.filterwarnings("ignore::fairrep.exceptions.NoisyConstraintWarning")
 
 
 def _table(n, seed):
@@ -162,3 +167,54 @@ def test_a_method_without_a_bound_says_so():
                                          r"adapts no strength"):
         clf.fit(X, y, s=s)
     assert "constraint" not in InvertibleClassifier().get_params()
+
+
+def _german_sized(n, seed, women=0.3):
+    """n rows, s one third 1 (a minority group), y 70 % positive."""
+    rng = np.random.RandomState(seed)
+    s = (rng.uniform(size=n) < women).astype(int)
+    X = np.c_[rng.normal(size=(n, 3)), s]
+    y = (X[:, 0] + 0.5 * s + rng.normal(size=n) > -0.5).astype(int)
+    return X, y, s
+
+
+def test_gap_standard_error_against_the_formula():
+    labels = np.r_[np.ones(70), np.zeros(30)]
+    groups = np.r_[np.zeros(60), np.ones(30), np.full(10, 2)]
+    se, n_1, n_2 = _bound.gap_standard_error("demographic_parity", labels, groups)
+    assert (n_1, n_2) == (10, 30)
+    assert se == pytest.approx(np.sqrt(0.7 * 0.3 * (1 / 10 + 1 / 30)))
+    # equalized odds: within each label; label 0 holds groups 1 (20 rows) and 2 (10 rows)
+    se, n_1, n_2 = _bound.gap_standard_error("equalized_odds", labels, groups)
+    assert (n_1, n_2) == (10, 20)
+    assert se == pytest.approx(np.sqrt((1 / 10 + 1 / 20) / 4))
+    assert _bound.gap_standard_error(len, labels, groups) is None  # a callable
+    assert _bound.gap_standard_error("demographic_parity", labels, np.zeros(100)) is None
+    assert _bound.gap_standard_error("demographic_parity", labels, np.arange(100)) is None
+
+
+@pytest.mark.filterwarnings("error::fairrep.exceptions.NoisyConstraintWarning")
+def test_a_bound_below_the_held_out_noise_warns_and_fits():
+    """German credit's size (700 training rows, 140 held out, a third of them in the
+    smaller group): the gap there moves by about 0.08 by chance, more than a 0.05 bound."""
+    X, y, s = _german_sized(700, 0)
+    clf = MMDClassifier(constraint="demographic_parity", bound=0.05, **{**FAST, "max_epochs": 2})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConstraintNotMetWarning)  # two epochs: not the point
+        with pytest.warns(NoisyConstraintWarning,
+                          match=r"on 140 held-out rows .* standard error of about 0\.0[6-9].*"
+                                r"more than bound=0\.05.*ConstrainedSearchCV"):
+            clf.fit(X, y, s=s)
+    assert clf.bound_epoch_ is not None  # the fit went on
+
+
+@pytest.mark.filterwarnings("error::fairrep.exceptions.NoisyConstraintWarning")
+def test_no_noise_warning_with_enough_rows_or_a_bound_above_the_noise():
+    X, y, s = _german_sized(10000, 0)  # 2000 held out: the error is near 0.02
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConstraintNotMetWarning)
+        MMDClassifier(constraint="demographic_parity", bound=0.05,
+                      **{**FAST, "max_epochs": 1}).fit(X, y, s=s)
+        X, y, s = _german_sized(700, 0)
+        MMDClassifier(constraint="demographic_parity", bound=0.15,
+                      **{**FAST, "max_epochs": 1}).fit(X, y, s=s)
