@@ -38,7 +38,7 @@ BOUND_NEEDS_S = ("constraint={constraint!r} measures the constraint on held-out 
                  "call fit(X, y, s=s) with a 1-D s (one sensitive attribute).")
 NOISY_CONSTRAINT = (
     "{estimator}: constraint={constraint!r} is measured after every epoch on {n_valid} "
-    "held-out rows (20 % of the training rows), where the smallest groups of s have "
+    "held-out rows ({percent:.0f} % of the training rows), where the smallest groups of s have "
     "{n_1} and {n_2} rows: the measured gap has a standard error of about {se:.2g}, more "
     "than bound={bound:.4g}, so the strength adapted from it follows noise about as much as "
     "the gap, and the gap of the epoch kept may be well above the bound on new data. On a "
@@ -277,7 +277,8 @@ def held_out(estimator, X, y_codes, s, n_rows):
     if noise is not None and noise[0] > max(bound, 0.01):
         warn_at_caller(NOISY_CONSTRAINT.format(
             estimator=type(estimator).__name__, constraint=constraint, n_valid=len(valid),
-            n_1=noise[1], n_2=noise[2], se=noise[0], bound=bound), NoisyConstraintWarning)
+            n_1=noise[1], n_2=noise[2], se=noise[0], bound=bound,
+            percent=100 * BOUND_VALIDATION_FRACTION), NoisyConstraintWarning)
     callback = FairnessBound(
         estimator, X[valid], codes[valid], s_valid, metric, bound, attr=strength,
         start=getattr(estimator, "warmup_epochs", 0) or 0, name=name)
