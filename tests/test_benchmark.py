@@ -299,6 +299,43 @@ def test_frontier_command_writes_the_table_and_a_figure(small_german, tmp_path, 
     pd.testing.assert_frame_equal(read_csv(tmp_path / "frontier.csv"), table)
 
 
+def test_a_diverging_point_is_left_out_and_the_sweep_goes_on(small_german, tmp_path,
+                                                             monkeypatch, capsys):
+    """One point whose training diverges must not end a sweep of hours: it is recorded
+    without figures (so --resume does not fit it again), left out of frontier.csv and the
+    front, and named in the printout and in frontier.md."""
+    from fairrep import MMDClassifier, TrainingDivergedError
+    from fairrep import model_selection
+    from fairrep.benchmark import _frontier
+    from fairrep.benchmark._provenance import read_csv
+
+    monkeypatch.setattr(model_selection, "_STRENGTH_FACTORS", (1.0,))  # strengths 0, default
+    fit_point = _frontier._fit_point
+
+    def diverges_at_zero(data, method, param, strength, **kw):
+        if strength == 0:
+            raise TrainingDivergedError("the 'mmd' loss is inf")
+        return fit_point(data, method, param, strength, **kw)
+
+    monkeypatch.setattr(_frontier, "_fit_point", diverges_at_zero)
+    argv = ["benchmark", "--frontier", "--quick", "--datasets", "german", "--methods", "mmd",
+            "--max-epochs", "1", "--output", str(tmp_path), "--quiet"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "german / mmd mmd_weight=0 / seed 0: training diverged (the 'mmd' loss is inf)" in out
+    runs = read_csv(tmp_path / "frontier_runs.csv")
+    assert len(runs) == 2 and runs.loc[runs["strength"] == 0, "A_y"].isna().all()
+    table = read_csv(tmp_path / "frontier.csv")
+    assert list(table["strength"]) == [MMDClassifier().mmd_weight]  # the other point
+    assert table["A_y"].notna().all() and (table["n_seeds"] == 1).all()
+    md = (tmp_path / "frontier.md").read_text()
+    assert "Left out, training diverged (TrainingDivergedError): german / mmd mmd_weight=0" in md
+    # --resume keeps the diverged fit as done: nothing is fitted again
+    monkeypatch.setattr(_frontier, "_fit_point", _fails)
+    assert main([*argv, "--resume"]) == 0
+    pd.testing.assert_frame_equal(read_csv(tmp_path / "frontier.csv"), table)
+
+
 @pytest.mark.parametrize("kw, match", [
     ({"datasets": ["rotated_digits"]}, "it needs a binary task"),
     ({"methods": ["cpvae"]}, "no classifier with a strength to sweep"),

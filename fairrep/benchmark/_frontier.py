@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..exceptions import TrainingDivergedError
 from ..methods import available_methods, get_method
 from ..model_selection import _pareto, _strength_grid
 from ._run import (DATASETS, FAIRLEARN, FULL_EPOCHS, _check_choices, _has_fairlearn,
@@ -162,7 +163,13 @@ def mark_front(points, *, score="A_y", gap="DP_gap", by="dataset"):
 
 
 def frontier_table(runs):
-    """One row per data set x method x strength: means over seeds, the fronts marked."""
+    """One row per data set x method x strength: means over seeds, the fronts marked.
+
+    A fit whose training diverged (its figures missing, see :func:`diverged_points`) is left
+    out: ``n_seeds`` counts the fits that finished, and a point none of whose fits finished
+    has no row.
+    """
+    runs = runs[runs["A_y"].notna()]
     grouped = runs.groupby(POINT, sort=False)
     table = grouped[FIGURES].mean()
     table["A_y_std"] = grouped["A_y"].std(ddof=0)
@@ -201,9 +208,19 @@ def format_front(table):
     return "\n".join(lines + ([""] + [f"- {note}" for note in notes] if notes else []))
 
 
-def front_markdown(table, head):
+DIVERGED = "{dataset} / {method} {param}={strength:g} / seed {seed}: training diverged ({error})"
+
+
+def diverged_points(runs):
+    """One line per fit of ``runs`` whose training diverged (its figures missing)."""
+    failed = runs[runs["A_y"].isna()]
+    return [f"{r.dataset} / {r.method} {r.strength_param}={r.strength:g} / seed {r.seed}"
+            for r in failed.itertuples()]
+
+
+def front_markdown(table, head, diverged=()):
     """``frontier.md``: the provenance ``head`` as a comment, then :func:`format_front` of
-    ``table`` and what its figures are."""
+    ``table`` and what its figures are, and the fits that ``diverged`` (left out)."""
     seeds = ", ".join(f"{dataset} {int(n)}" for dataset, n in
                       table.groupby("dataset", sort=False)["n_seeds"].max().items())
     return "\n".join([
@@ -213,7 +230,9 @@ def front_markdown(table, head):
         f"(seeds per data set: {seeds}); EO_gap: the equalized-odds gap; rho_s: rho*(Z; s) of "
         "the representation (– for fairlearn's models, which have none). Every point, front "
         "or not, is in frontier.csv.", "",
-        format_front(table), ""])
+        format_front(table), "",
+        *([f"Left out, training diverged (TrainingDivergedError): {'; '.join(diverged)}.", ""]
+          if diverged else [])])
 
 
 def _run_key(dataset, method, strength, seed):
@@ -348,9 +367,16 @@ def run_frontier(*, methods=None, datasets=None, seeds=(0,), quick=False, max_ep
         else:
             if bar is not None:
                 bar.set_postfix_str(f"{dataset} / {method} {param}={value:g} / seed {seed}")
-            figures = _fit_point(load(dataset, seed), method, param, value,
-                                 epochs=method_epochs, seed=seed,
-                                 rho_iter=200 if quick else 500)
+            try:
+                figures = _fit_point(load(dataset, seed), method, param, value,
+                                     epochs=method_epochs, seed=seed,
+                                     rho_iter=200 if quick else 500)
+            except TrainingDivergedError as error:
+                # one point of a long sweep: recorded without figures (so --resume does not
+                # fit it again), left out of the table and named in the printout
+                figures = {name: np.nan for name in FIGURES}
+                print_fn(DIVERGED.format(dataset=dataset, method=method, param=param,
+                                         strength=value, seed=seed, error=error))
             rows.append({"dataset": dataset, "method": method, "strength_param": param,
                          "strength": value, "seed": seed, "epochs": method_epochs,
                          "quick": bool(quick), **figures})
@@ -365,12 +391,14 @@ def run_frontier(*, methods=None, datasets=None, seeds=(0,), quick=False, max_ep
     runs = pd.DataFrame(rows, columns=RUN_COLUMNS)
     table = frontier_table(runs)
     print_fn(format_front(table))
+    if diverged_points(runs):
+        print_fn(f"left out, training diverged: {'; '.join(diverged_points(runs))}")
     if output is not None:
         out = Path(output)
         out.mkdir(parents=True, exist_ok=True)
         write_csv(pd.DataFrame(others + rows, columns=RUN_COLUMNS), runs_csv, head)
         write_csv(table, out / "frontier.csv", head)
-        (out / "frontier.md").write_text(front_markdown(table, head))
+        (out / "frontier.md").write_text(front_markdown(table, head, diverged_points(runs)))
         print_fn(f"wrote {runs_csv}, {out / 'frontier.csv'} and {out / 'frontier.md'}")
     if plots is not None:
         from ._plots import frontier_plots
