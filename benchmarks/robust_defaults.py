@@ -209,8 +209,8 @@ def fit_method(method, strength_off, X_train, y_train, s_train, seed, overrides=
 
 def fairrep_warnings(caught):
     """The names of fairrep's own warning classes (a collapsed task, a missing s, a bound not
-    met) among the recorded warnings ``caught``, sorted and joined by ';': they say a row's
-    figures need a caveat. Other libraries' warnings are left out."""
+    met or measured on too few rows) among the recorded warnings ``caught``, sorted and joined
+    by ';': they say a row's figures need a caveat. Other libraries' warnings are left out."""
     return ";".join(sorted({w.category.__name__ for w in caught
                             if w.category.__module__ == "fairrep.exceptions"}))
 
