@@ -208,13 +208,15 @@ def format_front(table):
     return "\n".join(lines + ([""] + [f"- {note}" for note in notes] if notes else []))
 
 
-DIVERGED = "{dataset} / {method} {param}={strength:g} / seed {seed}: training diverged ({error})"
+def _fit_label(dataset, method, param, strength, seed):
+    """How the printout, the progress bar and ``frontier.md`` name one fit."""
+    return f"{dataset} / {method} {param}={strength:g} / seed {seed}"
 
 
 def diverged_points(runs):
     """One line per fit of ``runs`` whose training diverged (its figures missing)."""
     failed = runs[runs["A_y"].isna()]
-    return [f"{r.dataset} / {r.method} {r.strength_param}={r.strength:g} / seed {r.seed}"
+    return [_fit_label(r.dataset, r.method, r.strength_param, r.strength, r.seed)
             for r in failed.itertuples()]
 
 
@@ -366,7 +368,7 @@ def run_frontier(*, methods=None, datasets=None, seeds=(0,), quick=False, max_ep
             rows.append(unvisited.pop(key))
         else:
             if bar is not None:
-                bar.set_postfix_str(f"{dataset} / {method} {param}={value:g} / seed {seed}")
+                bar.set_postfix_str(_fit_label(dataset, method, param, value, seed))
             try:
                 figures = _fit_point(load(dataset, seed), method, param, value,
                                      epochs=method_epochs, seed=seed,
@@ -375,8 +377,8 @@ def run_frontier(*, methods=None, datasets=None, seeds=(0,), quick=False, max_ep
                 # one point of a long sweep: recorded without figures (so --resume does not
                 # fit it again), left out of the table and named in the printout
                 figures = {name: np.nan for name in FIGURES}
-                print_fn(DIVERGED.format(dataset=dataset, method=method, param=param,
-                                         strength=value, seed=seed, error=error))
+                print_fn(f"{_fit_label(dataset, method, param, value, seed)}: training "
+                         f"diverged ({error})")
             rows.append({"dataset": dataset, "method": method, "strength_param": param,
                          "strength": value, "seed": seed, "epochs": method_epochs,
                          "quick": bool(quick), **figures})
@@ -391,14 +393,15 @@ def run_frontier(*, methods=None, datasets=None, seeds=(0,), quick=False, max_ep
     runs = pd.DataFrame(rows, columns=RUN_COLUMNS)
     table = frontier_table(runs)
     print_fn(format_front(table))
-    if diverged_points(runs):
-        print_fn(f"left out, training diverged: {'; '.join(diverged_points(runs))}")
+    diverged = diverged_points(runs)
+    if diverged:
+        print_fn(f"left out, training diverged: {'; '.join(diverged)}")
     if output is not None:
         out = Path(output)
         out.mkdir(parents=True, exist_ok=True)
         write_csv(pd.DataFrame(others + rows, columns=RUN_COLUMNS), runs_csv, head)
         write_csv(table, out / "frontier.csv", head)
-        (out / "frontier.md").write_text(front_markdown(table, head, diverged_points(runs)))
+        (out / "frontier.md").write_text(front_markdown(table, head, diverged))
         print_fn(f"wrote {runs_csv}, {out / 'frontier.csv'} and {out / 'frontier.md'}")
     if plots is not None:
         from ._plots import frontier_plots

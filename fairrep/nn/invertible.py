@@ -58,7 +58,8 @@ import math
 import torch
 from torch import nn
 
-from ._base import BatchNorm1d, InvariantModule, make_mlp, multi_head_cross_entropy, shuffled
+from ._base import (BatchNorm1d, InvariantModule, make_mlp, multi_head_cross_entropy, shuffled,
+                    standard_normal_log_prob)
 
 COUPLINGS = ("affine", "additive")
 MIXINGS = ("lu", "permutation", "reverse")
@@ -821,7 +822,7 @@ class FullyInvertibleRevNet(InvariantModule):
         log_p = (-0.5 * ((z_n - self.prior_mean) * torch.exp(-log_std)) ** 2 - log_std
                  - 0.5 * math.log(2 * math.pi)).sum(dim=1)
         if z_s is not None and getattr(self, "logit_prior", False):  # pickled before it
-            log_p = log_p + (-0.5 * z_s.pow(2) - 0.5 * math.log(2 * math.pi)).sum(dim=1)
+            log_p = log_p + standard_normal_log_prob(z_s)
         return -(log_p + logdet).mean() / self.n_dims
 
     def adversary_parameters(self):
