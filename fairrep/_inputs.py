@@ -42,6 +42,24 @@ def n_columns(X):
     return X.n_features if isinstance(X, RowSource) else X.shape[1]
 
 
+def column_std(X, chunk_rows=4096):
+    """Standard deviation of each column of ``X`` (an array or a RowSource, read a chunk of
+    rows at a time), in float64."""
+    n = n_rows(X)
+    total = np.zeros(n_columns(X))
+    squares = np.zeros(n_columns(X))
+    for start in range(0, n, chunk_rows):
+        rows = (X.rows(slice(start, start + chunk_rows)) if isinstance(X, RowSource)
+                else np.asarray(X[start:start + chunk_rows]))
+        total += rows.sum(axis=0, dtype=np.float64)
+    mean = total / n
+    for start in range(0, n, chunk_rows):
+        rows = (X.rows(slice(start, start + chunk_rows)) if isinstance(X, RowSource)
+                else np.asarray(X[start:start + chunk_rows]))
+        squares += ((rows.astype(np.float64) - mean) ** 2).sum(axis=0)
+    return np.sqrt(squares / n)
+
+
 def validate_fit_data(estimator, X, y, s, reset):
     """Validated ``X`` (an array, or a RowSource for streaming input) and ``y`` for
     ``estimator``'s fit (``reset``: a new fit, which sets ``n_features_in_``)."""

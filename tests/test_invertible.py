@@ -5,6 +5,7 @@ import pickle
 
 import numpy as np
 import pytest
+from numpy.testing import assert_allclose
 import torch
 from sklearn.datasets import load_digits
 
@@ -287,6 +288,43 @@ def test_too_few_features_are_padded_injectively():
         InvertibleClassifier(**FAST, pad_features=0).fit(X, y)
 
 
+def test_input_noise_perturbs_x_in_training_only():
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(20000, 3, generator=g)
+    net = FullyInvertibleRevNet(3, [2], n_blocks=1, hidden_layer_sizes=(4,),
+                                input_noise=[0.1, 0.0, 2.0])
+    noise = net._perturb(X, generator=g) - X  # a new module trains
+    assert_allclose(noise.std(dim=0).numpy(), [0.1, 0.0, 2.0], rtol=0.03)
+    net.eval()
+    assert torch.equal(net._perturb(X), X)
+    net.train()
+    # D_nc reads the data's z_n: no noise in its inputs
+    assert torch.equal(net.adversary_inputs(X[:5]), net.adversary_inputs(X[:5]))
+    with pytest.raises(ValueError, match="input_noise must be one value or 3"):
+        FullyInvertibleRevNet(3, [2], input_noise=[0.1, 0.2])
+
+
+def test_input_noise_is_scaled_by_each_column(tmp_path):
+    rng = np.random.RandomState(0)
+    X = np.c_[rng.normal(scale=3.0, size=(90, 2)), np.ones(90), rng.randint(0, 2, 90)]
+    y = np.repeat(["a", "b"], 45)
+    fit = dict(FAST, max_epochs=1, random_state=0)
+    clf = InvertibleClassifier(**fit).fit(X, y)
+    std = X.std(axis=0)
+    expected = 0.05 * np.where(std > 0, std, 1.0)  # 'auto': 0.05 sd; a constant column 0.05
+    assert_allclose(clf.net_.module_.input_noise.numpy(), expected, rtol=1e-6)
+    mapped = np.memmap(tmp_path / "X.dat", dtype=np.float32, mode="w+", shape=X.shape)
+    mapped[:] = X
+    streamed = InvertibleClassifier(**fit).fit(mapped, y)  # read a chunk at a time
+    assert_allclose(streamed.net_.module_.input_noise.numpy(), expected, rtol=1e-5)
+    off = InvertibleClassifier(**fit, input_noise=0).fit(X, y)
+    assert off.net_.module_.input_noise is None
+    digits = load_digits()
+    images = InvertibleClassifier(**fit, image_shape=(1, 8, 8)).fit(digits.data[:60],
+                                                                     digits.target[:60] % 2)
+    assert images.net_.module_.input_noise is None  # 'auto': none for images
+
+
 # -- the iCE mechanism -------------------------------------------------------------------------
 BEHAVIOUR = dict(n_blocks=2, hidden_layer_sizes=(16,), nuisance_hidden_layer_sizes=(16,),
                  max_epochs=8, batch_size=64, lr=5e-3, random_state=0)
@@ -351,11 +389,16 @@ def test_ice_lowers_the_error_under_the_texture_shift():
 
 
 @pytest.mark.slow
-def test_ice_with_both_terms_off_is_the_ce_fit(redundant, ce_nuisance):
+def test_ice_with_both_terms_off_is_the_ce_fit(redundant):
+    # without input_noise: its draws share the generator with D_nc's steps, which only iCE
+    # takes, so with it the two fits are equal in distribution, not draw for draw
     (X, y), _ = redundant
-    clf = InvertibleClassifier(loss="ice", likelihood_weight=0.0, nuisance_weight=0.0,
-                               **BEHAVIOUR).fit(X, y)
-    assert _nuisance_accuracy(clf, redundant) == pytest.approx(ce_nuisance)
+    fits = [InvertibleClassifier(input_noise=0.0, **kw, **BEHAVIOUR).fit(X, y)
+            for kw in (dict(loss="ce"),
+                       dict(loss="ice", likelihood_weight=0.0, nuisance_weight=0.0))]
+    ce, ice = (_nuisance_accuracy(clf, redundant) for clf in fits)
+    assert ice == pytest.approx(ce)
+    assert_allclose(fits[1].decision_function(X), fits[0].decision_function(X))
 
 
 # -- the transformer ---------------------------------------------------------------------------

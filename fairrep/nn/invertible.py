@@ -698,6 +698,13 @@ class FullyInvertibleRevNet(InvariantModule):
         batch's labels (the reference code).
     pad_std : float, default=0.01
         Standard deviation of the padding noise in training.
+    input_noise : sequence of float or None, default=None
+        Standard deviation, per input dimension, of Gaussian noise added to x in training
+        (not in eval mode). A column with a few values (one-hot codes, counts, a point mass
+        at 0) has no density: without noise the likelihood term grows without bound as the
+        flow squeezes each value onto a point, and training ends in overflow. Noise of
+        standard deviation sigma caps what the flow gains there at about -log(sigma) per
+        dimension (the dequantisation of flow models).
     batch_norm_logits : bool, default=False
         Read the logits as BatchNorm1d(z_s) (the reference code's head: batch statistics in
         training, running ones in eval mode, where it is a fixed affine map of each logit)
@@ -731,7 +738,7 @@ class FullyInvertibleRevNet(InvariantModule):
                  hidden_layer_sizes=(64,), coupling="affine", mixing="lu", n_levels=1,
                  n_pad=0, loss="ice", nuisance_weight=1.0, likelihood_weight=1.0,
                  nuisance_hidden_layer_sizes=(64, 64), nuisance_targets="true", pad_std=0.01,
-                 batch_norm_logits=False, logit_prior=False):
+                 batch_norm_logits=False, logit_prior=False, input_noise=None):
         super().__init__()
         _check_choice(loss, "loss", LOSSES)
         _check_choice(nuisance_targets, "nuisance_targets", NUISANCE_TARGETS)
@@ -766,8 +773,21 @@ class FullyInvertibleRevNet(InvariantModule):
             if loss == "ice" else None)
         self.logit_norm = BatchNorm1d(self.n_logits) if batch_norm_logits else None
         self.logit_prior = bool(logit_prior)
+        noise = None if input_noise is None else torch.as_tensor(input_noise,
+                                                                  dtype=torch.float32)
+        if noise is not None and noise.shape not in ((), (n_features,)):
+            raise ValueError(f"input_noise must be one value or {n_features} (one per input "
+                             f"dimension), got shape {tuple(noise.shape)}")
+        self.register_buffer("input_noise", noise)
 
     # -- the bijection -------------------------------------------------------------------
+    def _perturb(self, X, generator=None):
+        noise = getattr(self, "input_noise", None)  # None in a module pickled before it
+        if noise is None or not self.training:
+            return X
+        return X + noise.to(X.dtype) * torch.randn(X.shape, generator=generator,
+                                                   device=X.device, dtype=X.dtype)
+
     def _pad(self, X, generator=None):
         if not self.n_pad:
             return X
@@ -780,8 +800,9 @@ class FullyInvertibleRevNet(InvariantModule):
         return torch.cat([X, pad], dim=1)
 
     def encode(self, X, generator=None):
-        """z = F(x) and log|det dF/dx| per sample (``generator`` draws the padding noise)."""
-        return self.flow(self._pad(X, generator))
+        """z = F(x) and log|det dF/dx| per sample (``generator`` draws the training noise:
+        ``input_noise`` and the padding)."""
+        return self.flow(self._pad(self._perturb(X, generator), generator))
 
     def forward(self, X):
         """The full z = F(x), shape (n, n_features + n_pad)."""
@@ -860,8 +881,9 @@ class FullyInvertibleRevNet(InvariantModule):
         return terms
 
     def adversary_inputs(self, X, generator=None):
-        """z_n, without gradient to the flow."""
-        return self.split(self.encode(X, generator)[0])[1]
+        """z_n, without gradient to the flow, of x without ``input_noise``: D_nc learns to
+        read the data's z_n (the noise only bounds the likelihood term)."""
+        return self.split(self.flow(self._pad(X, generator))[0])[1]
 
     def adversary_loss_terms(self, inputs, s):
         """D_nc's step: predict the labels from z_n (the max over theta_nc)."""
