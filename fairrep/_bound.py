@@ -243,6 +243,23 @@ def gap_standard_error(constraint, labels, groups):
     return worst
 
 
+def validation_rows(codes, fraction, random_state):
+    """``(train, valid)`` positions of the rows of ``codes`` (an (n, k) array of label codes):
+    ``fraction`` of them (at least 2) held out, stratified on the first task (a plain split
+    when a class is too rare for that); ``train`` sorted."""
+    n_rows = codes.shape[0]
+    n_valid = max(2, int(round(fraction * n_rows)))
+    seed = seed_from(random_state)
+    rows = np.zeros((n_rows, 1))
+    try:
+        train, valid = next(StratifiedShuffleSplit(1, test_size=n_valid, random_state=seed)
+                            .split(rows, codes[:, 0]))
+    except ValueError:
+        train, valid = next(ShuffleSplit(1, test_size=n_valid, random_state=seed).split(rows))
+    train.sort()
+    return train, valid
+
+
 def held_out(estimator, X, y_codes, s, n_rows):
     """``(X, y_codes, s, callback)`` for ``estimator``'s fit on ``n_rows`` rows: with its
     ``constraint`` set, the training rows without the held-out ones and the
@@ -264,14 +281,7 @@ def held_out(estimator, X, y_codes, s, n_rows):
     if _num_samples(s) != n_rows or y_codes is None or not isinstance(X, np.ndarray):
         return X, y_codes, s, None  # the encoding of s / the stream path say what is wrong
     codes = np.asarray(y_codes).reshape(n_rows, -1)
-    n_valid = max(2, int(round(BOUND_VALIDATION_FRACTION * n_rows)))
-    seed = seed_from(estimator.random_state)
-    try:  # stratified on the first task; a class too rare for that: a plain split
-        train, valid = next(StratifiedShuffleSplit(1, test_size=n_valid, random_state=seed)
-                            .split(X, codes[:, 0]))
-    except ValueError:
-        train, valid = next(ShuffleSplit(1, test_size=n_valid, random_state=seed).split(X))
-    train.sort()
+    train, valid = validation_rows(codes, BOUND_VALIDATION_FRACTION, estimator.random_state)
     s_valid = np.asarray(_safe_indexing(s, valid)).reshape(len(valid))
     noise = gap_standard_error(constraint, codes[valid, 0], s_valid)
     if noise is not None and noise[0] > max(bound, 0.01):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import copy
 import math
 from collections import defaultdict
 
@@ -170,6 +171,63 @@ class EpochProgressBar(Callback):
     def on_train_end(self, net, **kwargs):
         self.bar_.close()
         del self.bar_
+
+
+class EarlyStopping(Callback):
+    """Keep the weights of the epoch with the lowest task cross-entropy on held-out rows, and
+    stop after ``patience`` epochs without a lower one.
+
+    After each epoch the module (in eval mode) predicts the held-out rows ``X``
+    (``module.predict_logits``, a batch of ``rows`` at a time) and their cross-entropy
+    against ``codes`` (an (n, k) array of label codes, one column per task) is recorded as
+    ``valid_task`` in the history; at the end of training the weights of the epoch with the
+    lowest one are loaded back (``best_epoch_``).
+    """
+
+    def __init__(self, X, codes, patience, rows=4096):
+        self.X, self.codes, self.patience, self.rows = X, codes, int(patience), int(rows)
+
+    def on_train_begin(self, net, **kwargs):
+        self.best_, self.best_epoch_, self.state_, self.waited_ = math.inf, None, None, 0
+
+    def _loss(self, module):
+        from .nn._base import multi_head_cross_entropy
+
+        parameter = next(module.parameters())
+        codes = torch.as_tensor(self.codes, dtype=torch.long, device=parameter.device)
+        cardinalities = getattr(module, "n_classes")
+        total = 0.0
+        for start in range(0, len(self.X), self.rows):
+            inputs = torch.as_tensor(self.X[start:start + self.rows], dtype=parameter.dtype,
+                                     device=parameter.device)
+            logits = torch.cat(module.predict_logits(inputs), dim=1)
+            total += float(multi_head_cross_entropy(
+                logits, codes[start:start + self.rows], cardinalities)) * inputs.shape[0]
+        return total / len(self.X)
+
+    def on_epoch_end(self, net, **kwargs):
+        module = net.module_
+        was_training = module.training
+        module.eval()
+        try:
+            with torch.no_grad():
+                loss = self._loss(module)
+        finally:
+            module.train(was_training)
+        net.history.record("valid_task", loss)
+        if loss < self.best_:
+            self.best_, self.best_epoch_, self.waited_ = loss, len(net.history), 0
+            self.state_ = copy.deepcopy(module.state_dict())
+        else:
+            self.waited_ += 1
+            if self.waited_ >= self.patience:
+                raise KeyboardInterrupt  # skorch ends the fit loop and calls on_train_end
+
+    def on_train_end(self, net, **kwargs):
+        if self.state_ is not None:
+            net.module_.load_state_dict(self.state_)
+        # the held-out rows and the saved weights are not pickled with the fitted net
+        self.X = self.codes = self.state_ = None
 
 
 class InvariantNet(NeuralNet):

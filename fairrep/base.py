@@ -155,8 +155,10 @@ class BaseInvariantEstimator(BaseEstimator):
         X, y = validate_fit_data(self, X, y, s, reset=first)
         y_codes, classes = target_codes(self, y, classes, first)
         bound = None
+        stopper = None
         if not incremental:
             X, y_codes, s, bound = _bound.held_out(self, X, y_codes, s, n_rows(X))
+            X, y_codes, s, stopper = self._early_stopping(X, y_codes, s)
         sens = self._sensitive(s, n_rows(X), y_codes, s_classes, first)
         net = self._build_net(X, classes, sens) if first else self.net_
         if not first:
@@ -175,6 +177,8 @@ class BaseInvariantEstimator(BaseEstimator):
         callbacks = [*net.callbacks, ("collapse_watch", watch)]
         if bound is not None:
             callbacks.append(("fairness_bound", bound))
+        if stopper is not None:
+            callbacks.append(("early_stopping", stopper))
         net.set_params(callbacks=callbacks)
         net.fit(data)
         self._commit(net, classes, y, sens)
@@ -186,6 +190,12 @@ class BaseInvariantEstimator(BaseEstimator):
         warn_if_s_missing(self, s)
         if not watch.warned:
             warn_if_task_collapsed(self, prior_entropy, with_s=s is not None, probe=probe)
+
+    def _early_stopping(self, X, y_codes, s):
+        """``(X, y_codes, s, callback)`` of a new fit: an estimator with early stopping holds
+        rows out for the callback that watches them; by default the rows as they are and
+        None."""
+        return X, y_codes, s, None
 
     def _sensitive(self, s, n_samples, y_codes, s_classes, first):
         """The :class:`~fairrep._sensitive.Sensitive` value of this call, as the method

@@ -45,6 +45,9 @@ SCRIPTS = {
     "invertible_digits.py": ["--seeds", "0", "--max-epochs", "1", "--batch-size", "256",
                              "--n-blocks", "1", "--hidden", "4", "--adversary-steps", "1",
                              "--shift", "binary", "--threads", "1", "--output", "{tmp}/out"],
+    "invertible_tables.py": ["--tables", "german", "--seeds", "0", "--max-epochs", "1",
+                             "--variants", "defaults", "neither", "--threads", "1",
+                             "--output", "{tmp}/out"],
     "max_correlation_noise.py": ["--sensitive", "sex", "--max-epochs", "1", "--restarts", "1",
                                  "--param", "n_slices=10"],
     # --help only: even its smallest run (--rows 640, 10 steps) takes about 80 s, nearly all
@@ -79,6 +82,7 @@ OUTPUTS = {
     "forgetting_rotated.py": ["tradeoff.png"],
     "information_dropout_beta.py": ["beta.png"],
     "invertible_digits.py": ["out/runs.csv", "out/summary.md", "out/summary.rst"],
+    "invertible_tables.py": ["out/runs.csv", "out/summary.md"],
     "representation_dependence.py": ["out/runs.csv", "out/summary.md"],
     "robust_defaults.py": ["out/runs.csv", "out/summary.csv", "out/summary.md",
                            "out/methods.md", "out/methods.rst"],

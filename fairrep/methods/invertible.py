@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import ClassifierMixin, TransformerMixin
 from sklearn.utils import check_array
 from sklearn.utils._param_validation import StrOptions
+from sklearn.utils import _safe_indexing
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import _num_samples, check_is_fitted
 
 from .. import _validation as V
 from .._classifier import InvariantClassifierMixin
+from .._bound import validation_rows
 from .._docstrings import fill_doc
 from .._inputs import column_std
 from .._params import LAYER_SIZES, NON_NEGATIVE, Number, POSITIVE_INT, _store
 from .._sensitive import encode_sensitive_like
+from .._training import EarlyStopping
 from ..base import BaseInvariantEstimator
 from ..nn.invertible import COUPLINGS, LOSSES, MIXINGS, NUISANCE_TARGETS, FullyInvertibleRevNet
 from ._registry import MethodSpec, register_method
@@ -58,6 +61,24 @@ TARGET_SHAPE = (
     "got shape {shape}."
 )
 
+
+#: ``early_stopping='auto'``'s patience and held-out share are the parameters' defaults.
+EARLY_STOPPING_PARAMS = """
+    early_stopping : bool or 'auto', default='auto'
+        Hold out ``validation_fraction`` of the training rows (stratified on y), measure the
+        cross-entropy of the logits on them after each epoch (``valid_task`` in the
+        history), stop once ``n_iter_no_change`` epochs in a row have not lowered it, and keep
+        the weights of the lowest epoch (``best_epoch_``). A flow is a large model for a table:
+        on German credit (700 rows, one-hot + StandardScaler) the logits fit the training rows
+        within a few epochs and the test accuracy then falls below the majority share over
+        100 epochs (0.68-0.70 against 0.72-0.79 for a logistic regression, 3 splits).
+        'auto': on for feature vectors, off for images (``image_shape`` set; the shift-digit
+        figures were measured with every epoch).
+    validation_fraction : float, default=0.1
+        Share of the training rows held out for early stopping (at least 2 rows).
+    n_iter_no_change : int, default=10
+        Epochs without a lower held-out cross-entropy before training stops.
+    """
 
 #: The docstring texts of both estimators (``representation``: each one's default).
 _DOC_TEXTS = dict(
@@ -131,7 +152,7 @@ _DOC_TEXTS = dict(
         on 3 seeds, against 15 / 14 / 31 without). Unused with ``loss='ce'``.
     input_noise : float or 'auto', default='auto'
         Gaussian noise added to x in training (not at prediction), in units of each
-        column's training standard deviation (1 for a constant column). A column with a few
+        column's training standard deviation (none on a constant column). A column with a few
         values (one-hot codes, counts, a point mass at 0) has no density: without noise the
         likelihood term L_MLEn grows without bound as the flow squeezes each value onto a
         point, and training overflows (one-hot Adult: L_MLEn falls from -1.3 to -3.8 per
@@ -144,6 +165,7 @@ _DOC_TEXTS = dict(
         (i-RevNet's injective padding, Jacobsen et al. 2018): small Gaussian noise (std 0.01)
         in training, zeros afterwards; ``inverse_transform`` drops them. 'auto' adds just enough
         (none when n_features > C); 0 makes such data a ``ValueError``. Vectors only.
+    %(early_stopping_params)s
     max_epochs : int, default=100
     batch_size : int, default=64
     lr : float, default=1e-3
@@ -205,6 +227,7 @@ class _InvertibleBase(BaseInvariantEstimator):
                  likelihood_weight=1.0, nuisance_targets="true",
                  nuisance_hidden_layer_sizes=(64, 64), adversary_steps=5, input_noise="auto",
                  pad_features="auto", batch_norm_logits="auto", logit_prior=False,
+                 early_stopping="auto", validation_fraction=0.1, n_iter_no_change=10,
                  max_epochs=100, batch_size=64,
                  lr=1e-3, weight_decay=0.0, device="cpu", random_state=None, verbose=0,
                  mixed_precision=False):
@@ -293,7 +316,9 @@ class _InvertibleBase(BaseInvariantEstimator):
         if not scale:
             return None
         std = column_std(X)
-        return (float(scale) * np.where(std > 0, std, 1.0)).tolist()
+        # a constant column gets none: it carries nothing, and on flattened images
+        # (examples/invertible_metamers.py) noise on the blank border made the task loss jump
+        return (float(scale) * std).tolist()
 
     @property
     def n_logits_(self):
@@ -403,7 +428,8 @@ def _single_task(estimator):
     return getattr(estimator, "n_tasks_", 1) == 1
 
 
-@fill_doc(representation="'logits'", **_DOC_TEXTS)
+@fill_doc(representation="'logits'", early_stopping_params=EARLY_STOPPING_PARAMS,
+          **_DOC_TEXTS)
 class InvertibleClassifier(ClassifierMixin, TransformerMixin, InvariantClassifierMixin,
                            _InvertibleBase):
     """Fully invertible RevNet classifier, optionally trained with iCE.
@@ -431,6 +457,9 @@ class InvertibleClassifier(ClassifierMixin, TransformerMixin, InvariantClassifie
     %(invertible_attributes)s
     %(classes_attribute)s
     s_classes_ : None
+    best_epoch_ : int or None
+        With early stopping, the epoch whose weights were kept (the lowest held-out
+        cross-entropy); None without.
 
     See Also
     --------
@@ -454,6 +483,33 @@ class InvertibleClassifier(ClassifierMixin, TransformerMixin, InvariantClassifie
     """
 
     _s_kind = "length_only"  # s is not used: the labels are y
+    _parameter_constraints = {
+        **_InvertibleBase._parameter_constraints,
+        "early_stopping": ["boolean", StrOptions({"auto"})],
+        "validation_fraction": [Number(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [POSITIVE_INT],
+    }
+
+    def _early_stopping(self, X, y_codes, s):
+        on = self.early_stopping
+        if isinstance(on, str):  # 'auto'
+            on = self.image_shape is None
+        if (not on or y_codes is None or not isinstance(X, np.ndarray)
+                or s is not None and _num_samples(s) != X.shape[0]):
+            # a streamed X trains on every row; an s of another length: its check says so
+            return X, y_codes, s, None
+        codes = np.asarray(y_codes).reshape(X.shape[0], -1)
+        train, valid = validation_rows(codes, float(self.validation_fraction),
+                                       self.random_state)
+        stopper = EarlyStopping(X[valid], codes[valid], patience=int(self.n_iter_no_change))
+        return (X[train], np.asarray(y_codes)[train],
+                None if s is None else _safe_indexing(s, train), stopper)
+
+    def _fit(self, X, y, s, incremental, *args, **kwargs):
+        super()._fit(X, y, s, incremental, *args, **kwargs)
+        if not incremental:
+            stopper = dict(self.net_.callbacks_).get("early_stopping")
+            self.best_epoch_ = None if stopper is None else stopper.best_epoch_
 
     @available_if(_single_task)
     def decision_function(self, X):
@@ -470,7 +526,7 @@ class InvertibleClassifier(ClassifierMixin, TransformerMixin, InvariantClassifie
         return z[:, 1] - z[:, 0] if z.shape[1] == 2 else z
 
 
-@fill_doc(representation="'nuisance'", **_DOC_TEXTS)
+@fill_doc(representation="'nuisance'", early_stopping_params="", **_DOC_TEXTS)
 class InvertibleTransformer(TransformerMixin, _InvertibleBase):
     """Representation without s from a fully invertible RevNet trained with iCE.
 
