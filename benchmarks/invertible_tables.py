@@ -13,8 +13,8 @@ bound on columns without a density (one-hot codes, counts). This script fits
 and records test accuracy, the majority share, a logistic regression's accuracy on the same
 columns, the epochs trained, the epoch kept (early stopping) and the fit seconds. A fit that
 raises :class:`fairrep.TrainingDivergedError` is kept with ``diverged=1`` and no accuracy.
-``s`` is not used by the classifier. Writes ``runs.csv`` and ``summary.md`` (means over
-seeds; each with the command, date, machine and versions) to
+``s`` is not used by the classifier. Writes ``runs.csv``, ``summary.md`` and ``summary.rst``
+(means over seeds; each with the command, date, machine and versions) to
 ``benchmarks/results/invertible_tables/``.
 
 Usage::
@@ -48,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import robust_defaults as rd  # noqa: E402
 
 from fairrep import InvertibleClassifier, TrainingDivergedError  # noqa: E402
-from fairrep.benchmark._provenance import continued_command  # noqa: E402
+from fairrep.benchmark._provenance import continued_command, read_header  # noqa: E402
 
 VARIANTS = {
     "defaults": {},
@@ -93,25 +93,42 @@ def run(tables, recipes, seeds, variants, max_epochs=None):
     return pd.DataFrame(rows)
 
 
-def summary_markdown(runs, head):
+COLUMNS = ["table", "recipe", "variant", "seeds", "acc (min)", "majority", "logreg", "epochs",
+           "max epochs", "fit s", "diverged"]
+NOTE = ("InvertibleClassifier on the raw columns (robust_defaults' loaders and recipes); means "
+        "over seeds. acc: test accuracy (min: its lowest seed); majority: the majority share of "
+        "the test split; logreg: a logistic regression on the same columns; epochs: epochs "
+        "trained of at most max epochs; diverged: fits that raised TrainingDivergedError (no "
+        "accuracy).")
+
+
+def summary_rows(runs):
+    """A row of cell strings per table x recipe x variant (means over seeds)."""
     grouped = runs.groupby(KEYS, sort=False)
     table = grouped.agg(seeds=("seed", "count"), max_epochs=("max_epochs", "max"),
                         acc=("acc", "mean"), acc_min=("acc", "min"),
                         majority=("majority", "mean"), logreg_acc=("logreg_acc", "mean"),
                         epochs=("epochs", "mean"), fit_s=("fit_s", "mean"),
                         diverged=("diverged", "sum")).reset_index()
-    lines = [f"<!-- {' | '.join(head.strip().splitlines())} -->", "",
-             "InvertibleClassifier on the raw columns (robust_defaults' loaders and recipes); "
-             "means over seeds. acc: test accuracy (min: its lowest seed); majority: the "
-             "majority share of the test split; logreg: a logistic regression on the same "
-             "columns; epochs: epochs trained of at most max epochs; diverged: fits that raised "
-             "TrainingDivergedError (no accuracy).", "",
-             "| table | recipe | variant | seeds | acc (min) | majority | logreg | epochs | "
-             "max epochs | fit s | diverged |", "|---|---|---|---|---|---|---|---|---|---|---|"]
-    for r in table.itertuples():
-        lines.append(f"| {r.table} | {r.recipe} | {r.variant} | {r.seeds} | {r.acc:.3f} "
-                     f"({r.acc_min:.3f}) | {r.majority:.3f} | {r.logreg_acc:.3f} | "
-                     f"{r.epochs:.0f} | {r.max_epochs} | {r.fit_s:.1f} | {r.diverged} |")
+    return [[r.table, r.recipe, r.variant, str(r.seeds), f"{r.acc:.3f} ({r.acc_min:.3f})",
+             f"{r.majority:.3f}", f"{r.logreg_acc:.3f}", f"{r.epochs:.0f}", str(r.max_epochs),
+             f"{r.fit_s:.1f}", str(r.diverged)] for r in table.itertuples()]
+
+
+def summary_markdown(runs, head):
+    lines = [f"<!-- {' | '.join(head.strip().splitlines())} -->", "", NOTE, "",
+             "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    lines += ["| " + " | ".join(row) + " |" for row in summary_rows(runs)]
+    return "\n".join(lines) + "\n"
+
+
+def summary_rst(runs, head):
+    """The table for the docs (``.. include::``), with the command that wrote it."""
+    first = head.strip().splitlines()
+    command = first[0].removeprefix("command: ")
+    lines = [".. " + first[0], *("   " + line for line in first[1:]), "",
+             *rd.list_table([COLUMNS, *summary_rows(runs)]), "",
+             f"{NOTE} Written by ``{command}`` ({first[1].removeprefix('date: ')})."]
     return "\n".join(lines) + "\n"
 
 
@@ -129,21 +146,27 @@ def main(argv=None):
     parser.add_argument("--output", type=Path, default=OUT)
     parser.add_argument("--update", action="store_true",
                         help="keep the output's runs that this command does not refit")
+    parser.add_argument("--summarize", action="store_true",
+                        help="no fits: rewrite the summaries from the output's runs.csv")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    seeds = {t: args.seeds or ([0] if t == "adult" else [0, 1, 2]) for t in args.tables}
-    command = "python benchmarks/invertible_tables.py " + shlex.join(argv or sys.argv[1:])
-    runs = run(args.tables, args.recipes, seeds, args.variants, args.max_epochs)
     path = args.output / "runs.csv"
-    if args.update and path.exists():
-        command = continued_command(path, command.strip())
-        kept = rd.read_csv(path)
-        refit = kept.set_index(RUN_KEYS).index.isin(runs.set_index(RUN_KEYS).index)
-        runs = pd.concat([kept[~refit], runs], ignore_index=True)
-    head = rd.header(command.strip())
-    args.output.mkdir(parents=True, exist_ok=True)
-    rd.write_csv(runs, path, head)
+    if args.summarize:
+        head, runs = read_header(path), rd.read_csv(path)
+    else:
+        seeds = {t: args.seeds or ([0] if t == "adult" else [0, 1, 2]) for t in args.tables}
+        command = "python benchmarks/invertible_tables.py " + shlex.join(argv or sys.argv[1:])
+        runs = run(args.tables, args.recipes, seeds, args.variants, args.max_epochs)
+        if args.update and path.exists():
+            command = continued_command(path, command.strip())
+            kept = rd.read_csv(path)
+            refit = kept.set_index(RUN_KEYS).index.isin(runs.set_index(RUN_KEYS).index)
+            runs = pd.concat([kept[~refit], runs], ignore_index=True)
+        head = rd.header(command.strip())
+        args.output.mkdir(parents=True, exist_ok=True)
+        rd.write_csv(runs, path, head)
     (args.output / "summary.md").write_text(summary_markdown(runs, head))
+    (args.output / "summary.rst").write_text(summary_rst(runs, head))
     print((args.output / "summary.md").read_text())
 
 

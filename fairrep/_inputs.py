@@ -60,6 +60,21 @@ def column_std(X, chunk_rows=4096):
     return np.sqrt(squares / n)
 
 
+def column_spacing(X, max_rows=20000):
+    """Mean gap between the distinct values of each column of ``X`` (an array or a
+    RowSource): (max - min) / (number of distinct values - 1), 0 for a constant column; read
+    on at most ``max_rows`` evenly spaced rows."""
+    n = n_rows(X)
+    rows = np.unique(np.linspace(0, n - 1, min(n, max_rows)).astype(np.int64))
+    sample = X.rows(rows) if isinstance(X, RowSource) else np.asarray(X[rows])
+    spacing = np.zeros(sample.shape[1])
+    for j in range(sample.shape[1]):
+        values = np.unique(sample[:, j])
+        if len(values) > 1:
+            spacing[j] = (values[-1] - values[0]) / (len(values) - 1)
+    return spacing
+
+
 def validate_fit_data(estimator, X, y, s, reset):
     """Validated ``X`` (an array, or a RowSource for streaming input) and ``y`` for
     ``estimator``'s fit (``reset``: a new fit, which sets ``n_features_in_``)."""

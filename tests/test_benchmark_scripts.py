@@ -82,7 +82,7 @@ OUTPUTS = {
     "forgetting_rotated.py": ["tradeoff.png"],
     "information_dropout_beta.py": ["beta.png"],
     "invertible_digits.py": ["out/runs.csv", "out/summary.md", "out/summary.rst"],
-    "invertible_tables.py": ["out/runs.csv", "out/summary.md"],
+    "invertible_tables.py": ["out/runs.csv", "out/summary.md", "out/summary.rst"],
     "representation_dependence.py": ["out/runs.csv", "out/summary.md"],
     "robust_defaults.py": ["out/runs.csv", "out/summary.csv", "out/summary.md",
                            "out/methods.md", "out/methods.rst"],

@@ -16,7 +16,7 @@ from .. import _validation as V
 from .._classifier import InvariantClassifierMixin
 from .._bound import validation_rows
 from .._docstrings import fill_doc
-from .._inputs import column_std
+from .._inputs import column_spacing, column_std
 from .._params import LAYER_SIZES, NON_NEGATIVE, Number, POSITIVE_INT, _store
 from .._sensitive import encode_sensitive_like
 from .._training import EarlyStopping
@@ -25,7 +25,7 @@ from ..nn.invertible import COUPLINGS, LOSSES, MIXINGS, NUISANCE_TARGETS, FullyI
 from ._registry import MethodSpec, register_method
 
 REPRESENTATIONS = ("logits", "nuisance", "full")
-#: ``input_noise='auto'`` for feature vectors, in units of each column's standard deviation.
+#: ``input_noise='auto'`` for feature vectors, in units of each column's scale.
 AUTO_INPUT_NOISE = 0.05
 
 TOO_FEW_FEATURES = (
@@ -62,7 +62,7 @@ TARGET_SHAPE = (
 )
 
 
-#: ``early_stopping='auto'``'s patience and held-out share are the parameters' defaults.
+#: The classifier's early-stopping parameters (InvertibleTransformer has none).
 EARLY_STOPPING_PARAMS = """
     early_stopping : bool or 'auto', default='auto'
         Hold out ``validation_fraction`` of the training rows (stratified on y), measure the
@@ -71,7 +71,8 @@ EARLY_STOPPING_PARAMS = """
         the weights of the lowest epoch (``best_epoch_``). A flow is a large model for a table:
         on German credit (700 rows, one-hot + StandardScaler) the logits fit the training rows
         within a few epochs and the test accuracy then falls below the majority share over
-        100 epochs (0.68-0.70 against 0.72-0.79 for a logistic regression, 3 splits).
+        100 epochs (0.68-0.70 against 0.72-0.79 for a logistic regression, 3 splits; with
+        early stopping 0.75-0.76: ``benchmarks/results/invertible_tables/``).
         'auto': on for feature vectors, off for images (``image_shape`` set; the shift-digit
         figures were measured with every epoch).
     validation_fraction : float, default=0.1
@@ -152,12 +153,13 @@ _DOC_TEXTS = dict(
         on 3 seeds, against 15 / 14 / 31 without). Unused with ``loss='ce'``.
     input_noise : float or 'auto', default='auto'
         Gaussian noise added to x in training (not at prediction), in units of each
-        column's training standard deviation (none on a constant column). A column with a few
-        values (one-hot codes, counts, a point mass at 0) has no density: without noise the
-        likelihood term L_MLEn grows without bound as the flow squeezes each value onto a
-        point, and training overflows (one-hot Adult: L_MLEn falls from -1.3 to -3.8 per
-        dimension in 24 epochs, then jumps to 859). Noise caps that gain, as the
-        dequantisation of flow models does. 'auto': 0.05 for feature vectors, 0 for images
+        column's scale: the larger of its training standard deviation and the mean gap between
+        its distinct values (1 for a 0/1 column, however rare its ones; none on a constant
+        column). A column with a few values (one-hot codes, counts, a point mass at 0) has
+        no density: without noise the likelihood term L_MLEn grows without bound as the flow
+        squeezes each value onto a point, and training overflows (one-hot Adult: L_MLEn falls
+        from -1.3 to -3.8 per dimension in 24 epochs, then jumps to 859). Noise caps that
+        gain, as the dequantisation of flow models does. 'auto': 0.05 for feature vectors, 0 for images
         (``image_shape`` set; the shift-digit figures were measured without it). 0 turns it
         off.
     pad_features : 'auto' or int, default='auto'
@@ -315,10 +317,12 @@ class _InvertibleBase(BaseInvariantEstimator):
             scale = 0.0 if self.image_shape is not None else AUTO_INPUT_NOISE
         if not scale:
             return None
-        std = column_std(X)
-        # a constant column gets none: it carries nothing, and on flattened images
-        # (examples/invertible_metamers.py) noise on the blank border made the task loss jump
-        return (float(scale) * std).tolist()
+        # a 0/1 column's scale is its gap, 1, however rare its ones (its sd, sqrt(p(1 - p)),
+        # would give a rare category almost no noise); a constant column gets none: it
+        # carries nothing, and on flattened images (examples/invertible_metamers.py) noise on
+        # the blank border made the task loss jump
+        unit = np.maximum(column_std(X), column_spacing(X))
+        return (float(scale) * unit).tolist()
 
     @property
     def n_logits_(self):
@@ -507,9 +511,8 @@ class InvertibleClassifier(ClassifierMixin, TransformerMixin, InvariantClassifie
 
     def _fit(self, X, y, s, incremental, *args, **kwargs):
         super()._fit(X, y, s, incremental, *args, **kwargs)
-        if not incremental:
-            stopper = dict(self.net_.callbacks_).get("early_stopping")
-            self.best_epoch_ = None if stopper is None else stopper.best_epoch_
+        stopper = dict(self.net_.callbacks_).get("early_stopping")  # no partial_fit here
+        self.best_epoch_ = None if stopper is None else stopper.best_epoch_
 
     @available_if(_single_task)
     def decision_function(self, X):
