@@ -26,6 +26,7 @@ from skorch import NeuralNet
 from skorch.callbacks import Callback, EpochTimer, PrintLog
 
 from .exceptions import TrainingDivergedError
+from .nn._base import multi_head_cross_entropy
 
 DIVERGED = (
     "training diverged at epoch {epoch}: the {term!r} loss is {value}. Lower lr "
@@ -191,8 +192,6 @@ class EarlyStopping(Callback):
         self.best_, self.best_epoch_, self.state_, self.waited_ = math.inf, None, None, 0
 
     def _loss(self, module):
-        from .nn._base import multi_head_cross_entropy
-
         parameter = next(module.parameters())
         codes = torch.as_tensor(self.codes, dtype=torch.long, device=parameter.device)
         cardinalities = getattr(module, "n_classes")

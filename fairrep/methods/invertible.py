@@ -70,9 +70,9 @@ EARLY_STOPPING_PARAMS = """
         history), stop once ``n_iter_no_change`` epochs in a row have not lowered it, and keep
         the weights of the lowest epoch (``best_epoch_``). A flow is a large model for a table:
         on German credit (700 rows, one-hot + StandardScaler) the logits fit the training rows
-        within a few epochs and the test accuracy then falls below the majority share over
-        100 epochs (0.68-0.70 against 0.72-0.79 for a logistic regression, 3 splits; with
-        early stopping 0.75-0.76: ``benchmarks/results/invertible_tables/``).
+        within a few epochs and the test accuracy then falls below the majority share 0.70
+        over 100 epochs (0.67-0.70 on 3 splits, against 0.72-0.79 for a logistic regression;
+        with early stopping 0.73-0.76: ``benchmarks/results/invertible_tables/``).
         'auto': on for feature vectors, off for images (``image_shape`` set; the shift-digit
         figures were measured with every epoch).
     validation_fraction : float, default=0.1
