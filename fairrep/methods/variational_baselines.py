@@ -448,8 +448,11 @@ _uai_doc = fill_doc(
         them reversed.
     reconstruction_weight : float, default=0.1
         beta of Jaiswal et al. (2018), relative to the predictor's weight alpha = 1: weight of
-        the reconstruction error of x from (psi(e1), e2) (half the squared error summed over
-        features). Reconstruction and disentanglement both compete with the task for the
+        the reconstruction error of x from (psi(e1), e2), half the squared error averaged
+        over features (the mean squared error of the paper's L_x). Summed over features, it
+        outweighed the task on German credit's 61 columns: with the quantile recipe the
+        classifier predicted the majority class on 3 of 3 splits (0.720-0.787 per feature).
+        Reconstruction and disentanglement both compete with the task for the
         information of y (e2 wants it to reconstruct x, the disentangler Dis2 then finds it in
         e1); with beta = 1 and only two features (sklearn's blobs) the predictor loses.
     disentanglement_weight : float, default=1.0

@@ -464,7 +464,8 @@ class UAINetwork(InvariantModule):
     hidden_layer_sizes : tuple of int
         Hidden widths of Enc, Pred, Dis1, Dis2 (Dec uses them reversed).
     reconstruction_weight : float
-        beta, weight of the reconstruction loss.
+        beta, weight of the reconstruction loss (half the squared error averaged over the
+        input dimensions).
     disentanglement_weight : float
         gamma, weight of the disentanglers' loss against random targets.
     dropout_rate : float in [0, 1)
@@ -536,7 +537,9 @@ class UAINetwork(InvariantModule):
         logits = torch.cat([p(e1) for p in self.predictors], dim=1)
         task = multi_head_cross_entropy(logits, y, self.n_classes)
         x_hat = self.decoder(torch.cat([self.noisy_transformer(e1, generator), e2], dim=1))
-        reconstruction = reconstruction_error(x_hat, X)
+        # per input dimension: the paper's mean squared error (summed over a wide table it
+        # outweighs the task)
+        reconstruction = reconstruction_error(x_hat, X) / X.shape[1]
         random1 = shuffled(standardize(e1).detach(), generator)
         random2 = shuffled(standardize(e2).detach(), generator)
         disentanglement = self._disentangler_error(e1, e2, random1, random2)
