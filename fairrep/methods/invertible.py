@@ -159,9 +159,9 @@ _DOC_TEXTS = dict(
         no density: without noise the likelihood term L_MLEn grows without bound as the flow
         squeezes each value onto a point, and training overflows (one-hot Adult: L_MLEn falls
         from -1.3 to -3.8 per dimension in 24 epochs, then jumps to 859). Noise caps that
-        gain, as the dequantisation of flow models does. 'auto': 0.05 for feature vectors, 0 for images
-        (``image_shape`` set; the shift-digit figures were measured without it). 0 turns it
-        off.
+        gain, as the dequantisation of flow models does. 'auto': 0.05 for feature vectors, 0
+        for images (``image_shape`` set; the shift-digit figures were measured without it).
+        0 turns it off.
     pad_features : 'auto' or int, default='auto'
         Extra input dimensions for data with fewer features than the logits plus one
         (i-RevNet's injective padding, Jacobsen et al. 2018): small Gaussian noise (std 0.01)
