@@ -42,22 +42,21 @@ def n_columns(X):
     return X.n_features if isinstance(X, RowSource) else X.shape[1]
 
 
+def _row_chunks(X, chunk_rows):
+    """``X`` (an array or a RowSource) as in-memory arrays of at most ``chunk_rows`` rows."""
+    for start in range(0, n_rows(X), chunk_rows):
+        stop = start + chunk_rows
+        yield X.rows(slice(start, stop)) if isinstance(X, RowSource) else np.asarray(X[start:stop])
+
+
 def column_std(X, chunk_rows=4096):
     """Standard deviation of each column of ``X`` (an array or a RowSource, read a chunk of
     rows at a time), in float64."""
-    n = n_rows(X)
-    total = np.zeros(n_columns(X))
-    squares = np.zeros(n_columns(X))
-    for start in range(0, n, chunk_rows):
-        rows = (X.rows(slice(start, start + chunk_rows)) if isinstance(X, RowSource)
-                else np.asarray(X[start:start + chunk_rows]))
-        total += rows.sum(axis=0, dtype=np.float64)
-    mean = total / n
-    for start in range(0, n, chunk_rows):
-        rows = (X.rows(slice(start, start + chunk_rows)) if isinstance(X, RowSource)
-                else np.asarray(X[start:start + chunk_rows]))
-        squares += ((rows.astype(np.float64) - mean) ** 2).sum(axis=0)
-    return np.sqrt(squares / n)
+    mean = sum(rows.sum(axis=0, dtype=np.float64) for rows in _row_chunks(X, chunk_rows))
+    mean = mean / n_rows(X)
+    squares = sum(((rows.astype(np.float64) - mean) ** 2).sum(axis=0)
+                  for rows in _row_chunks(X, chunk_rows))
+    return np.sqrt(squares / n_rows(X))
 
 
 def column_spacing(X, max_rows=20000):

@@ -194,14 +194,13 @@ class EarlyStopping(Callback):
     def _loss(self, module):
         parameter = next(module.parameters())
         codes = torch.as_tensor(self.codes, dtype=torch.long, device=parameter.device)
-        cardinalities = getattr(module, "n_classes")
         total = 0.0
         for start in range(0, len(self.X), self.rows):
             inputs = torch.as_tensor(self.X[start:start + self.rows], dtype=parameter.dtype,
                                      device=parameter.device)
             logits = torch.cat(module.predict_logits(inputs), dim=1)
             total += float(multi_head_cross_entropy(
-                logits, codes[start:start + self.rows], cardinalities)) * inputs.shape[0]
+                logits, codes[start:start + self.rows], module.n_classes)) * inputs.shape[0]
         return total / len(self.X)
 
     def on_epoch_end(self, net, **kwargs):
