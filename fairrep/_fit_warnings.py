@@ -36,6 +36,10 @@ _COLLAPSE_STEPS, _COLLAPSE_MARGIN = 200, 0.03
 #: ... and during fit, at the end of the first epoch after the method's warm-up that has at
 #: least this many steps behind it (a predictor still at chance there rarely recovers).
 _EARLY_COLLAPSE_STEPS = 100
+#: ... unless the task loss is still falling below the labels' entropy: by more than this
+#: share of it over the last this many epochs (a small table learns slowly at first; the
+#: check then waits for a later epoch).
+_PROGRESS_SHARE, _PROGRESS_EPOCHS = 0.005, 3
 #: Training rows the collapse check predicts (evenly spaced over the table).
 _PROBE_ROWS = 2048
 #: Another name of the strength parameter, the one the user typed (see strength_alias).
@@ -127,7 +131,9 @@ class CollapseWatch(Callback):
     method's warm-up (``warmup_epochs``, 0 where there is none) and ``_EARLY_COLLAPSE_STEPS``
     steps, so that a long fit that learns nothing says so early. Never on the first epoch:
     its mean loss includes the untrained start (a table of 100+ batches an epoch would
-    otherwise warn on a model that learns fine in epoch 2)."""
+    otherwise warn on a model that learns fine in epoch 2). Nor while the loss is still
+    falling below the entropy (:func:`still_learning`): the look then moves to a later
+    epoch."""
 
     def __init__(self, estimator, prior_entropy, with_s, probe=None):
         self.estimator, self.prior_entropy, self.with_s = estimator, prior_entropy, with_s
@@ -140,6 +146,8 @@ class CollapseWatch(Callback):
             return
         if sum(net.history[:, "train_batch_count"]) < _EARLY_COLLAPSE_STEPS:
             return
+        if still_learning(net.history, self.prior_entropy):
+            return
         self.checked = True  # one look: the end-of-fit check covers the rest
         self.warned = warn_if_task_collapsed(
             self.estimator, self.prior_entropy, self.with_s, history=net.history,
@@ -150,6 +158,21 @@ class CollapseWatch(Callback):
         # the fitted net keeps this callback: drop the estimator and the probe rows (no
         # reference cycle or data to pickle or copy); stay quiet in later partial_fit calls
         self.estimator, self.probe, self.checked = None, None, True
+
+
+def still_learning(history, prior_entropy):
+    """Whether the training task loss fell, over the last ``_PROGRESS_EPOCHS`` epochs, by more
+    than ``_PROGRESS_SHARE`` of the labels' entropy below that entropy (a loss that only
+    comes down from an untrained start to the entropy has learned the class shares, not
+    more)."""
+    if prior_entropy is None or len(history) <= _PROGRESS_EPOCHS:
+        return False
+    try:
+        before = float(history[-1 - _PROGRESS_EPOCHS, "train_task"])
+        now = float(history[-1, "train_task"])
+    except KeyError:
+        return False
+    return min(before, prior_entropy) - now > _PROGRESS_SHARE * prior_entropy
 
 
 def collapse_probe(X, y_codes):
