@@ -235,12 +235,7 @@ def main(argv=None):
     parser.add_argument("--bound", type=float, default=0.05)
     parser.add_argument("--search", action="store_true",
                         help="also ConstrainedSearchCV (cv=3) over each method's default grid")
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--output", type=Path, default=OUT)
-    parser.add_argument("--update", action="store_true",
-                        help="keep the output's runs of other methods, tables and seeds")
-    parser.add_argument("--summarize", action="store_true",
-                        help="no fits: rewrite the summaries from the output's runs.csv")
+    rd.results_arguments(parser, OUT, "keep the output's runs of other methods, tables and seeds")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     args.output.mkdir(parents=True, exist_ok=True)

@@ -47,7 +47,8 @@ from fairrep.metrics import binned_max_correlation, max_correlation
 
 sys.path.insert(0, str(Path(__file__).parent))
 from robust_defaults import (  # noqa: E402
-    METHODS, RECIPES, TABLES, cells, fairrep_warnings, parse_params, preprocess, table_head)
+    METHODS, RECIPES, TABLES, cells, fairrep_warnings, parse_params, preprocess,
+    results_arguments, table_head)
 
 OUT = Path(__file__).parent / "results" / "representation_dependence"
 KEYS = ["table", "recipe", "sensitive", "method", "params"]
@@ -110,10 +111,8 @@ def main(argv=None):
                         help="HGR pairs trained for rho*(Z; s) (max_correlation's n_restarts)")
     parser.add_argument("--param", action="append", default=[], metavar="METHOD:NAME=VALUE",
                         help="a candidate setting instead of a default, repeatable")
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--output", type=Path, default=OUT)
-    parser.add_argument("--update", action="store_true",
-                        help="keep the runs of --output that this command does not name")
+    results_arguments(parser, OUT, "keep the runs of --output that this command does not name",
+                      summarize=False)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     overrides = parse_params(args.param)

@@ -277,6 +277,19 @@ def summarize(runs):
     return pd.DataFrame(rows)
 
 
+def results_arguments(parser, output, update_help, summarize=True):
+    """The options shared by the scripts that write a results folder: ``--threads`` (torch
+    threads, default 2), ``--output`` (default ``output``), ``--update`` (``update_help``: the
+    runs it keeps) and, with ``summarize``, ``--summarize`` (no fits: the summaries rewritten
+    from the output's runs.csv)."""
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--output", type=Path, default=output)
+    parser.add_argument("--update", action="store_true", help=update_help)
+    if summarize:
+        parser.add_argument("--summarize", action="store_true",
+                            help="no fits: rewrite the summaries from the output's runs.csv")
+
+
 def table_head(head, columns):
     """The first lines of a results markdown: the provenance header as a comment, then the
     table's header row and rule for ``columns``."""

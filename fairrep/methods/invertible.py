@@ -72,7 +72,7 @@ EARLY_STOPPING_PARAMS = """
         on German credit (700 rows, one-hot + StandardScaler) the logits fit the training rows
         within a few epochs and the test accuracy then falls below the majority share 0.70
         over 100 epochs (0.67-0.70 on 3 splits, against 0.72-0.79 for a logistic regression;
-        with early stopping 0.73-0.76: ``benchmarks/results/invertible_tables/``).
+        with early stopping 0.73-0.76: ``benchmarks/results/classifier_tables/``).
         'auto': on for feature vectors, off for images (``image_shape`` set; the shift-digit
         figures were measured with every epoch).
     validation_fraction : float, default=0.1
