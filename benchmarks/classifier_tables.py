@@ -129,7 +129,7 @@ NOTE = ("The classifiers that do not use s, on the raw columns (robust_defaults'
 
 
 def summary_rows(runs):
-    """A row of cell strings per table x recipe x variant (means over seeds)."""
+    """A row of cell strings per table x recipe x method x variant (means over seeds)."""
     grouped = runs.groupby(KEYS, sort=False)
     table = grouped.agg(seeds=("seed", "count"), max_epochs=("max_epochs", "max"),
                         acc=("acc", "mean"), acc_min=("acc", "min"),
