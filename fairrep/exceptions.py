@@ -42,8 +42,10 @@ class TaskCollapseWarning(UserWarning):
     ``y``, summed over tasks) is within 3 % of the entropy of the training labels, the loss of
     predicting every row's class by its share: once during ``fit``, at the end of the first
     epoch after the method's warm-up (``warmup_epochs`` where it has one) with at least 100
-    optimizer steps behind it, so a long fit that learns nothing says so early; otherwise
-    after ``fit``, on the last epoch, once at least 200 steps were taken.
+    optimizer steps behind it and a loss that has not fallen below the entropy by more than
+    0.5 % of it over the last 3 epochs (a small table that learns slowly is not yet called),
+    so a long fit that learns nothing says so early; otherwise after ``fit``, on the last
+    epoch, once at least 200 steps were taken.
     An invariance term that outweighs the task does this (its trivial minimiser is a
     representation that says nothing, about ``s`` or ``y``); the message names the method's
     strength parameter. The fit is kept: a user who wants that trade-off can silence the
