@@ -102,18 +102,21 @@ def _fit(method, variant, seed, max_epochs, X_train, y_train, X_test, y_test):
         params["max_epochs"] = max_epochs
     row = dict(max_epochs=cls(**params).max_epochs)
     start = time.perf_counter()
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
             clf = cls(**params).fit(X_train, y_train)
+        except TrainingDivergedError:
+            clf = None
+    if clf is None:  # the warnings issued before the divergence are kept
+        row.update(acc=np.nan, one_class=0, epochs=np.nan, best_epoch=None, diverged=1,
+                   warnings=rd.fairrep_warnings(caught))
+    else:
         predicted = clf.predict(X_test)
         row.update(acc=float(np.mean(predicted == y_test)),
                    one_class=int(len(np.unique(predicted)) == 1), epochs=len(clf.history_),
                    best_epoch=getattr(clf, "best_epoch_", None), diverged=0,
                    warnings=rd.fairrep_warnings(caught))
-    except TrainingDivergedError:
-        row.update(acc=np.nan, one_class=0, epochs=np.nan, best_epoch=None, diverged=1,
-                   warnings="TrainingDivergedError")
     row["fit_s"] = time.perf_counter() - start
     return row
 
