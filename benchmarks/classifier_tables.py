@@ -100,15 +100,17 @@ def _fit(method, variant, seed, max_epochs, X_train, y_train, X_test, y_test):
     params = dict(VARIANTS[method][variant], random_state=seed)
     if max_epochs:
         params["max_epochs"] = max_epochs
-    row = dict(max_epochs=cls(**params).max_epochs)
+    clf = cls(**params)
+    row = dict(max_epochs=clf.max_epochs)
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            clf = cls(**params).fit(X_train, y_train)
+            clf.fit(X_train, y_train)
+            diverged = False
         except TrainingDivergedError:
-            clf = None
-    if clf is None:  # the warnings issued before the divergence are kept
+            diverged = True
+    if diverged:  # the warnings issued before the divergence are kept
         row.update(acc=np.nan, one_class=0, epochs=np.nan, best_epoch=None, diverged=1,
                    warnings=rd.fairrep_warnings(caught))
     else:

@@ -12,11 +12,11 @@ import sys
 import warnings
 
 import numpy as np
-import torch
 from scipy.stats import entropy
 from sklearn.base import is_classifier
 from skorch.callbacks import Callback
 
+from ._training import predicted_task_loss
 from .exceptions import SensitiveMissingWarning, TaskCollapseWarning
 
 TASK_COLLAPSED = (
@@ -106,7 +106,8 @@ def warn_if_task_collapsed(estimator, prior_entropy, with_s, history=None, min_s
         return False
     if probe is not None:
         try:
-            task = _probe_loss(estimator.net_.module_ if module is None else module, *probe)
+            task = predicted_task_loss(estimator.net_.module_ if module is None else module,
+                                       *probe)
         except NotImplementedError:  # a module that predicts otherwise: the loss says it
             pass
         if task < (1 - _COLLAPSE_MARGIN) * prior_entropy:
@@ -183,23 +184,6 @@ def collapse_probe(X, y_codes):
     codes = np.asarray(y_codes)
     rows = np.unique(np.linspace(0, X.shape[0] - 1, min(_PROBE_ROWS, X.shape[0])).astype(int))
     return X[rows], codes.reshape(codes.shape[0], -1)[rows]
-
-
-def _probe_loss(module, X, codes):
-    """Summed over tasks, the cross-entropy of ``module``'s predictions (eval mode, as
-    ``predict``) on the probe rows."""
-    parameter = next(module.parameters())
-    was_training = module.training
-    module.eval()
-    try:
-        with torch.no_grad():
-            inputs = torch.as_tensor(X, dtype=parameter.dtype, device=parameter.device)
-            targets = torch.as_tensor(codes, dtype=torch.long, device=parameter.device)
-            logits = module.predict_logits(inputs)
-            return float(sum(torch.nn.functional.cross_entropy(l, targets[:, j])
-                             for j, l in enumerate(logits)))
-    finally:
-        module.train(was_training)
 
 
 def label_entropy(y_codes):

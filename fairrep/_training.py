@@ -174,6 +174,28 @@ class EpochProgressBar(Callback):
         del self.bar_
 
 
+def predicted_task_loss(module, X, codes, rows=4096):
+    """Summed over tasks, the mean cross-entropy of ``module``'s predictions
+    (``predict_logits`` in eval mode and without gradients, as ``predict``; ``rows`` rows at a
+    time) on the rows ``X`` against ``codes``, an (n, k) array of label codes."""
+    parameter = next(module.parameters())
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.no_grad():
+            targets = torch.as_tensor(codes, dtype=torch.long, device=parameter.device)
+            total = 0.0
+            for start in range(0, len(X), rows):
+                inputs = torch.as_tensor(X[start:start + rows], dtype=parameter.dtype,
+                                         device=parameter.device)
+                logits = torch.cat(module.predict_logits(inputs), dim=1)
+                total += float(multi_head_cross_entropy(
+                    logits, targets[start:start + rows], module.n_classes)) * inputs.shape[0]
+    finally:
+        module.train(was_training)
+    return total / len(X)
+
+
 class EarlyStopping(Callback):
     """Keep the weights of the epoch with the lowest task cross-entropy on held-out rows, and
     stop after ``patience`` epochs without a lower one.
@@ -191,27 +213,9 @@ class EarlyStopping(Callback):
     def on_train_begin(self, net, **kwargs):
         self.best_, self.best_epoch_, self.state_, self.waited_ = math.inf, None, None, 0
 
-    def _loss(self, module):
-        parameter = next(module.parameters())
-        codes = torch.as_tensor(self.codes, dtype=torch.long, device=parameter.device)
-        total = 0.0
-        for start in range(0, len(self.X), self.rows):
-            inputs = torch.as_tensor(self.X[start:start + self.rows], dtype=parameter.dtype,
-                                     device=parameter.device)
-            logits = torch.cat(module.predict_logits(inputs), dim=1)
-            total += float(multi_head_cross_entropy(
-                logits, codes[start:start + self.rows], module.n_classes)) * inputs.shape[0]
-        return total / len(self.X)
-
     def on_epoch_end(self, net, **kwargs):
         module = net.module_
-        was_training = module.training
-        module.eval()
-        try:
-            with torch.no_grad():
-                loss = self._loss(module)
-        finally:
-            module.train(was_training)
+        loss = predicted_task_loss(module, self.X, self.codes, self.rows)
         net.history.record("valid_task", loss)
         if loss < self.best_:
             self.best_, self.best_epoch_, self.waited_ = loss, len(net.history), 0
