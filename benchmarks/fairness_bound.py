@@ -20,7 +20,9 @@ Usage::
     python benchmarks/fairness_bound.py --search --methods forgetting --update
 
 ``--update`` refits only what the command names and keeps the output's other runs (the
-header then lists the earlier command and this one).
+header then lists the earlier command and this one); without ``--search`` it keeps the
+searches' figures of the runs it refits (the search fits fixed strengths, so a change to the
+one-fit bound leaves them as they were).
 
 Tables, recipe and splits are those of ``benchmarks/robust_defaults.py`` (raw columns, one-hot
 + StandardScaler, s removed from X; s = sex on Adult and German).
@@ -216,6 +218,19 @@ def _kept(old, new):
     return old[keep]
 
 
+SEARCH_FIELDS = ["search_acc", "search_dp", "search_s", "search_pick"]
+
+
+def _carry_search(old, new):
+    """``new`` with, where it was run without ``--search``, the search columns of ``old``'s
+    run of the same table, seed and method: the search fits each candidate at a fixed
+    strength, so a change to the one-fit bound leaves its figures as they were."""
+    if "search_acc" in new or not set(SEARCH_FIELDS) <= set(old):
+        return new
+    key = ["table", "seed", "method"]
+    return new.merge(old[key + SEARCH_FIELDS], on=key, how="left")
+
+
 def _ordered(runs):
     """Rows by table, the fairlearn reference first, then the methods in METHODS' order."""
     order = {}
@@ -248,8 +263,9 @@ def main(argv=None):
         path = args.output / "runs.csv"
         if args.update and path.exists():
             command = continued_command(path, command.strip())
-            runs = _ordered(pd.concat([_kept(rd.read_csv(path), runs), runs],
-                                      ignore_index=True))
+            old = rd.read_csv(path)
+            runs = _carry_search(old, runs)
+            runs = _ordered(pd.concat([_kept(old, runs), runs], ignore_index=True))
         head = rd.header(command.strip())
         rd.write_csv(runs, args.output / "runs.csv", head)
     (args.output / "summary.md").write_text(summary_markdown(runs, head))

@@ -44,9 +44,10 @@ NOISY_CONSTRAINT = (
     "the gap, and the gap of the epoch kept may be well above the bound on new data. On a "
     "table this small use fairrep.model_selection.ConstrainedSearchCV (the constraint "
     "averaged over folds of all the rows), or ask for a larger bound.")
-BOUND_NOT_MET = ("{estimator}: no epoch met {constraint} <= {bound:.4g} on the held-out rows; "
-                 "the smallest was {best:.4g} (epoch {epoch}, kept). Try a larger bound, more "
-                 "epochs (max_epochs, now {max_epochs}) or a larger starting {strength}.")
+BOUND_NOT_MET = ("{estimator}: no epoch met {constraint} <= {bound:.4g} on the held-out rows "
+                 "(averaged over epochs); the smallest was {best:.4g} (epoch {epoch}, kept). "
+                 "Try a larger bound, more epochs (max_epochs, now {max_epochs}) or a larger "
+                 "starting {strength}.")
 
 #: Share of the training rows held out to measure the constraint each epoch.
 BOUND_VALIDATION_FRACTION = 0.2
@@ -57,6 +58,12 @@ BOUND_RANGE = 1e3
 #: An epoch can be kept as feasible only when its held-out accuracy exceeds the majority share
 #: by more than this.
 BOUND_MIN_GAIN = 0.01
+#: Weight of the newest epoch in the exponential averages of the held-out accuracy and
+#: constraint by which the epoch to keep is chosen (1 would choose on each epoch's own figures).
+#: One epoch's figures on a few hundred rows are noisy, and the best of some 25 noisy epochs is
+#: mostly the luckiest; neighbouring epochs' weights differ little, so their average reads the
+#: model better.
+BOUND_SMOOTHING = 0.5
 
 
 def select_candidate(mean_score, mean_constraint, bound):
@@ -115,9 +122,12 @@ class FairnessBound(Callback):
     The strength applied in an epoch is the value the module holds at the epoch's start
     (the method's own, or a warm-up's ramp of it) times the multiplier mu; after each epoch
     past ``start``, mu <- mu * clip(exp(step * (c - bound) / max(bound, 0.01)), 1/2, 2).
-    At the end the weights of the most accurate epoch with c <= bound (and an accuracy above
-    the majority share + ``BOUND_MIN_GAIN``) are kept
-    (:func:`select_candidate` over the epochs), else the least violating one's, with a
+    The epochs past ``start`` are candidates, each read by exponential averages over the
+    candidates so far (weight ``BOUND_SMOOTHING`` on the newest) of the held-out accuracy and
+    of c: ``smoothed_accuracy`` and ``smoothed_constraint`` in the history. At the end the
+    weights of the candidate with the best smoothed accuracy whose smoothed c <= bound (and
+    whose smoothed accuracy is above the majority share + ``BOUND_MIN_GAIN``) are kept
+    (:func:`select_candidate` over the candidates), else the least violating one's, with a
     ConstraintNotMetWarning.
     """
 
@@ -164,8 +174,9 @@ class FairnessBound(Callback):
         epoch = len(net.history)
         if epoch <= self.start:
             return
-        self.scores_.append(score)
-        self.constraints_.append(value)
+        score, smoothed = self._add_candidate(score, value)
+        net.history.record("smoothed_accuracy", score)
+        net.history.record("smoothed_constraint", smoothed)
         self.epochs_.append(epoch)
         self.states_.append(copy.deepcopy(module.state_dict()))
         # keep only the states that can still be chosen: the best feasible and the least
@@ -177,10 +188,20 @@ class FairnessBound(Callback):
         factor = min(BOUND_MAX_FACTOR, max(1 / BOUND_MAX_FACTOR, math.exp(BOUND_STEP * gap)))
         self.mu_ = min(BOUND_RANGE, max(1 / BOUND_RANGE, self.mu_ * factor))
 
+    def _add_candidate(self, score, value):
+        """Append a candidate epoch's held-out accuracy and constraint, as exponential
+        averages over the candidates so far; returns the two averages."""
+        if self.scores_:
+            score = BOUND_SMOOTHING * score + (1 - BOUND_SMOOTHING) * self.scores_[-1]
+            value = BOUND_SMOOTHING * value + (1 - BOUND_SMOOTHING) * self.constraints_[-1]
+        self.scores_.append(score)
+        self.constraints_.append(value)
+        return score, value
+
     def _choice(self):
-        """:func:`select_candidate` over the epochs so far, with the constraint of an epoch
-        that does not beat ``min_score_`` taken as infinite; returns (index, feasible, those
-        constraints)."""
+        """:func:`select_candidate` over the candidates so far (their averaged figures), with
+        the constraint of a candidate that does not beat ``min_score_`` taken as infinite;
+        returns (index, feasible, those constraints)."""
         eligible = np.where(np.asarray(self.scores_) > self.min_score_, self.constraints_,
                             np.inf)
         index, feasible = select_candidate(self.scores_, eligible, self.bound)

@@ -231,10 +231,13 @@ FRAGMENTS = _dedented({
         ``exp((c - bound) / max(bound, 0.01))`` (at most a factor 2 an epoch: dual ascent of
         the multiplier) and, at the end, keeps the weights of the most accurate epoch on
         those rows whose constraint was ``<= bound`` and whose accuracy beat the majority
-        class's by more than 0.01 (a constant predictor meets any parity bound);
-        ConstraintNotMetWarning and the least-violating epoch when none was.
-        ``%(strength_param)s`` is the starting value. The path is in ``history_``:
-        ``strength``, ``valid_constraint``, ``valid_accuracy`` per epoch; ``bound_epoch_`` is
+        class's by more than 0.01 (a constant predictor meets any parity bound), each epoch
+        read by its accuracy and constraint averaged over the epochs before it (an
+        exponential average, weight 1/2 on the epoch's own: one epoch's figures on a few
+        hundred rows are noisy); ConstraintNotMetWarning and the least-violating epoch when
+        none was. ``%(strength_param)s`` is the starting value. The path is in ``history_``:
+        ``strength``, ``valid_constraint``, ``valid_accuracy`` per epoch, and
+        ``smoothed_constraint``, ``smoothed_accuracy`` past the warm-up; ``bound_epoch_`` is
         the epoch kept (None without a constraint). Needs a 1-D ``s``; not used by
         ``partial_fit``. NoisyConstraintWarning when the held-out rows are too few for the
         gap measured there to be steered by (its standard error above ``bound``: on a
