@@ -12,8 +12,8 @@ import numpy as np
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._streaming import (DATASET_Y_LENGTH, DATASET_Y_MISSING, STREAM_FEATURES,
-                         STREAM_UNSUPPORTED, RowSource, describe, is_lazy_column_source,
-                         is_stream)
+                         STREAM_UNSUPPORTED, RowSource, chunked_moments, describe,
+                         is_lazy_column_source, is_stream)
 from ._targets import Y_REQUIRED
 
 X_FLOAT32_RANGE = (
@@ -52,11 +52,7 @@ def _row_chunks(X, chunk_rows):
 def column_std(X, chunk_rows=4096):
     """Standard deviation of each column of ``X`` (an array or a RowSource, read a chunk of
     rows at a time), in float64."""
-    mean = sum(rows.sum(axis=0, dtype=np.float64) for rows in _row_chunks(X, chunk_rows))
-    mean = mean / n_rows(X)
-    squares = sum(((rows.astype(np.float64) - mean) ** 2).sum(axis=0)
-                  for rows in _row_chunks(X, chunk_rows))
-    return np.sqrt(squares / n_rows(X))
+    return chunked_moments(lambda: _row_chunks(X, chunk_rows))[1]
 
 
 def column_spacing(X, max_rows=20000):

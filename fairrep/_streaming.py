@@ -287,16 +287,23 @@ def scan_groups(column, max_levels=None):
     return groups, has_nan
 
 
+def chunked_moments(read_chunks):
+    """Mean and standard deviation (population, float64) of each column of the rows that
+    ``read_chunks()`` yields as in-memory blocks, in two passes: one block at a time, so a
+    memory-mapped array is never read whole."""
+    n, total = 0, 0.0
+    for rows in read_chunks():
+        n += rows.shape[0]
+        total = total + rows.sum(axis=0, dtype=np.float64)
+    mean = total / n
+    squares = sum(((rows.astype(np.float64) - mean) ** 2).sum(axis=0) for rows in read_chunks())
+    return mean, np.sqrt(squares / n)
+
+
 def moments(column):
     """Mean and standard deviation of a memory-mapped column, read a chunk at a time."""
-    n, total, squares = 0, 0.0, 0.0
-    for values in chunks(column):
-        n += values.size
-        total += float(values.sum(dtype=np.float64))
-    mean = total / n
-    for values in chunks(column):
-        squares += float(((values.astype(np.float64) - mean) ** 2).sum())
-    return mean, float(np.sqrt(squares / n))
+    mean, std = chunked_moments(lambda: chunks(column))
+    return float(mean), float(std)
 
 
 class LazyColumns:
