@@ -163,9 +163,21 @@ def summary_rows(runs):
                f"{g['time_ratio'].mean():.2f}x ({g['time_ratio'].max():.2f}x)",
                f"{int((~g['not_met'].astype(bool)).sum())} of {len(g)} seeds"]
         if searched:
-            row += [_figures(g, "search"), f"{(g['search_s'] / g['fixed_s']).mean():.1f}x"]
+            row += _search_cells(g)
         rows.append(row)
     return rows
+
+
+def _search_cells(g):
+    """The search columns of a group of runs, over the seeds that ran the search (named in
+    the cell when they are not all the row's seeds); '–' when none did."""
+    h = g[g["search_acc"].notna()]
+    if h.empty:
+        return ["–", "–"]
+    figures = _figures(h, "search")
+    if len(h) < len(g):
+        figures += f", seeds {_seeds(h)}"
+    return [figures, f"{(h['search_s'] / h['fixed_s']).mean():.1f}x"]
 
 
 def _seeds(g):
