@@ -61,8 +61,8 @@ BOUND_MIN_GAIN = 0.01
 #: Weight of the newest epoch in the exponential averages of the held-out accuracy and
 #: constraint by which the epoch to keep is chosen (1 would choose on each epoch's own figures).
 #: One epoch's figures on a few hundred rows are noisy, and the best of some 25 noisy epochs is
-#: mostly the luckiest; neighbouring epochs' weights differ little, so their average reads the
-#: model better.
+#: mostly the luckiest; the networks of neighbouring epochs differ little, so the average reads
+#: the model better.
 BOUND_SMOOTHING = 0.5
 
 

@@ -81,7 +81,7 @@ def test_an_unreachable_bound_warns_and_keeps_the_least_violating_epoch(data):
     with pytest.warns(ConstraintNotMetWarning, match=r"max_epochs, now 4\b"):
         clf = MMDClassifier(constraint="demographic_parity", bound=0.0,
                             **{**FAST, "max_epochs": 4}).fit(X, y, s=s)
-    # the epochs are read by their figures averaged over neighbouring epochs
+    # the epochs are read by their figures averaged with the epochs before them
     constraints = np.array(clf.history_[:, "smoothed_constraint"])
     accuracy = np.array(clf.history_[:, "smoothed_accuracy"])
     assert len(constraints) == len(clf.history_)  # MMD has no warm-up: every epoch counts
