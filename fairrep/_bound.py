@@ -19,6 +19,7 @@ from sklearn.utils.validation import _num_samples
 from skorch.callbacks import Callback
 
 from ._fit_warnings import warn_at_caller
+from ._training import evaluating
 from ._validation import seed_from
 from .exceptions import NoisyConstraintWarning
 from .metrics import demographic_parity_difference, equalized_odds_difference
@@ -156,15 +157,10 @@ class FairnessBound(Callback):
 
     def on_epoch_end(self, net, **kwargs):
         module = net.module_
-        was_training = module.training
-        module.eval()
-        try:
-            parameter = next(module.parameters())
-            with torch.no_grad():
-                inputs = torch.as_tensor(self.X, dtype=parameter.dtype, device=parameter.device)
-                predicted = module.predict_logits(inputs)[0].argmax(dim=1).cpu().numpy()
-        finally:
-            module.train(was_training)
+        parameter = next(module.parameters())
+        with evaluating(module):
+            inputs = torch.as_tensor(self.X, dtype=parameter.dtype, device=parameter.device)
+            predicted = module.predict_logits(inputs)[0].argmax(dim=1).cpu().numpy()
         truth = self.codes[:, 0]
         value = float(self.metric(truth, predicted, self.s))
         score = float(np.mean(predicted == truth))

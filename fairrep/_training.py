@@ -174,25 +174,33 @@ class EpochProgressBar(Callback):
         del self.bar_
 
 
-def predicted_task_loss(module, X, codes, rows=4096):
-    """Summed over tasks, the mean cross-entropy of ``module``'s predictions
-    (``predict_logits`` in eval mode and without gradients, as ``predict``; ``rows`` rows at a
-    time) on the rows ``X`` against ``codes``, an (n, k) array of label codes."""
-    parameter = next(module.parameters())
+@contextlib.contextmanager
+def evaluating(module):
+    """``module`` in eval mode and without gradients inside the block, as ``predict`` runs
+    it, for a look at held-out rows during ``fit``; its training mode is restored after."""
     was_training = module.training
     module.eval()
     try:
         with torch.no_grad():
-            targets = torch.as_tensor(codes, dtype=torch.long, device=parameter.device)
-            total = 0.0
-            for start in range(0, len(X), rows):
-                inputs = torch.as_tensor(X[start:start + rows], dtype=parameter.dtype,
-                                         device=parameter.device)
-                logits = torch.cat(module.predict_logits(inputs), dim=1)
-                total += float(multi_head_cross_entropy(
-                    logits, targets[start:start + rows], module.n_classes)) * inputs.shape[0]
+            yield module
     finally:
         module.train(was_training)
+
+
+def predicted_task_loss(module, X, codes, rows=4096):
+    """Summed over tasks, the mean cross-entropy of ``module``'s predictions
+    (``predict_logits`` under :func:`evaluating`; ``rows`` rows at a time) on the rows ``X``
+    against ``codes``, an (n, k) array of label codes."""
+    parameter = next(module.parameters())
+    with evaluating(module):
+        targets = torch.as_tensor(codes, dtype=torch.long, device=parameter.device)
+        total = 0.0
+        for start in range(0, len(X), rows):
+            inputs = torch.as_tensor(X[start:start + rows], dtype=parameter.dtype,
+                                     device=parameter.device)
+            logits = torch.cat(module.predict_logits(inputs), dim=1)
+            total += float(multi_head_cross_entropy(
+                logits, targets[start:start + rows], module.n_classes)) * inputs.shape[0]
     return total / len(X)
 
 
