@@ -1,7 +1,8 @@
 """How much the held-out rho*(Z; s) moves with the seed of the neural HGR estimator alone.
 
 Fits one SlicedInfominTransformer on Adult (the authors' max-step schedule), freezes Z on the
-test file and calls ``fairrep.metrics.max_correlation`` with random_state 0-4, on the 6000 test
+test file and calls ``fairrep.metrics.max_correlation(..., estimator='neural')`` with
+random_state 0-4, on the 6000 test
 rows the sliced-infomin benchmark uses (same ``--seed``) and on all 15060, on the whitened Z
 (``max_correlation``'s default) and on standardised columns (``whiten=False``, the estimate
 before whitening); it also prints the accuracy of a logistic regression on Z, as the benchmark
@@ -58,7 +59,8 @@ def main():
         for n in (6000, len(Z)):  # the 6000 rows of sliced_infomin_adult.py, same --seed
             rows = np.random.RandomState(args.seed).permutation(len(Z))[:n]
             values = [max_correlation(Z[rows], test.sensitive[rows], whiten=whiten,
-                                      random_state=k) for k in range(args.restarts)]
+                                      estimator="neural", random_state=k)
+                      for k in range(args.restarts)]
             print(f"s = {args.sensitive}, beta {args.beta:g}, {args.max_epochs} epochs, seed "
                   f"{args.seed}, {parse_params(args.param)}, {n} test rows, "
                   f"{'whitened' if whiten else 'standardised'} Z: rho* over HGR seeds "

@@ -442,12 +442,13 @@ def test_max_correlation_restarts_report_the_pair_best_on_validation(monkeypatch
     rng = np.random.RandomState(0)
     Z = rng.normal(size=(1200, 2))
     T = Z[:, 0] ** 2 + rng.normal(size=1200)
-    single = dependence.max_correlation(Z, T, n_iter=60, whiten=False, random_state=3)
+    single = dependence.max_correlation(Z, T, n_iter=60, whiten=False, estimator="neural",
+                                        random_state=3)
     fitted, original = [], dependence._fit_hgr
     monkeypatch.setattr(dependence, "_fit_hgr",
                         lambda *args: fitted.append(original(*args)) or fitted[-1])
     several = dependence.max_correlation(Z, T, n_iter=60, n_restarts=4, whiten=False,
-                                       random_state=3)
+                                         estimator="neural", random_state=3)
     scores = [score for _, score in fitted]
     assert len(fitted) == 4 and len(set(scores)) == 4  # other initialisations, other fits
     seed = dependence.seed_from(3)
@@ -480,11 +481,64 @@ def test_max_correlation_whitening_reads_low_variance_directions():
     Z, T = ((p * sd) @ rotation.T).numpy(), t.numpy()
 
     def rho(white, target=T):
-        return np.mean([max_correlation(Z, target, n_iter=300, whiten=white, random_state=k)
+        return np.mean([max_correlation(Z, target, n_iter=300, whiten=white,
+                                        estimator="neural", random_state=k)
                         for k in range(2)])
 
     assert rho(True) > 0.5 and rho(True) > rho(False) + 0.07
     assert rho(True, np.random.RandomState(0).normal(size=n)) < 0.1
+
+
+def test_max_correlation_boosted_pair_reads_offsets_between_codes():
+    # a code with a few values (as one-hot inputs give) that carries s as an offset of 0.01
+    # on 2 of its 5 values: trees split between the offset codes; a smooth network on the
+    # whitened Z reads little of it (0.12 here); the default reports the better pair
+    rng = np.random.RandomState(0)
+    n = 2000
+    s = rng.choice(["a", "b"], n)
+    k = rng.randint(5, size=n)
+    Z = np.c_[k + 0.01 * (s == "a") * (k < 2), rng.normal(size=n)]
+    neural = max_correlation(Z, s, n_iter=300, estimator="neural", random_state=0)
+    boosted = max_correlation(Z, s, n_iter=300, estimator="boosting", random_state=0)
+    best = max_correlation(Z, s, n_iter=300, random_state=0)
+    # rho* = sqrt(P(k < 2)) ~ 0.63: s is known exactly on those rows, a coin elsewhere
+    assert boosted == pytest.approx(0.63, abs=0.06)
+    assert neural < boosted - 0.3
+    assert best == boosted
+
+
+@pytest.mark.parametrize("kind", ["categorical", "continuous"])
+def test_max_correlation_boosted_pair_is_held_out(kind):
+    # independent Z, T read near 0 (the held-out split, not the trees' fit); a dependent
+    # pair reads its rho*, computed here from the known model: the correlation of
+    # P(group 2 | Z_1) with the group (Z_1 shifted by 1.5 in group 2, rho* 0.60), or of
+    # Z_0^2 with T = Z_0^2 + noise (rho* 0.90); measured 0.577 and 0.898
+    from scipy.stats import norm
+
+    rng = np.random.RandomState(1)
+    n = 3000
+    Z = rng.normal(size=(n, 3))
+    if kind == "categorical":
+        T_indep = rng.choice(3, n).astype(str)
+        groups = rng.choice(3, n)
+        Z_dep = Z + np.c_[np.zeros(n), 1.5 * (groups == 2), np.zeros(n)]
+        shifted, plain = norm.pdf(Z_dep[:, 1] - 1.5) / 3, 2 * norm.pdf(Z_dep[:, 1]) / 3
+        oracle = np.corrcoef(shifted / (shifted + plain), groups == 2)[0, 1]
+        T_dep = groups.astype(str)
+    else:
+        T_indep = rng.normal(size=n)
+        T_dep = Z[:, 0] ** 2 + 0.7 * rng.normal(size=n)
+        Z_dep = Z
+        oracle = np.corrcoef(Z[:, 0] ** 2, T_dep)[0, 1]
+    assert max_correlation(Z, T_indep, estimator="boosting", random_state=0) < 0.08
+    assert max_correlation(Z_dep, T_dep, estimator="boosting", random_state=0) == \
+        pytest.approx(oracle, abs=0.05)
+
+
+def test_max_correlation_rejects_an_unknown_estimator():
+    rng = np.random.RandomState(0)
+    with pytest.raises(ValueError, match="estimator.*'best', 'neural', 'boosting'"):
+        max_correlation(rng.normal(size=(50, 2)), rng.choice(2, 50), estimator="trees")
 
 
 def test_max_correlation_whiten_drops_directions_without_variance():

@@ -111,7 +111,9 @@ def invariance_report(Z_train, Z_test, *, y_train=None, y_test=None, s_train=Non
       ``A_s_optimum`` the majority share of ``s_test`` (:func:`majority_share`), the chance
       level an invariant representation brings ``A_s`` down to.
     - ``rho_s``: the held-out maximal correlation rho*(Z_test; s_test)
-      (:func:`max_correlation`; Scalable Infomin's evaluation).
+      (:func:`max_correlation`: by default the better, on validation rows, of the neural
+      pair of Scalable Infomin's evaluation and a boosted-trees pair; pass
+      ``rho_params={"estimator": "neural"}`` for the neural pair alone).
     - ``rho_probe_s``: rho(probe; s), the held-out maximal correlation between the logit of
       a logistic regression of ``y`` on ``Z`` (trained on ``Z_train``) and ``s_test``,
       both binned (:func:`binned_max_correlation`): a lower bound of rho*(Z; s) that
