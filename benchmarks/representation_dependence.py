@@ -80,8 +80,8 @@ def measure(method, params, X_train, X_test, data, seed, restarts):
 def summarize(runs):
     summary = runs.groupby(KEYS, sort=False).agg(
         seeds=("seed", "size"), rho_z=("rho_z", "mean"), rho_z_max=("rho_z", "max"),
-        rho_z_neural=("rho_z_neural", "mean"), rho_probe=("rho_probe", "mean"), acc_z=("acc_z", "mean"), acc_x=("acc_x", "mean"),
-        fit_s=("fit_s", "mean")).reset_index()
+        rho_z_neural=("rho_z_neural", "mean"), rho_probe=("rho_probe", "mean"),
+        acc_z=("acc_z", "mean"), acc_x=("acc_x", "mean"), fit_s=("fit_s", "mean")).reset_index()
     return summary
 
 

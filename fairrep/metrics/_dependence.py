@@ -241,8 +241,15 @@ def _fit_boosted(Z, t, seed):
     g starts as the T side of the top singular pair of the cross-covariance of T and the
     standardised Z; then f = E[g(T) | Z] and g = E[f(Z) | T], each estimated out of fold
     (so the next round does not chase the trees' overfit), for ``_ACE_ROUNDS`` rounds. The
-    returned f is fitted on every row to the last g, and g on every row to the last f.
+    returned g is fitted on every row to the last f, and the returned f on every row to
+    that g's (standardised) values (the last round's out-of-fold g is not used).
+
+    A T with two values (a binary s) skips the rounds: every function of it is affine in
+    its first column, so the standardised g is that column's up to sign, whatever f is, and
+    f is fitted to it directly (the same f as after the rounds, at a fraction of the fits).
     """
+    if len(np.unique(t, axis=0)) == 2:
+        return _smoother(seed).fit(Z, _standardised(t[:, 0])), _FirstColumn()
     z_std = Z.std(axis=0)
     z = (Z - Z.mean(axis=0)) / np.where(z_std > 0, z_std, 1.0)
     t_centred = t - t.mean(axis=0)
@@ -254,6 +261,13 @@ def _fit_boosted(Z, t, seed):
     g_model = _smoother(seed).fit(t, f)
     f_model = _smoother(seed).fit(Z, _standardised(g_model.predict(t)))
     return f_model, g_model
+
+
+class _FirstColumn:
+    """g of a two-valued T: its first column (any g is affine in it)."""
+
+    def predict(self, t):
+        return t[:, 0]
 
 
 def _fit_hgr(z_fit, t_fit, z_val, t_val, seed, hidden_layer_sizes, n_iter, batch_size, lr):
