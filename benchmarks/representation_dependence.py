@@ -45,7 +45,8 @@ from sklearn.linear_model import LogisticRegression
 
 from fairrep.benchmark._provenance import continued_command, header, read_csv, write_csv
 from fairrep.methods import get_method
-from fairrep.metrics import binned_max_correlation, max_correlation
+from fairrep.metrics import binned_max_correlation
+from fairrep.metrics._dependence import max_correlations
 
 sys.path.insert(0, str(Path(__file__).parent))
 from robust_defaults import (  # noqa: E402
@@ -67,9 +68,7 @@ def measure(method, params, X_train, X_test, data, seed, restarts):
         transformer.fit(X_train, y_train, s=s_train)
     fit_s = time.perf_counter() - start
     Z_train, Z_test = transformer.transform(X_train), transformer.transform(X_test)
-    rho = {estimator: max_correlation(Z_test, s_test, n_restarts=restarts,
-                                      estimator=estimator, random_state=seed)
-           for estimator in ("best", "neural")}
+    rho = max_correlations(Z_test, s_test, n_restarts=restarts, random_state=seed)
     on_z = LogisticRegression(max_iter=2000).fit(Z_train, y_train)
     probe = binned_max_correlation(on_z.decision_function(Z_test), s_test, random_state=seed)
     return {"rho_z": rho["best"], "rho_z_neural": rho["neural"], "rho_probe": probe,

@@ -155,12 +155,45 @@ def max_correlation(Z, T, *, test_size=0.3, hidden_layer_sizes=(200,), n_iter=10
     >>> round(max_correlation(Z_code, s, n_iter=300, random_state=0), 1)
     1.0
     """
+    estimator = check_choice(estimator, "estimator", ESTIMATORS)
+    kinds = ESTIMATORS[1:] if estimator == "best" else (estimator,)
+    pairs = _held_out_pairs(Z, T, kinds, test_size=test_size,
+                            hidden_layer_sizes=hidden_layer_sizes, n_iter=n_iter,
+                            batch_size=batch_size, lr=lr, n_restarts=n_restarts, whiten=whiten,
+                            random_state=random_state)
+    return _chosen(pairs, estimator)
+
+
+def max_correlations(Z, T, **params):
+    """:func:`max_correlation` for every ``estimator`` at once, each pair fitted once:
+    ``{'best': ..., 'neural': ..., 'boosting': ...}`` (the keyword arguments are those of
+    :func:`max_correlation` but ``estimator``); for benchmarks that report them side by
+    side."""
+    pairs = _held_out_pairs(Z, T, ESTIMATORS[1:], **params)
+    return {estimator: _chosen(pairs, estimator) for estimator in ESTIMATORS}
+
+
+def _chosen(pairs, estimator):
+    """The held-out value that ``estimator`` reports from ``pairs`` ({kind: (validation
+    score, held-out value)}, None for a constant Z): 'best' takes the kind with the higher
+    validation score (the neural one on a tie)."""
+    if pairs is None:
+        return 0.0
+    if estimator == "best":
+        estimator = max(pairs, key=lambda kind: (pairs[kind][0], kind == "neural"))
+    return pairs[estimator][1]
+
+
+def _held_out_pairs(Z, T, kinds, *, test_size=0.3, hidden_layer_sizes=(200,), n_iter=1000,
+                    batch_size=500, lr=1e-3, n_restarts=1, whiten=True, random_state=None):
+    """``{kind: (validation score, held-out value)}`` of the pair of each kind in ``kinds``
+    ('neural': the restart best on validation; 'boosting'), on :func:`max_correlation`'s
+    split; None when Z is constant."""
     Z, t = _prepare(Z, T)
     n_iter = check_positive_int(n_iter, "n_iter")
     batch_size = check_positive_int(batch_size, "batch_size")
     n_restarts = check_positive_int(n_restarts, "n_restarts")
     whiten = check_bool(whiten, "whiten")
-    estimator = check_choice(estimator, "estimator", ESTIMATORS)
     seed = seed_from(random_state)
     Z_tr, Z_te, t_tr, t_te = train_test_split(Z, t, test_size=test_size, random_state=seed)
     Z_fit, Z_val, t_fit, t_val = train_test_split(Z_tr, t_tr, test_size=_VALIDATION,
@@ -177,29 +210,28 @@ def max_correlation(Z, T, *, test_size=0.3, hidden_layer_sizes=(200,), n_iter=10
         projection = np.diag(1.0 / (Z_fit.std(axis=0) + 1e-8))
         constant = not (Z_fit.std(axis=0) > 0).any()
     if constant:  # every row has the same code: independent of anything (no net to train)
-        return 0.0
+        return None
 
     def tensors(z, t):
         return (torch.tensor((z - mean) @ projection, dtype=torch.float32),
                 torch.tensor(t, dtype=torch.float32))
 
-    best_score, best_heldout = -1.0, None
-    if estimator != "boosting":
+    pairs = {}
+    if "neural" in kinds:
         (z_fit, t_fit_), (z_val, t_val_), (z_te, t_te_) = (
             tensors(Z_fit, t_fit), tensors(Z_val, t_val), tensors(Z_te, t_te))
+        best_score, best_net = -1.0, None
         for restart in range(n_restarts):
             net, score = _fit_hgr(z_fit, t_fit_, z_val, t_val_, seed + 2 * restart,
                                   hidden_layer_sizes, n_iter, batch_size, lr)
             if score > best_score:
-                best_score, best_heldout = score, (lambda net=net: _neural_heldout(
-                    net, z_te, t_te_))
-    if estimator != "neural":
+                best_score, best_net = score, net
+        pairs["neural"] = best_score, _neural_heldout(best_net, z_te, t_te_)
+    if "boosting" in kinds:
         f, g = _fit_boosted(Z_fit, t_fit, seed)
-        score = _pearson_abs(f.predict(Z_val), g.predict(t_val))
-        if score > best_score:
-            best_score, best_heldout = score, (
-                lambda: _pearson_abs(f.predict(Z_te), g.predict(t_te)))
-    return best_heldout()
+        pairs["boosting"] = (_pearson_abs(f.predict(Z_val), g.predict(t_val)),
+                             _pearson_abs(f.predict(Z_te), g.predict(t_te)))
+    return pairs
 
 
 def _neural_heldout(net, z, t):
@@ -242,7 +274,7 @@ def _fit_boosted(Z, t, seed):
     standardised Z; then f = E[g(T) | Z] and g = E[f(Z) | T], each estimated out of fold
     (so the next round does not chase the trees' overfit), for ``_ACE_ROUNDS`` rounds. The
     returned g is fitted on every row to the last f, and the returned f on every row to
-    that g's (standardised) values (the last round's out-of-fold g is not used).
+    that g's (standardised) values.
 
     A T with two values (a binary s) skips the rounds: every function of it is affine in
     its first column, so the standardised g is that column's up to sign, whatever f is, and
@@ -255,9 +287,10 @@ def _fit_boosted(Z, t, seed):
     t_centred = t - t.mean(axis=0)
     left, _, _ = np.linalg.svd(t_centred.T @ z, full_matrices=False)
     g = _standardised(t_centred @ left[:, 0])
-    for round_ in range(_ACE_ROUNDS):
+    f = _standardised(_out_of_fold(Z, g, seed))
+    for round_ in range(1, _ACE_ROUNDS):
+        g = _standardised(_out_of_fold(t, f, seed + round_ - 1))
         f = _standardised(_out_of_fold(Z, g, seed + round_))
-        g = _standardised(_out_of_fold(t, f, seed + round_))
     g_model = _smoother(seed).fit(t, f)
     f_model = _smoother(seed).fit(Z, _standardised(g_model.predict(t)))
     return f_model, g_model
