@@ -608,6 +608,12 @@ def test_auto_n_components(targets, expected):
     fixed = SlicedInfominTransformer(n_components=3, max_epochs=1, n_slices=5,
                                      random_state=0).fit(X, targets(y), s=s)
     assert fixed.n_components_ == 3 and fixed.transform(X).shape == (120, 3)
+    # with y, 'auto' puts a linear predictor on Z (its logits are affine in Z); a fixed
+    # n_components keeps the encoder's hidden widths in the predictor
+    for est, layers in ((rep, [torch.nn.Linear]),
+                        (fixed, [torch.nn.Linear, torch.nn.ReLU, torch.nn.Linear])):
+        for head in est.net_.module_.predictors:
+            assert [type(m) for m in head] == layers
 
 
 def test_bad_n_components():
