@@ -117,8 +117,9 @@ _sliced_doc = fill_doc(
         dependence term off. The default goes with the default ``n_components='auto'`` of a
         supervised fit, where SI is a mean over slices that each see all of a 1-D Z. A
         Z of several dimensions wants a much larger beta (each random slice sees only part
-        of it; e.g. 100 to 400 with ``n_components=4``), and so does the unsupervised mode,
-        where L is a squared error summed over the features. The default (with
+        of it; e.g. 100 to 400 with ``n_components=4, degree=3``), and so does the
+        unsupervised mode, where L is a squared error summed over the features. The
+        default (with
         ``n_components='auto'`` and ``degree=5``) was chosen on Adult's raw columns with
         s = sex, 5 seeds, for rho*(Z; s) and then checked on the protocol of
         ``benchmarks/robust_defaults.py`` (several tables, preprocessing recipes and seeds;
@@ -219,9 +220,9 @@ _sliced_doc = fill_doc(
         Hidden widths of the predictor of y on Z (supervised mode only). ``()``: a linear
         predictor, so that Z is trained to carry y *linearly*, which is what a logistic
         regression on ``transform(X)`` reads. None: ``()`` with ``n_components='auto'``
-        (Z is then the targets' logits, a monotone read-out that a linear model downstream
-        follows; a hidden layer on a 1-D Z can learn a bump that it cannot), otherwise the
-        same as ``hidden_layer_sizes``.
+        (the logits are then affine in Z, a monotone read-out that a linear model
+        downstream follows; a hidden layer on a 1-D Z can learn a bump that it cannot),
+        otherwise the same as ``hidden_layer_sizes``.
     %(strength_scaling)s
     %(bound_params)s
     """,
@@ -307,7 +308,7 @@ class _SlicedInfominBase(BaseInvariantEstimator):
 
     def _predictor_hidden(self):
         """Hidden widths of the predictor: ``predictor_hidden``, or with None a linear one
-        for ``n_components='auto'`` (Z is then the targets' logits) and the encoder's
+        for ``n_components='auto'`` (the logits are then affine in Z) and the encoder's
         widths otherwise (None, which the module reads so)."""
         if self.predictor_hidden is None:
             return () if self.n_components == "auto" else None
