@@ -14,7 +14,7 @@ import copy
 import numpy as np
 import torch
 from sklearn.ensemble import HistGradientBoostingRegressor
-from sklearn.model_selection import KFold, train_test_split
+from sklearn.model_selection import KFold, cross_val_predict, train_test_split
 from sklearn.utils import check_random_state
 
 from .._docstrings import fill_doc
@@ -261,10 +261,8 @@ def _standardised(v):
 def _out_of_fold(X, target, seed):
     """Boosted regression of ``target`` on ``X``: each half of the rows predicted by the
     smoother fitted on the other half."""
-    predicted = np.empty(len(target))
-    for fit_rows, other in KFold(2, shuffle=True, random_state=seed).split(X):
-        predicted[other] = _smoother(seed).fit(X[fit_rows], target[fit_rows]).predict(X[other])
-    return predicted
+    return cross_val_predict(_smoother(seed), X, target,
+                             cv=KFold(2, shuffle=True, random_state=seed))
 
 
 def _fit_boosted(Z, t, seed):
